@@ -1,0 +1,10 @@
+"""revisor: safe-by-default Alembic migrations on PostgreSQL."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("revisor")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.0.0+source"
+
+__all__ = ["__version__"]

@@ -1,0 +1,51 @@
+"""The `revisor` command line. Each command lives in its own module in this package."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from revisor import __version__
+
+app = typer.Typer(
+    name="revisor",
+    help="Safe-by-default Alembic migrations on PostgreSQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"revisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Show the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Safe-by-default Alembic migrations on PostgreSQL.
+
+    Exit codes: 0 ok, 1 findings, 2 usage/config error, 3 database error, 4 migration
+    failed, 5 pending revisions, 6 unknown revision, 7 lock busy (docs/exit-codes.md).
+    """
+
+
+# Command modules register themselves on `app` when imported.
+from revisor.cli import demo as _demo  # noqa: E402,F401
+from revisor.cli import status as _status  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,52 @@
+"""`revisor demo`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+
+from revisor.cli import app
+from revisor.cli.common import Common, DebugOption, UrlOption, run, stdout_console
+from revisor.demo import DemoStep, run_demo
+
+
+@app.command()
+def demo(
+    url: UrlOption = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the scratch database for inspection.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Walk the whole migration workflow on the Better Call Buffet example (embedded DB)."""
+    common = Common(url=url, debug=debug)
+    out = stdout_console()
+
+    def show(step: DemoStep) -> None:
+        heads = ", ".join(step.heads) or "(none)"
+        lines = [f"[bold]$ {step.command}[/]"]
+        if step.alembic:
+            lines.append(f"[dim]  seed: docker compose exec web {step.alembic}[/]")
+        lines.extend(step.details)
+        lines.append(f"revision: [cyan]{heads}[/]")
+        lines.append(f"tables:   {', '.join(step.tables) or '(none)'}")
+        style = "green" if step.ok else "red"
+        out.print(Panel("\n".join(lines), title=step.title, title_align="left", border_style=style))
+
+    def body() -> int:
+        from revisor.db.resolve import resolve_url
+
+        server = resolve_url(common.url)
+        out.print(f"[bold]revisor demo[/] on {server.masked}")
+        steps = run_demo(server, show, keep=keep)
+        failed = [s for s in steps if not s.ok]
+        out.print(
+            f"[bold green]demo finished:[/] {len(steps)} steps"
+            if not failed
+            else f"[bold red]{len(failed)} step(s) failed[/]"
+        )
+        return 0
+
+    run(common, body)

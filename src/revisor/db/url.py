@@ -1,0 +1,115 @@
+"""Database URLs: parse, normalise to a sync psycopg driver, mask passwords.
+
+Every password revisor sees is registered with `secrets` so that the CLI can scrub it from
+any text it prints, tracebacks included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from revisor.errors import InvalidDatabaseUrl, UnsupportedDatabase
+
+_SECRETS: set[str] = set()
+
+# URL-shaped credentials in free text, e.g. inside a driver's error message.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)")
+
+
+def register_secret(secret: str | None) -> None:
+    """Remember a password so that `redact` removes it from any later output.
+
+    Passwords under four characters are not scrubbed from free text (that would mangle
+    ordinary words); URL-shaped credentials are masked whatever their length."""
+    if secret and len(secret) >= 4:
+        _SECRETS.add(secret)
+
+
+def redact(text: str) -> str:
+    """Return `text` with every registered password and every URL password replaced by ***."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """A PostgreSQL URL, normalised for revisor's own sync connections."""
+
+    url: URL
+    source: str  # "--url", "DATABASE_URL", "sqlalchemy.url", "embedded"
+    original_driver: str | None = None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with its password, for SQLAlchemy engines (never print this)."""
+        return self.url.render_as_string(hide_password=False)
+
+    @property
+    def masked(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def database(self) -> str | None:
+        return self.url.database
+
+    @property
+    def user(self) -> str | None:
+        return self.url.username
+
+    def libpq_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for `psycopg.connect`."""
+        kwargs: dict[str, object] = {}
+        if self.url.host:
+            kwargs["host"] = self.url.host
+        if self.url.port:
+            kwargs["port"] = self.url.port
+        if self.url.username:
+            kwargs["user"] = self.url.username
+        if self.url.password:
+            kwargs["password"] = self.url.password
+        if self.url.database:
+            kwargs["dbname"] = self.url.database
+        for key, value in self.url.query.items():
+            kwargs[key] = value if isinstance(value, str) else value[-1]
+        return kwargs
+
+    def with_database(self, name: str) -> DatabaseUrl:
+        """The same server and credentials, another database."""
+        return DatabaseUrl(self.url.set(database=name), self.source, self.original_driver)
+
+
+def parse_url(raw: str, *, source: str) -> DatabaseUrl:
+    """Parse a user-given URL; accept postgres://, async drivers; reject other databases.
+
+    Raises `InvalidDatabaseUrl` or `UnsupportedDatabase`; never includes the password.
+    """
+    text = raw.strip()
+    if text.startswith("postgres://"):
+        # Heroku/Railway style; SQLAlchemy only knows the "postgresql" name.
+        text = "postgresql://" + text[len("postgres://") :]
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise InvalidDatabaseUrl(redact(_mask_free_text(text)), "not a URL") from exc
+    register_secret(url.password if isinstance(url.password, str) else None)
+    backend, _, driver = url.drivername.partition("+")
+    if backend != "postgresql":
+        raise UnsupportedDatabase(backend)
+    # asyncpg/psycopg2/pg8000 URLs are used through psycopg 3's sync driver by revisor itself.
+    url = url.set(drivername="postgresql+psycopg")
+    return DatabaseUrl(url=url, source=source, original_driver=driver or None)
+
+
+def _mask_free_text(text: str) -> str:
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+
+
+def mask(raw: str) -> str:
+    """Mask the password of a URL given as text, even one that does not parse."""
+    return redact(raw)

@@ -1,0 +1,124 @@
+"""`revisor demo`: the seed's migration workflow, step by step, on a throwaway database.
+
+The example app is copied to a temporary folder (so fixes never touch the original) and
+migrated on a scratch database of the embedded PostgreSQL (or of --url's server).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from revisor import migrate
+from revisor.db.connect import raw_connect
+from revisor.db.scratch import scratch_database
+from revisor.db.url import DatabaseUrl
+from revisor.examples import example_dir
+from revisor.project import Project
+
+
+@dataclass
+class DemoStep:
+    """One step of the walk-through, as the CLI shows it."""
+
+    title: str
+    command: str  # what a user would type with revisor
+    alembic: str | None  # the seed's alembic equivalent, if any
+    heads: tuple[str, ...] = ()
+    tables: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+@dataclass
+class DemoContext:
+    """What every step works on."""
+
+    project_dir: Path
+    url: DatabaseUrl
+    _project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = Project.load(self.project_dir / "alembic.ini")
+        return self._project
+
+    def reload(self) -> Project:
+        """Forget the loaded project (after a step rewrote migration files)."""
+        self._project = None
+        return self.project
+
+    def state(self, step: DemoStep) -> DemoStep:
+        """Fill `step` with the database's current revision and tables."""
+        step.heads = migrate.current_heads(self.url)
+        step.tables = list_tables(self.url)
+        return step
+
+
+DemoStepFn = Callable[[DemoContext], DemoStep]
+
+
+def list_tables(url: DatabaseUrl) -> list[str]:
+    """Tables in the public schema, except alembic's version table."""
+    with raw_connect(url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def step_upgrade_head(ctx: DemoContext) -> DemoStep:
+    migrate.upgrade(ctx.project, ctx.url, "heads")
+    return ctx.state(DemoStep("Apply every migration", "revisor deploy", "alembic upgrade head"))
+
+
+def step_downgrade_one(ctx: DemoContext) -> DemoStep:
+    migrate.downgrade(ctx.project, ctx.url, "-1")
+    return ctx.state(
+        DemoStep("Roll back the last migration", "revisor redo", "alembic downgrade -1")
+    )
+
+
+def step_reapply(ctx: DemoContext) -> DemoStep:
+    migrate.upgrade(ctx.project, ctx.url, "heads")
+    return ctx.state(DemoStep("Re-apply it", "revisor deploy", "alembic upgrade head"))
+
+
+# The walk-through, in the seed's order; each command's issue adds its step here.
+DEMO_STEPS: list[DemoStepFn] = [step_upgrade_head, step_downgrade_one, step_reapply]
+
+
+@contextmanager
+def demo_workspace(server: DatabaseUrl, *, keep: bool = False) -> Iterator[DemoContext]:
+    """A temporary copy of the example and a scratch database; both removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="revisor-demo-") as tmp:
+        project_dir = Path(tmp) / "better_call_buffet"
+        shutil.copytree(example_dir(), project_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        with scratch_database(server, label="demo", keep=keep) as url:
+            yield DemoContext(project_dir=project_dir, url=url)
+
+
+def run_demo(
+    server: DatabaseUrl,
+    on_step: Callable[[DemoStep], None],
+    *,
+    steps: list[DemoStepFn] | None = None,
+    keep: bool = False,
+) -> list[DemoStep]:
+    """Run the walk-through; call `on_step` after each step; return all steps.
+
+    Side effects: creates and drops a scratch database on `server`.
+    """
+    done: list[DemoStep] = []
+    with demo_workspace(server, keep=keep) as ctx:
+        for fn in steps or DEMO_STEPS:
+            step = fn(ctx)
+            done.append(step)
+            on_step(step)
+    return done

@@ -1,0 +1,65 @@
+"""Process exit codes. Each code means one thing, for every command.
+
+docs/exit-codes.md is generated from `EXIT_CODES`; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    DATABASE = 3
+    MIGRATION_FAILED = 4
+    PENDING = 5
+    UNKNOWN_REVISION = 6
+    LOCKED = 7
+    INTERRUPTED = 130
+    INTERNAL = 70
+
+
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.OK: "Success: nothing to report, or the requested change was applied.",
+    ExitCode.FINDINGS: (
+        "The command ran and found problems: review findings at error level, schema drift, "
+        "a revision that failed its round trip."
+    ),
+    ExitCode.USAGE: (
+        "Usage or configuration error: bad flags, no alembic.ini / [tool.alembic] found, "
+        "env.py or a revision file that fails to import, a non-PostgreSQL URL."
+    ),
+    ExitCode.DATABASE: (
+        "The database could not be used: unreachable server, wrong password, missing "
+        "privilege (e.g. CREATEDB for scratch databases), or a PostgreSQL extension the "
+        "server does not have."
+    ),
+    ExitCode.MIGRATION_FAILED: (
+        "A migration raised while revisor applied it for you (demo, deploy, redo); the "
+        "failed revision's transaction was rolled back."
+    ),
+    ExitCode.PENDING: "The database is behind head: revisions are pending (check --url, doctor).",
+    ExitCode.UNKNOWN_REVISION: (
+        "The database is stamped with a revision that is not in the migration history."
+    ),
+    ExitCode.LOCKED: "Another deploy holds the migration lock and it was not released in time.",
+    ExitCode.INTERNAL: "An unexpected error inside revisor (a bug): rerun with --debug, report it.",
+    ExitCode.INTERRUPTED: "Interrupted by the user (Ctrl-C).",
+}
+
+
+def render_markdown() -> str:
+    """Return docs/exit-codes.md: one table row per exit code."""
+    lines = [
+        "# Exit codes",
+        "",
+        "Every revisor command exits with one of these codes; each means one thing.",
+        "",
+        "| code | name | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for code in sorted(EXIT_CODES, key=int):
+        lines.append(f"| {int(code)} | `{code.name}` | {EXIT_CODES[code]} |")
+    return "\n".join(lines) + "\n"

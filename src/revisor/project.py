@@ -1,0 +1,342 @@
+"""The user's Alembic project, found the way alembic finds it and loaded once.
+
+Engines get a `Project`; they never re-read alembic.ini or re-scan the versions folders.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy import MetaData
+
+from revisor.config import RevisorSettings, find_pyproject, load_settings, read_toml
+from revisor.errors import (
+    ConfigError,
+    ConfigNotFound,
+    EnvImportError,
+    HistoryError,
+    MetadataNotFound,
+    RevisionImportError,
+)
+
+# env.py files read their URL from the config or the environment; while revisor only wants
+# target_metadata (offline mode, nothing connects) it hands them this placeholder.
+PLACEHOLDER_URL = "postgresql+psycopg://revisor@localhost/revisor_offline"
+
+
+@dataclass
+class Project:
+    """An Alembic project: its Config, ScriptDirectory and revisor settings."""
+
+    config: Config
+    script: ScriptDirectory
+    config_path: Path
+    settings: RevisorSettings
+    url_env: str = "DATABASE_URL"
+    _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
+
+    # --- discovery ---------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        config_path: Path | str | None = None,
+        *,
+        name: str = "alembic",
+        cwd: Path | None = None,
+    ) -> Project:
+        """Find and load the project. Raises ConfigNotFound / ConfigError / HistoryError."""
+        cwd = (cwd or Path.cwd()).resolve()
+        ini, toml = _locate(Path(config_path) if config_path else None, cwd)
+        try:
+            config = Config(
+                file_=str(ini) if ini else None,
+                toml_file=str(toml) if toml else None,
+                ini_section=name,
+            )
+            config_file = ini or toml
+            assert config_file is not None
+            if ini and not config.file_config.has_section(name):
+                raise ConfigError(
+                    f"{ini} has no [{name}] section.",
+                    hint="Pass --name SECTION if your Alembic section is named differently.",
+                )
+            _forget_project_modules(config_file.parent)
+            _anchor_script_location(config, config_file.parent)
+            _extend_sys_path(config, config_file.parent)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                script = ScriptDirectory.from_config(config)
+        except CommandError as exc:
+            raise ConfigError(f"Alembic configuration problem: {exc}") from None
+        settings = load_settings(find_pyproject(config_file.parent))
+        return cls(
+            config=config,
+            script=script,
+            config_path=config_file,
+            settings=settings,
+            url_env=str(settings.get("url-env", "DATABASE_URL")),
+        )
+
+    @property
+    def root(self) -> Path:
+        """The folder holding alembic.ini (or pyproject.toml)."""
+        return self.config_path.parent
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def version_locations(self) -> list[Path]:
+        return [Path(p) for p in self.script._version_locations]
+
+    # --- the revision graph ------------------------------------------------------------
+
+    @cached_property
+    def revisions(self) -> list[Script]:
+        """All revisions, base first (topological order). Raises on unimportable files."""
+        with self._history_errors():
+            return list(reversed(list(self.script.walk_revisions("base", "heads"))))
+
+    @cached_property
+    def heads(self) -> tuple[str, ...]:
+        with self._history_errors():
+            return tuple(self.script.get_heads())
+
+    def revision(self, rev_id: str) -> Script:
+        """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""
+        with self._history_errors():
+            script = self.script.get_revision(rev_id)
+        if script is None:
+            raise HistoryError(f"Unknown revision {rev_id!r}.")
+        return script
+
+    @contextmanager
+    def _history_errors(self) -> Iterator[None]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        except (SyntaxError, ImportError, NameError, AttributeError) as exc:
+            raise RevisionImportError(_failing_file(exc, self.version_locations), exc) from exc
+        except (RevisionError, CommandError) as exc:
+            raise HistoryError(f"The migration history is broken: {exc}") from exc
+
+    # --- target metadata ---------------------------------------------------------------
+
+    @property
+    def metadata(self) -> tuple[MetaData, ...]:
+        """The models' MetaData (from [tool.revisor] metadata, else env.py's target_metadata).
+
+        Loading env.py runs it in Alembic's offline mode: nothing connects to a database.
+        Raises MetadataNotFound or EnvImportError.
+        """
+        if self._metadata is None:
+            spec = self.settings.metadata
+            self._metadata = _import_metadata(spec) if spec else self._metadata_from_env()
+        return self._metadata
+
+    def _metadata_from_env(self) -> tuple[MetaData, ...]:
+        captured: dict[str, Any] = {}
+
+        def capture(rev: Any, context: Any) -> list[Any]:
+            captured["target"] = context.opts.get("target_metadata")
+            return []
+
+        env_path = Path(self.script.dir) / "env.py"
+        url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
+        with (
+            quiet_alembic_logging(),
+            self.pointed_at(url, override=False),
+            EnvironmentContext(
+                self.config, self.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
+            ),
+        ):
+            try:
+                self.script.run_env()
+            except Exception as exc:
+                raise EnvImportError(env_path, exc) from exc
+        target = captured.get("target")
+        if target is None:
+            raise MetadataNotFound(f"{env_path} sets no target_metadata")
+        items = tuple(target) if isinstance(target, Sequence) else (target,)
+        if not all(isinstance(m, MetaData) for m in items):
+            raise MetadataNotFound(f"target_metadata in {env_path} is not a MetaData")
+        return items
+
+    # --- pointing env.py at a database -------------------------------------------------
+
+    @contextmanager
+    def pointed_at(
+        self, url: str, *, connection: Any = None, override: bool = True
+    ) -> Iterator[None]:
+        """While inside, env.py sees `url` as sqlalchemy.url and in the URL environment
+        variable, and (cookbook style) `connection` in config.attributes.
+
+        With override=False an existing environment variable is left alone.
+        """
+        main = self.config.get_main_option("sqlalchemy.url")
+        env_before = os.environ.get(self.url_env)
+        had_connection = "connection" in self.config.attributes
+        old_connection = self.config.attributes.get("connection")
+        # configparser interpolates %, so a URL-encoded password must be escaped.
+        self.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        if override or env_before is None:
+            os.environ[self.url_env] = url
+        if connection is not None:
+            self.config.attributes["connection"] = connection
+        try:
+            yield
+        finally:
+            if main is None:
+                self.config.remove_main_option("sqlalchemy.url")
+            else:
+                self.config.set_main_option("sqlalchemy.url", main.replace("%", "%%"))
+            if env_before is None:
+                os.environ.pop(self.url_env, None)
+            else:
+                os.environ[self.url_env] = env_before
+            if had_connection:
+                self.config.attributes["connection"] = old_connection
+            else:
+                self.config.attributes.pop("connection", None)
+
+
+@contextmanager
+def quiet_alembic_logging() -> Iterator[None]:
+    """While env.py runs under revisor, its `fileConfig(...)` is skipped and alembic's INFO
+    lines are muted: revisor reports progress itself and keeps stdout machine-readable."""
+    import logging
+    import logging.config
+
+    original = logging.config.fileConfig
+    alembic_logger = logging.getLogger("alembic")
+    level = alembic_logger.level
+    logging.config.fileConfig = lambda *args, **kwargs: None  # type: ignore[assignment]
+    alembic_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.config.fileConfig = original
+        alembic_logger.setLevel(level)
+
+
+def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]:
+    """(ini, pyproject) to hand to alembic's Config, as alembic's own CLI would."""
+    if explicit is not None:
+        path = explicit if explicit.is_absolute() else cwd / explicit
+        if path.is_dir():
+            path = path / "alembic.ini"
+        if not path.is_file():
+            raise ConfigNotFound(cwd, explicit=path)
+        if path.suffix == ".toml":
+            return None, path
+        toml = path.parent / "pyproject.toml"
+        return path, toml if _has_tool_alembic(toml) else None
+    ini = cwd / "alembic.ini"
+    toml = cwd / "pyproject.toml"
+    toml_found = toml if _has_tool_alembic(toml) else None
+    if ini.is_file():
+        return ini, toml_found
+    if toml_found:
+        return None, toml_found
+    raise ConfigNotFound(cwd)
+
+
+def _has_tool_alembic(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    return "alembic" in read_toml(path).get("tool", {})
+
+
+def _forget_project_modules(root: Path) -> None:
+    """Drop cached imports of the project's own top-level modules (app, models, ...), so a
+    second project loaded in the same process (tests, demo after draft) imports its own."""
+    names = {p.stem for p in root.glob("*.py")} | {
+        p.name for p in root.iterdir() if p.is_dir() and (p / "__init__.py").is_file()
+    }
+    for module in list(sys.modules):
+        if module.partition(".")[0] in names:
+            del sys.modules[module]
+
+
+def _anchor_script_location(config: Config, base: Path) -> None:
+    """Alembic reads a relative script_location against the cwd; revisor reads it against
+    the config's folder too, so it works from anywhere (-c path/to/alembic.ini)."""
+    location = config.get_alembic_option("script_location")
+    if not location or ":" in location or Path(location).is_absolute():
+        return  # absent (alembic will say so), a package resource, or already absolute
+    if not Path(location).is_dir() and (base / location).is_dir():
+        config.set_main_option("script_location", str((base / location).resolve()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        versions = config.get_version_locations_list() or []
+    anchored = [
+        str((base / v).resolve())
+        if not Path(v).is_absolute() and not Path(v).is_dir() and (base / v).is_dir()
+        else v
+        for v in versions
+    ]
+    if anchored != versions:
+        config.set_main_option("path_separator", "os")
+        config.set_main_option("version_locations", os.pathsep.join(anchored))
+
+
+def _extend_sys_path(config: Config, base: Path) -> None:
+    """Alembic resolves prepend_sys_path against the cwd; also resolve it against the
+    config's folder so `revisor -c elsewhere/alembic.ini` imports the app's modules."""
+    for entry in config.get_prepend_sys_paths_list() or []:
+        candidate = str((base / entry).resolve())
+        if candidate not in sys.path:
+            sys.path.insert(0, candidate)
+
+
+def _failing_file(exc: BaseException, locations: list[Path]) -> Path | None:
+    """The revision file that raised: SyntaxError knows it, otherwise walk the traceback."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return Path(exc.filename)
+    roots = [str(p.resolve()) for p in locations]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        resolved = str(Path(frame.filename).resolve())
+        if any(resolved.startswith(root) for root in roots):
+            return Path(frame.filename)
+    return None
+
+
+def _import_metadata(spec: str) -> tuple[MetaData, ...]:
+    """Import "package.module:attr.path" and return the MetaData it names."""
+    module_name, _, attr_path = spec.partition(":")
+    if not module_name or not attr_path:
+        raise MetadataNotFound(f'{spec!r} is not of the form "package.module:Base.metadata"')
+    try:
+        obj: Any = import_module(module_name)
+    except Exception as exc:
+        raise MetadataNotFound(
+            f"importing {module_name} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise MetadataNotFound(f"{module_name} has no attribute {attr_path}") from None
+    items = tuple(obj) if isinstance(obj, Sequence) else (obj,)
+    if not all(isinstance(m, MetaData) for m in items):
+        raise MetadataNotFound(f"{spec} is not a MetaData")
+    return items

@@ -1,0 +1,43 @@
+"""`revisor status`: what revisor found — config, versions, heads, models, database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from revisor import migrate
+from revisor.db.url import DatabaseUrl
+from revisor.errors import RevisorError
+from revisor.project import Project
+
+
+@dataclass
+class ProjectStatus:
+    config_path: Path
+    script_location: Path
+    version_locations: list[Path]
+    revision_count: int
+    heads: tuple[str, ...]
+    tables: list[str] = field(default_factory=list)
+    metadata_error: str | None = None
+    database: str | None = None
+    database_heads: tuple[str, ...] | None = None
+
+
+def project_status(project: Project, url: DatabaseUrl | None) -> ProjectStatus:
+    """Summarise the project; reads the database's version table if `url` is given."""
+    status = ProjectStatus(
+        config_path=project.config_path,
+        script_location=Path(project.script.dir).resolve(),
+        version_locations=project.version_locations,
+        revision_count=len(project.revisions),
+        heads=project.heads,
+    )
+    try:
+        status.tables = sorted(t for md in project.metadata for t in md.tables)
+    except RevisorError as exc:
+        status.metadata_error = exc.message
+    if url is not None:
+        status.database = url.masked
+        status.database_heads = migrate.current_heads(url)
+    return status

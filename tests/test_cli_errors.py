@@ -1,0 +1,104 @@
+"""Bad input: one clear message, a documented exit code, no traceback, no password."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revisor.cli import app
+from revisor.exit_codes import ExitCode
+
+SECRET = "s3cr3t-Pa55"
+
+
+def invoke(cli: CliRunner, *args: str) -> tuple[int, str]:
+    result = cli.invoke(app, list(args))
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert "Traceback" not in output
+    assert SECRET not in output
+    return result.exit_code, output
+
+
+def test_missing_alembic_ini(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    code, out = invoke(cli, "status", "--offline")
+    assert code == ExitCode.USAGE
+    assert "No alembic.ini or [tool.alembic]" in out
+
+
+def test_explicit_config_missing(cli: CliRunner, tmp_path: Path):
+    code, out = invoke(cli, "status", "-c", str(tmp_path / "nope.ini"), "--offline")
+    assert code == ExitCode.USAGE
+    assert "not found" in out and "nope.ini" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "dialect"),
+    [("sqlite:///app.db", "sqlite"), (f"mysql+pymysql://root:{SECRET}@localhost/app", "mysql")],
+)
+def test_non_postgresql_url(cli: CliRunner, example_project: Path, url: str, dialect: str):
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.USAGE
+    assert "PostgreSQL only" in out and dialect in out
+
+
+def test_unreachable_database(cli: CliRunner, example_project: Path):
+    url = f"postgresql://app:{SECRET}@127.0.0.1:1/app"
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.DATABASE
+    assert "Cannot connect" in out and "app:***@127.0.0.1:1" in out
+
+
+def test_wrong_password(cli: CliRunner, example_project: Path, password_role: str):
+    url = password_role.replace("RIGHT", "wrong-" + SECRET)
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.DATABASE
+    assert "rejected the password" in out
+
+
+def test_right_password_works(cli: CliRunner, example_project: Path, password_role: str):
+    url = password_role.replace("RIGHT", SECRET)
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.OK, out
+    assert "db at:      (not stamped)" in out
+
+
+def test_env_py_that_fails_to_import(cli: CliRunner, example_project: Path):
+    env = example_project / "migrations" / "env.py"
+    env.write_text("import app.no_such_module\n" + env.read_text())
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--offline")
+    # status reports the models problem and still shows the rest
+    assert code == ExitCode.OK
+    assert "env.py failed to load" in out and "app.no_such_module" in out
+
+
+def test_revision_file_that_does_not_import(cli: CliRunner, example_project: Path):
+    bad = example_project / "migrations" / "versions" / "0000_broken.py"
+    bad.write_text(
+        textwrap.dedent("""
+        revision = "0000broken"
+        down_revision = "f72272eba32a"
+        def upgrade(:
+            pass
+    """)
+    )
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--offline")
+    assert code == ExitCode.USAGE
+    assert "0000_broken.py cannot be imported" in out and "SyntaxError" in out
+
+
+def test_bad_pyproject_settings(cli: CliRunner, example_project: Path):
+    (example_project / "pyproject.toml").write_text("[tool.revisor]\nmetadata = 3\n")
+    code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--offline")
+    assert code == ExitCode.USAGE
+    assert "metadata" in out and "must be a string" in out
+
+
+def test_exit_code_docs_are_current():
+    from revisor.exit_codes import render_markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "exit-codes.md"
+    assert docs.read_text() == render_markdown()

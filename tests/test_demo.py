@@ -1,0 +1,18 @@
+"""`revisor demo` runs the seed's workflow end to end on the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from revisor.cli import app
+
+
+def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
+    for _ in range(2):
+        result = cli.invoke(app, ["demo"])
+        assert result.exit_code == 0, result.output
+        assert "Apply every migration" in result.output
+        assert "Roll back the last migration" in result.output
+        assert "Re-apply it" in result.output
+        assert "demo finished" in result.output
+        assert "f72272eba32a" in result.output
