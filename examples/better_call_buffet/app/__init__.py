@@ -1,0 +1,1 @@
+"""Better Call Buffet: a small personal-finance app (vendors, transactions, subscriptions)."""
