@@ -1,0 +1,41 @@
+"""JSON: one object per finding, stable keys, for tools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from revisor.findings import Finding
+from revisor.report import relative
+
+
+def finding_dict(finding: Finding, root: Path | None) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "path": relative(finding.path, root),
+        "line": finding.line,
+        "column": finding.column,
+        "help": finding.help,
+        "revision": finding.revision,
+        "fix": None
+        if finding.fix is None
+        else {
+            "message": finding.fix.message,
+            "applicability": finding.fix.applicability.value,
+        },
+    }
+
+
+def render_json(findings: Sequence[Finding], *, root: Path | None = None) -> str:
+    payload = {
+        "findings": [finding_dict(f, root) for f in findings],
+        "summary": {
+            sev: sum(1 for f in findings if f.severity.value == sev)
+            for sev in ("error", "warning", "info")
+        },
+    }
+    return json.dumps(payload, indent=2, sort_keys=False) + "\n"
