@@ -1,8 +1,10 @@
 """Locks really taken: after every statement of an upgrade, read pg_locks for revisor's own
 backend and note the relation locks that block other sessions' writes.
 
-Reported: ACCESS EXCLUSIVE (blocks reads and writes), EXCLUSIVE, SHARE ROW EXCLUSIVE and
-SHARE (block writes), on tables that existed before the revision started; a table the
+Reported: ACCESS EXCLUSIVE (blocks reads and writes) and SHARE (blocks writes, e.g. a
+plain CREATE INDEX), on tables that existed before the revision started. SHARE ROW
+EXCLUSIVE, which a new foreign key takes on the referenced table for a moment, is left out:
+every CREATE TABLE with a foreign key would be reported. A table the
 revision creates is invisible to other sessions until commit, so its locks harm nobody.
 Inside an autocommit block locks end with each statement, and CREATE INDEX CONCURRENTLY
 only takes SHARE UPDATE EXCLUSIVE, which lets reads and writes through.
@@ -17,14 +19,14 @@ from sqlalchemy import event
 
 from revisor.snapshot.catalog import _qualified, _scope
 
-BLOCKING_MODES = ("AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock")
+BLOCKING_MODES = ("AccessExclusiveLock", "ShareLock")
 
 _HELD_SQL = f"""
 SELECT {_qualified("c.relname")}, l.mode
 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p')
-  AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock')
+  AND l.mode IN ('AccessExclusiveLock', 'ShareLock')
 """
 _TABLES_SQL = f"""
 SELECT {_qualified("c.relname")} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -26,7 +26,14 @@ class RoundTripPlan:
 def topological_order(project: Project) -> list[str]:
     """All revision ids, each after its down_revisions and depends_on; ties keep alembic's
     walk order so the result is stable."""
-    scripts = project.revisions
+    try:
+        scripts = project.revisions
+    except KeyError as exc:  # alembic's bare KeyError for a down_revision nobody defines
+        raise HistoryError(
+            f"A revision's down_revision names {exc.args[0]!r}, which no migration file defines.",
+            hint="Was that revision deleted or squashed? Point down_revision at an "
+            "existing revision.",
+        ) from None
     position = {s.revision: i for i, s in enumerate(scripts)}
     parents = {s.revision: [p for p in s._all_down_revisions if p in position] for s in scripts}
     done: set[str] = set()

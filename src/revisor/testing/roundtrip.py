@@ -47,6 +47,20 @@ class Phase(StrEnum):
     BASE = "downgrade to base"
 
 
+# Errors that revisor's own sample rows can cause (a value the real data would not have):
+# reported as a warning, and the revision is tested again without rows.
+_SAMPLE_DATA_ERRORS = {
+    "ForeignKeyViolation",
+    "CheckViolation",
+    "UniqueViolation",
+    "ExclusionViolation",
+    "InvalidTextRepresentation",
+    "NumericValueOutOfRange",
+    "StringDataRightTruncation",
+    "InvalidDatetimeFormat",
+    "DatetimeFieldOverflow",
+}
+
 # (code, kebab-case name) of each kind of round-trip finding.
 UPGRADE_FAILS = ("RT101", "upgrade-fails")
 DOWNGRADE_FAILS = ("RT102", "downgrade-fails")
@@ -55,6 +69,7 @@ REUPGRADE_FAILS = ("RT104", "upgrade-fails-after-downgrade")
 REUPGRADE_DIFFERS = ("RT105", "upgrade-not-repeatable")
 BASE_NOT_EMPTY = ("RT106", "downgrade-base-leaves-objects")
 DATA_LOST = ("RT201", "downgrade-drops-data")
+SAMPLE_DATA_FAILS = ("RT202", "fails-on-sample-rows")
 STRONG_LOCK = ("RT301", "lock-on-existing-table")
 
 
@@ -141,6 +156,7 @@ class RoundTrip:
         self.broken: set[str] = set()
         self.reported: set[tuple[str, str]] = set()  # (revision, phase) with a finding
         self.explained: set[str] = set()  # difference sentences already reported
+        self.unseeded: set[str] = set()  # revisions retried without sample rows
         self.current: tuple[str, Phase] | None = None
         self._impl: Any = None
         self.empty: Snapshot | None = None
@@ -233,9 +249,9 @@ class RoundTrip:
 
     def _round_trip(self, mc: MigrationContext, rev: str, before: str) -> Iterator[RevisionStep]:
         vt = mc.version_table
+        self.current = (rev, Phase.UPGRADE)
         self._seed(mc)
         existed = self.seeder.table_columns(mc.connection, vt) if self.seeder else None
-        self.current = (rev, Phase.UPGRADE)
         if self.locks:
             self.locks.begin_step(mc.connection, rev)
         yield self._step(rev, True)
@@ -294,7 +310,9 @@ class RoundTrip:
         return revision_step(self.project, rev, upgrade=upgrade)
 
     def _seed(self, mc: MigrationContext) -> None:
-        if self.seeder is not None:
+        if self.seeder is not None and (
+            self.current is None or self.current[0] not in self.unseeded
+        ):
             self.seeder.seed(mc.connection, version_table=mc.version_table)
 
     def _descends_from_broken(self, rev: str) -> bool:
@@ -324,6 +342,14 @@ class RoundTrip:
             self.applied.append(rev)
             self.index += 1
             self._tested(rev, ok=False)
+        elif (
+            phase in (Phase.UPGRADE, Phase.DOWNGRADE, Phase.REUPGRADE)
+            and self.seeder is not None
+            and rev not in self.unseeded
+            and _error_name(error) in _SAMPLE_DATA_ERRORS
+        ):
+            self._failure(SAMPLE_DATA_FAILS, rev, phase.value, error, severity=Severity.WARNING)
+            self.unseeded.add(rev)  # same revision again, on a database without rows
         elif phase in (Phase.UPGRADE, Phase.SETUP):
             self._failure(UPGRADE_FAILS, rev, "upgrade", error)
             self.broken.add(rev)
@@ -382,7 +408,14 @@ class RoundTrip:
     def _key(sentence: str) -> str:
         return sentence.split(" ", 2)[-1] if sentence.startswith("downgrade base") else sentence
 
-    def _failure(self, code: tuple[str, str], rev: str, step: str, error: BaseException) -> None:
+    def _failure(
+        self,
+        code: tuple[str, str],
+        rev: str,
+        step: str,
+        error: BaseException,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
         orig = getattr(error, "orig", None) or error
         lines = str(orig).strip().splitlines()
         first = lines[0] if lines else ""
@@ -392,11 +425,20 @@ class RoundTrip:
             first = "the constraint to drop has no name (it was created unnamed)"
         func = "downgrade" if step == "downgrade" else "upgrade"
         message = f"{step} of {rev[:12]} fails: {name}: {first}"
+        help = self._help_for(rev, step, name, first)
+        if code == SAMPLE_DATA_FAILS:
+            message += " (on rows revisor inserted)"
+            help = (
+                "The migration fails on revisor's sample rows; real rows may pass, but "
+                "check that existing data satisfies it. The revision was then tested on "
+                "empty tables."
+            )
         self._add(
             code,
             rev,
             message,
-            help=self._help_for(rev, step, name, first),
+            severity=severity,
+            help=help,
             func=func,
             line=self._failing_line(rev, error),
         )
@@ -542,6 +584,10 @@ class RoundTrip:
                 severity=Severity.WARNING,
                 extra={"table": event.table, "mode": event.mode, "statement": event.statement},
             )
+
+
+def _error_name(error: BaseException) -> str:
+    return type(getattr(error, "orig", None) or error).__name__
 
 
 def _function_line(project: Project, rev: str, func: str) -> int | None:
