@@ -253,6 +253,7 @@ class RoundTrip:
         self._seed(mc)
         existed = self.seeder.table_columns(mc.connection, vt) if self.seeder else None
         if self.locks:
+            _commit_now(mc)
             self.locks.begin_step(mc.connection, rev)
         yield self._step(rev, True)
         if self.locks:
@@ -263,7 +264,11 @@ class RoundTrip:
         self.current = (rev, Phase.DOWNGRADE)
         yield self._step(rev, False)
         if populated is not None and existed is not None and self.seeder:
-            after = self.seeder.table_columns(mc.connection, vt)
+            after = {
+                t.name: {c.name for c in t.columns}
+                for t in self.seeder.tables(mc.connection, vt)
+                if t.has_rows
+            }
             self._data_loss(rev, populated, existed, after)
         if fingerprint(mc.connection, version_table=vt) != before:
             raise _Mismatch(Phase.DOWNGRADE, snapshot(mc.connection, version_table=vt))
@@ -546,8 +551,9 @@ class RoundTrip:
         existed: dict[str, set[str]],
         after: dict[str, set[str]],
     ) -> None:
-        # Dropping what the upgrade itself created is what a downgrade is for; only
-        # tables and columns that were there before the upgrade are reported.
+        # `after` holds the tables that still have rows. Dropping what the upgrade itself
+        # created is what a downgrade is for; only tables and columns that were there
+        # before the upgrade are reported.
         lost = []
         for table, columns in sorted(populated.items()):
             if table not in existed:
@@ -584,6 +590,21 @@ class RoundTrip:
                 severity=Severity.WARNING,
                 extra={"table": event.table, "mode": event.mode, "statement": event.statement},
             )
+
+
+def _commit_now(mc: MigrationContext) -> None:
+    """Commit the work so far and continue in a new transaction, as autocommit_block()
+    does. With --locks only: when env.py runs every revision in one transaction, the locks
+    of earlier revisions would still be held and hide the ones this revision takes."""
+    conn = mc.connection
+    if conn is None or not conn.in_transaction():
+        return
+    transaction = mc._transaction
+    if transaction is not None:
+        transaction.commit()
+        mc._transaction = conn.begin()
+    else:
+        conn.commit()
 
 
 def _error_name(error: BaseException) -> str:
