@@ -16,3 +16,5 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "Re-apply it" in result.output
         assert "demo finished" in result.output
         assert "f72272eba32a" in result.output
+        assert "Round-trip every revision" in result.output
+        assert "RT102" in result.output and "e6995e90df34" in result.output
