@@ -228,17 +228,21 @@ class Snapshot:
         return [o for o in self.objects if o.kind == kind]
 
 
-def _params(version_table: str) -> dict[str, str]:
-    return {"vt": version_table}
-
-
 def _execute(connection: Any, statement: str, version_table: str) -> list[tuple[Any, ...]]:
-    """Run on a SQLAlchemy Connection (its transaction, so uncommitted DDL is seen) or a
-    psycopg connection."""
-    params = _params(version_table)
-    if hasattr(connection, "exec_driver_sql"):
-        return [tuple(r) for r in connection.exec_driver_sql(statement, params).fetchall()]
-    return [tuple(r) for r in connection.execute(statement, params).fetchall()]
+    """Run on a SQLAlchemy Connection (in its transaction, so uncommitted DDL is seen) or a
+    psycopg connection. The statement is a server-side prepared statement: planning this
+    union costs more than running it, and the round trip runs it thousands of times."""
+    return [tuple(r) for r in execute_prepared(connection, statement, {"vt": version_table})]
+
+
+def execute_prepared(connection: Any, statement: str, params: dict[str, Any]) -> list[Any]:
+    """Execute a read-only statement as a prepared statement on the driver connection under
+    `connection` (SQLAlchemy or psycopg). On a SQLAlchemy connection outside a transaction
+    psycopg opens one implicitly, which SQLAlchemy's next begin() adopts."""
+    driver = getattr(getattr(connection, "connection", None), "driver_connection", None)
+    if driver is None:
+        driver = connection
+    return driver.execute(statement, params, prepare=True).fetchall()
 
 
 def snapshot(connection: Any, *, version_table: str = "alembic_version") -> Snapshot:

@@ -36,7 +36,7 @@ from revisor.snapshot.diff import SnapshotDiff, diff_snapshots
 from revisor.testing.envrun import revision_step, run_steps
 from revisor.testing.locks import LockWatcher
 from revisor.testing.plan import RoundTripPlan
-from revisor.testing.seed_data import DataSeeder
+from revisor.testing.seed_data import DataSeeder, Table
 
 
 class Phase(StrEnum):
@@ -250,38 +250,36 @@ class RoundTrip:
     def _round_trip(self, mc: MigrationContext, rev: str, before: str) -> Iterator[RevisionStep]:
         vt = mc.version_table
         self.current = (rev, Phase.UPGRADE)
-        self._seed(mc)
-        existed = self.seeder.table_columns(mc.connection, vt) if self.seeder else None
+        existed = _columns(self._seed(mc))
         if self.locks:
             _commit_now(mc)
             self.locks.begin_step(mc.connection, rev)
         yield self._step(rev, True)
         if self.locks:
             self._lock_findings(rev, self.locks.end_step())
-        upgraded = fingerprint(mc.connection, version_table=vt)
-        self._seed(mc)
-        populated = self.seeder.populated_columns(mc.connection, vt) if self.seeder else None
+        upgraded = self._fingerprint(mc)
+        populated = _columns(self._seed(mc), with_rows=True)
         self.current = (rev, Phase.DOWNGRADE)
         yield self._step(rev, False)
-        if populated is not None and existed is not None and self.seeder:
-            after = {
-                t.name: {c.name for c in t.columns}
-                for t in self.seeder.tables(mc.connection, vt)
-                if t.has_rows
-            }
-            self._data_loss(rev, populated, existed, after)
-        if fingerprint(mc.connection, version_table=vt) != before:
+        after = None
+        if populated is not None and existed is not None and self.seeder is not None:
+            after = self.seeder.tables(mc.connection, vt)
+            self._data_loss(rev, populated, existed, _columns(after, with_rows=True) or {})
+        if self._fingerprint(mc) != before:
             raise _Mismatch(Phase.DOWNGRADE, snapshot(mc.connection, version_table=vt))
-        self._seed(mc)
         self.current = (rev, Phase.REUPGRADE)
+        self._seed(mc, after)
         yield self._step(rev, True)
-        again = fingerprint(mc.connection, version_table=vt)
+        again = self._fingerprint(mc)
         if again != upgraded:
             raise _Mismatch(Phase.REUPGRADE, snapshot(mc.connection, version_table=vt))
         self.applied.append(rev)
         self.index += 1
         self._tested(rev, ok=True)
         return again
+
+    def _fingerprint(self, mc: MigrationContext) -> str:
+        return fingerprint(mc.connection, version_table=mc.version_table)
 
     def _down_to_base(self, mc: MigrationContext) -> Iterator[RevisionStep]:
         for rev in reversed(list(self.applied)):
@@ -314,11 +312,13 @@ class RoundTrip:
             self._impl.memo = {}
         return revision_step(self.project, rev, upgrade=upgrade)
 
-    def _seed(self, mc: MigrationContext) -> None:
-        if self.seeder is not None and (
-            self.current is None or self.current[0] not in self.unseeded
-        ):
-            self.seeder.seed(mc.connection, version_table=mc.version_table)
+    def _seed(self, mc: MigrationContext, tables: list[Table] | None = None) -> list[Table] | None:
+        """Fill tables before a step (unless --no-data or the revision is retried without
+        rows); return the tables as they are now, or None when nothing was seeded."""
+        revision = self.current[0] if self.current else None
+        if self.seeder is None or revision in self.unseeded:
+            return None
+        return self.seeder.seed(mc.connection, version_table=mc.version_table, tables=tables)
 
     def _descends_from_broken(self, rev: str) -> bool:
         script = self.project.script.get_revision(rev)
@@ -590,6 +590,13 @@ class RoundTrip:
                 severity=Severity.WARNING,
                 extra={"table": event.table, "mode": event.mode, "statement": event.statement},
             )
+
+
+def _columns(tables: list[Table] | None, *, with_rows: bool = False) -> dict[str, set[str]] | None:
+    """{table: column names}, of the tables holding rows only if `with_rows`."""
+    if tables is None:
+        return None
+    return {t.name: {c.name for c in t.columns} for t in tables if t.has_rows or not with_rows}
 
 
 def _commit_now(mc: MigrationContext) -> None:

@@ -14,7 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from revisor.snapshot.catalog import _not_extension_member, _qualified, _scope
+from revisor.snapshot.catalog import (
+    _not_extension_member,
+    _qualified,
+    _scope,
+    execute_prepared,
+)
 
 ROWS_PER_TABLE = 2
 
@@ -108,7 +113,7 @@ class DataSeeder:
     def tables(self, conn: Any, version_table: str = "alembic_version") -> list[Table]:
         """The user's tables with their columns and whether they hold rows. Read-only."""
         tables: dict[int, Table] = {}
-        for row in _exec(conn, _TABLES_SQL, {"vt": version_table}).fetchall():
+        for row in execute_prepared(conn, _TABLES_SQL, {"vt": version_table}):
             oid, sql_name, name, *col = row
             table = tables.setdefault(oid, Table(oid, sql_name, name, False))
             table.columns.append(Column(*col))
@@ -118,7 +123,8 @@ class DataSeeder:
             probe = " UNION ALL ".join(
                 f"SELECT {t.oid} WHERE EXISTS (SELECT FROM {t.sql_name})" for t in tables.values()
             )
-            for (oid,) in _exec(conn, probe).fetchall():
+            driver = getattr(getattr(conn, "connection", None), "driver_connection", conn)
+            for (oid,) in driver.execute(probe).fetchall():
                 tables[oid].has_rows = True
         return list(tables.values())
 
@@ -138,30 +144,37 @@ class DataSeeder:
             if t.has_rows
         }
 
-    def seed(self, conn: Any, *, version_table: str = "alembic_version") -> int:
+    def seed(
+        self,
+        conn: Any,
+        *,
+        version_table: str = "alembic_version",
+        tables: list[Table] | None = None,
+    ) -> list[Table]:
         """Insert ROWS_PER_TABLE rows into each table that needs them, parents first.
-        Returns the number of tables filled. Side effect: INSERTs (each in a savepoint, so a
-        table that refuses rows leaves the transaction usable)."""
-        tables = self.tables(conn, version_table)
+        `tables` is the current `tables()` if the caller just read it. Returns the tables,
+        `has_rows` updated. Side effect: INSERTs (each in a savepoint, so a table that
+        refuses rows leaves the transaction usable)."""
+        if tables is None:
+            tables = self.tables(conn, version_table)
         todo = {
             t.oid: t for t in tables if not t.has_rows or self._seeded.get(t.oid) != t.signature
         }
         if not todo:
-            return 0
+            return tables
         keys = [
             ForeignKey(*row)
-            for row in _exec(conn, _FOREIGN_KEYS_SQL, {"vt": version_table}).fetchall()
+            for row in execute_prepared(conn, _FOREIGN_KEYS_SQL, {"vt": version_table})
         ]
-        filled = 0
         by_name = {t.name: t for t in tables}
         for table in _parents_first(list(todo.values()), keys):
             self._seeded[table.oid] = table.signature
             own = [k for k in keys if k.table == table.oid] + _implied_keys(table, by_name)
             if self._insert(conn, table, own):
-                filled += 1
+                table.has_rows = True
             else:
                 self.skipped.add(table.name)
-        return filled
+        return tables
 
     def _insert(self, conn: Any, table: Table, keys: list[ForeignKey]) -> bool:
         for required_only in (False, True):
