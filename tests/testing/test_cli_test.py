@@ -84,3 +84,22 @@ def test_unreachable_server_exits_3_without_password(cli, tmp_path):
     assert result.exit_code == 3, result.output
     assert "hunter2" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_in_place_round_trips_the_last_revision_and_keeps_data(cli, tmp_path, database_url_18):
+    import psycopg
+
+    from revisor import migrate
+    from revisor.project import Project
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS])
+    migrate.upgrade(Project.load(ini), database_url_18, "heads")
+    with psycopg.connect(**database_url_18.libpq_kwargs(), autocommit=True) as conn:
+        conn.execute("INSERT INTO accounts (email) VALUES ('kept@example.com')")
+    url = database_url_18.url.render_as_string(hide_password=False)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url, "--in-place", "--last", "1"])
+    assert result.exit_code == 0, result.output
+    assert "[1/1] b2 ok" in result.output
+    assert migrate.current_heads(database_url_18) == ("b2",)
+    with psycopg.connect(**database_url_18.libpq_kwargs()) as conn:
+        assert conn.execute("SELECT email FROM accounts").fetchall() == [("kept@example.com",)]

@@ -162,7 +162,8 @@ class RoundTrip:
         self.empty: Snapshot | None = None
         self.done_count = 0
         self.stopped = False
-        self.seeder = DataSeeder() if options.data else None
+        # In place, the database's own rows are the sample: revisor adds none of its own.
+        self.seeder = DataSeeder() if options.data and database is None else None
         self.locks = LockWatcher() if options.locks else None
 
     # --- the outer loop: one env.py run per scratch database ---------------------------
@@ -216,8 +217,10 @@ class RoundTrip:
         try:
             if self.empty is None:
                 self.empty = snapshot(conn, version_table=vt)
+            if self.in_place is not None:
+                yield from self._undo_in_place(mc)
             # Rebuild what the previous database had applied, checking a bad state on the way.
-            rebuilt = list(self.applied)
+            rebuilt = [] if self.in_place is not None else list(self.applied)
             for i, rev in enumerate(rebuilt):
                 if probe and probe.at == i:
                     self._compare_probe(mc, probe)
@@ -228,6 +231,9 @@ class RoundTrip:
             before = fingerprint(mc.connection, version_table=vt)
             while self.index < len(self.plan.order):
                 rev = self.plan.order[self.index]
+                if rev in self.applied:  # --in-place: already there, and not tested
+                    self.index += 1
+                    continue
                 if self._descends_from_broken(rev):
                     self.broken.add(rev)
                     self.result.skipped.append(rev)
@@ -246,6 +252,19 @@ class RoundTrip:
         finally:
             if self.locks:
                 self.locks.detach()
+
+    def _undo_in_place(self, mc: MigrationContext) -> Iterator[RevisionStep]:
+        """--in-place: downgrade the user's database below the first tested revision (the
+        revisions to test and those built on them), so each can be round-tripped."""
+        from revisor.testing.plan import ancestors, topological_order
+
+        present = ancestors(self.project, set(mc.get_current_heads()))
+        order = [r for r in topological_order(self.project) if r in present]
+        undo = [r for r in order if ancestors(self.project, {r}) & self.plan.tested]
+        for rev in reversed(undo):
+            self.current = (rev, Phase.BASE)
+            yield self._step(rev, False)
+        self.applied = [r for r in order if r not in undo]
 
     def _round_trip(self, mc: MigrationContext, rev: str, before: str) -> Iterator[RevisionStep]:
         vt = mc.version_table
