@@ -1,0 +1,84 @@
+"""The catalog snapshot on a real database, on every PostgreSQL version: each object kind
+is read, OIDs never leak in, and the server's fingerprint equals the local one."""
+
+from __future__ import annotations
+
+import psycopg
+
+from revisor.snapshot.catalog import fingerprint, snapshot
+
+SCHEMA = """
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+CREATE SCHEMA billing;
+CREATE SEQUENCE billing.invoice_no START 1000;
+CREATE TABLE accounts (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    mood mood DEFAULT 'ok',
+    credit positive,
+    email_lower text GENERATED ALWAYS AS (lower(email)) STORED
+);
+CREATE TABLE billing.invoices (
+    id serial PRIMARY KEY,
+    account_id integer NOT NULL REFERENCES accounts (id),
+    amount numeric(12, 2) CHECK (amount >= 0)
+);
+CREATE INDEX ix_invoices_account ON billing.invoices (account_id) WHERE amount > 0;
+CREATE VIEW rich AS SELECT account_id FROM billing.invoices WHERE amount > 100;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION touch();
+COMMENT ON TABLE accounts IS 'people who pay';
+COMMENT ON COLUMN accounts.email IS 'login';
+CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+"""
+
+
+def build(url) -> psycopg.Connection:
+    conn = psycopg.connect(**url.libpq_kwargs(), autocommit=True)
+    conn.execute(SCHEMA)
+    return conn
+
+
+def test_snapshot_reads_every_kind(database_url):
+    with build(database_url) as conn:
+        snap = snapshot(conn)
+    found = {(o.kind, o.name) for o in snap.objects}
+    for expected in [
+        ("schema", "billing"),
+        ("table", "accounts"),
+        ("table", "billing.invoices"),
+        ("enum", "mood"),
+        ("domain", "positive"),
+        ("sequence", "billing.invoice_no"),
+        ("index", "billing.ix_invoices_account"),
+        ("view", "rich"),
+        ("function", "touch()"),
+        ("trigger", "accounts_touch"),
+        ("comment", "accounts"),
+        ("comment", "accounts.email"),
+        ("constraint", "invoices_account_id_fkey"),
+        ("constraint", "invoices_amount_check"),
+    ]:
+        assert expected in found, expected
+    columns = {o.name: o.definition for o in snap.of_kind("column") if o.table == "accounts"}
+    assert columns["id"] == "integer NOT NULL GENERATED ALWAYS AS IDENTITY"
+    assert columns["mood"] == "mood DEFAULT 'ok'::mood"
+    assert columns["email_lower"].startswith("text GENERATED ALWAYS AS (lower(email)) STORED")
+    assert [o.definition for o in snap.of_kind("enum")] == ["'sad', 'ok', 'happy'"]
+    # the version table is not part of the user's schema
+    assert not any("alembic_version" in (o.name + (o.table or "")) for o in snap.objects)
+
+
+def test_server_fingerprint_equals_local_and_ignores_oids(database_url):
+    with build(database_url) as conn:
+        first = snapshot(conn)
+        assert fingerprint(conn) == first.fingerprint
+        # drop and recreate: new OIDs, same schema, same fingerprint
+        conn.execute("DROP INDEX billing.ix_invoices_account")
+        changed = fingerprint(conn)
+        conn.execute(
+            "CREATE INDEX ix_invoices_account ON billing.invoices (account_id) WHERE amount > 0"
+        )
+        assert changed != first.fingerprint
+        assert fingerprint(conn) == first.fingerprint

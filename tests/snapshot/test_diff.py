@@ -1,0 +1,66 @@
+"""SnapshotDiff on two in-memory snapshots: plain words, owners before their parts."""
+
+from __future__ import annotations
+
+from revisor.snapshot.catalog import CatalogObject as O
+from revisor.snapshot.catalog import Snapshot
+from revisor.snapshot.diff import Change, diff_snapshots
+
+BASE = Snapshot(
+    (
+        O("column", "id", "orders", "integer NOT NULL"),
+        O("column", "total", "orders", "numeric(12,2)"),
+        O("table", "orders", None, "r"),
+    )
+)
+
+
+def test_equal_snapshots_have_no_difference():
+    assert not diff_snapshots(BASE, BASE)
+    assert BASE.fingerprint == Snapshot(tuple(BASE.objects)).fingerprint
+
+
+def test_leftover_index_and_enum_are_named():
+    after = Snapshot(
+        (
+            *BASE.objects,
+            O("enum", "mood", None, "'sad', 'happy'"),
+            O("index", "ix_orders_total", "orders", "CREATE INDEX ..."),
+        )
+    )
+    diff = diff_snapshots(BASE, after)
+    assert diff.sentences("downgrade of 3f2a") == [
+        "downgrade of 3f2a left enum mood",
+        "downgrade of 3f2a left index ix_orders_total on orders",
+    ]
+    assert [d.change for d in diff.left] == [Change.LEFT, Change.LEFT]
+
+
+def test_changed_column_shows_both_definitions():
+    after = Snapshot(
+        (
+            O("column", "id", "orders", "integer NOT NULL"),
+            O("column", "total", "orders", "numeric(10,2)"),
+            O("table", "orders", None, "r"),
+        )
+    )
+    [sentence] = diff_snapshots(BASE, after).sentences("downgrade of x")
+    assert sentence == (
+        "downgrade of x left column orders.total changed: 'numeric(12,2)' became 'numeric(10,2)'"
+    )
+
+
+def test_a_leftover_table_is_one_difference_not_one_per_column():
+    after = Snapshot(
+        (
+            *BASE.objects,
+            O("table", "audit", None, "r"),
+            O("column", "id", "audit", "integer"),
+            O("constraint", "audit_pkey", "audit", "PRIMARY KEY (id)"),
+        )
+    )
+    assert diff_snapshots(BASE, after).sentences("downgrade of r") == [
+        "downgrade of r left table audit"
+    ]
+    missing = diff_snapshots(after, BASE)
+    assert missing.sentences("downgrade of r") == ["downgrade of r removed table audit"]
