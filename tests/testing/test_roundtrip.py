@@ -188,6 +188,7 @@ def test_locks_reports_plain_create_index_on_an_existing_table(tmp_path, pg18):
     assert finding.code == "RT301" and finding.revision == "c3"
     assert finding.extra["table"] == "orders"
     assert finding.extra["mode"] == "ShareLock"
+    assert finding.line == 11  # the op.create_index line, not just def upgrade()
     assert "CREATE INDEX ix_orders_placed_on" in str(finding.extra["statement"])
 
 

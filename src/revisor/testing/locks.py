@@ -12,7 +12,9 @@ only takes SHARE UPDATE EXCLUSIVE, which lets reads and writes through.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -42,6 +44,7 @@ class LockEvent:
     table: str
     mode: str
     statement: str
+    line: int | None = None  # the line of the revision file that ran the statement
 
 
 @dataclass
@@ -50,6 +53,7 @@ class LockWatcher:
 
     _conn: Any = None
     _revision: str | None = None
+    _path: str | None = None
     _existing: set[str] = field(default_factory=set)
     _held_before: set[tuple[str, str]] = field(default_factory=set)
     _events: list[LockEvent] = field(default_factory=list)
@@ -65,7 +69,7 @@ class LockWatcher:
             event.remove(self._conn, "after_cursor_execute", self._after_execute)
         self._conn = None
 
-    def begin_step(self, conn: Any, revision: str) -> None:
+    def begin_step(self, conn: Any, revision: str, path: str | None = None) -> None:
         """Remember which tables exist and which locks are already held (earlier
         revisions in the same transaction). Read-only."""
         raw = conn.connection.driver_connection
@@ -73,6 +77,7 @@ class LockWatcher:
         self._held_before = {(r[0], r[1]) for r in raw.execute(_HELD_SQL).fetchall()}
         self._events = []
         self._revision = revision
+        self._path = str(Path(path).resolve()) if path else None
 
     def end_step(self) -> list[LockEvent]:
         """The strong locks taken by the step, first statement that took each."""
@@ -93,9 +98,22 @@ class LockWatcher:
             if key in self._held_before or table not in self._existing:
                 continue
             self._held_before.add(key)
+            line = self._caller_line()
             text = " ".join(statement.split())
             self._events.append(
                 LockEvent(
-                    self._revision, table, mode, text[:200] + ("…" if len(text) > 200 else "")
+                    self._revision,
+                    table,
+                    mode,
+                    text[:200] + ("…" if len(text) > 200 else ""),
+                    line,
                 )
             )
+
+    def _caller_line(self) -> int | None:
+        if self._path is None:
+            return None
+        for frame in reversed(traceback.extract_stack()):
+            if frame.filename == self._path or str(Path(frame.filename).resolve()) == self._path:
+                return frame.lineno
+        return None

@@ -272,7 +272,7 @@ class RoundTrip:
         existed = _columns(self._seed(mc))
         if self.locks:
             _commit_now(mc)
-            self.locks.begin_step(mc.connection, rev)
+            self.locks.begin_step(mc.connection, rev, str(self._path(rev) or ""))
         yield self._step(rev, True)
         if self.locks:
             self._lock_findings(rev, self.locks.end_step())
@@ -606,6 +606,7 @@ class RoundTrip:
                 + " on the table; on a busy table use a concurrent or NOT VALID variant, "
                 "or set lock_timeout.",
                 func="upgrade",
+                line=event.line,
                 severity=Severity.WARNING,
                 extra={"table": event.table, "mode": event.mode, "statement": event.statement},
             )
