@@ -28,8 +28,9 @@ SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), {_qualifi
        a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, bt.typcategory,
        a.attnotnull, ad.adbin IS NOT NULL OR a.attidentity <> '' OR a.attgenerated <> '',
        CASE WHEN a.atttypmod > 4 AND bt.typcategory = 'S' THEN a.atttypmod - 4 END,
-       (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-         WHERE e.enumtypid = bt.oid)
+       CASE WHEN bt.typtype = 'e' THEN
+           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+             WHERE e.enumtypid = bt.oid) END
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -107,6 +108,7 @@ class DataSeeder:
 
     def __init__(self) -> None:
         self._seeded: dict[int, tuple[Any, ...]] = {}
+        self._filled: set[tuple[Any, ...]] = set()  # signatures of tables revisor filled
         self._counter = 0
         self.skipped: set[str] = set()
 
@@ -117,11 +119,18 @@ class DataSeeder:
             oid, sql_name, name, *col = row
             table = tables.setdefault(oid, Table(oid, sql_name, name, False))
             table.columns.append(Column(*col))
-        if tables:
-            # Which tables hold rows, in one round trip (catalog statistics lag behind
-            # uncommitted inserts, so ask the tables themselves).
+        # A table revisor filled (same oid, same columns) is taken to still hold its rows;
+        # the others are asked, in one round trip (catalog statistics lag behind
+        # uncommitted inserts).
+        unknown = []
+        for table in tables.values():
+            if table.signature in self._filled:
+                table.has_rows = True
+            else:
+                unknown.append(table)
+        if unknown:
             probe = " UNION ALL ".join(
-                f"SELECT {t.oid} WHERE EXISTS (SELECT FROM {t.sql_name})" for t in tables.values()
+                f"SELECT {t.oid} WHERE EXISTS (SELECT FROM {t.sql_name})" for t in unknown
             )
             driver = getattr(getattr(conn, "connection", None), "driver_connection", conn)
             for (oid,) in driver.execute(probe).fetchall():
@@ -172,6 +181,7 @@ class DataSeeder:
             own = [k for k in keys if k.table == table.oid] + _implied_keys(table, by_name)
             if self._insert(conn, table, own):
                 table.has_rows = True
+                self._filled.add(table.signature)
             else:
                 self.skipped.add(table.name)
         return tables
