@@ -40,21 +40,30 @@ def _not_extension_member(catalog: str, oid: str) -> str:
     )
 
 
-_TABLE = _qualified("c.relname")
+# Shared by every kind: the migrated schemas, and their relations (tables, views,
+# sequences, indexes) with plain-words names, minus extension members and the version
+# table. Materialised once per query, so pg_class is read once, not once per kind.
+_SCOPE_CTES = f"""
+WITH ns AS MATERIALIZED (
+  SELECT n.oid, n.nspname FROM pg_namespace n WHERE {_scope()}
+), rel AS MATERIALIZED (
+  SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relrowsecurity,
+         {_qualified("c.relname")} AS qname
+  FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i') AND c.relname <> %(vt)s
+    AND {_not_extension_member("pg_class", "c.oid")}
+)"""
 
 KIND_QUERIES: dict[str, str] = {
-    "schema": f"""
-SELECT 'schema', n.nspname, NULL, ''
-FROM pg_namespace n WHERE {_scope()}""",
-    "table": f"""
-SELECT 'table', {_TABLE}, NULL,
+    "schema": """
+SELECT 'schema', n.nspname, NULL, '' FROM ns n""",
+    "table": """
+SELECT 'table', c.qname, NULL,
        c.relkind::text || CASE c.relpersistence WHEN 'u' THEN ' unlogged' ELSE '' END
        || CASE WHEN c.relrowsecurity THEN ' row-level-security' ELSE '' END
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'f') AND {_scope()} AND c.relname <> %(vt)s
-  AND {_not_extension_member("pg_class", "c.oid")}""",
-    "column": f"""
-SELECT 'column', a.attname, {_TABLE},
+FROM rel c WHERE c.relkind IN ('r', 'p', 'f')""",
+    "column": """
+SELECT 'column', a.attname, c.qname,
        format_type(a.atttypid, a.atttypmod)
        || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
        || CASE WHEN a.attgenerated <> '' THEN
@@ -67,105 +76,90 @@ SELECT 'column', a.attname, {_TABLE},
                THEN ' COLLATE ' || (SELECT collname FROM pg_collation WHERE oid = a.attcollation)
                ELSE '' END
 FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN rel c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p', 'f')
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')
-  AND {_scope()} AND c.relname <> %(vt)s
-  AND {_not_extension_member("pg_class", "c.oid")}""",
+WHERE a.attnum > 0 AND NOT a.attisdropped""",
     "constraint": f"""
-SELECT 'constraint', co.conname,
-       coalesce({_qualified("c.relname", "cn")}, {_qualified("ty.typname")}),
+SELECT 'constraint', co.conname, coalesce(c.qname, {_qualified("ty.typname")}),
        pg_get_constraintdef(co.oid)
 FROM pg_constraint co
-JOIN pg_namespace n ON n.oid = co.connamespace
-LEFT JOIN pg_class c ON c.oid = co.conrelid
-LEFT JOIN pg_namespace cn ON cn.oid = c.relnamespace
+JOIN ns n ON n.oid = co.connamespace
+LEFT JOIN rel c ON c.oid = co.conrelid
 LEFT JOIN pg_type ty ON ty.oid = co.contypid
-WHERE co.contype <> 'n' AND {_scope()} AND c.relname IS DISTINCT FROM %(vt)s
-  AND {_not_extension_member("pg_constraint", "co.oid")}""",
-    "index": f"""
-SELECT 'index', {_qualified("ic.relname")}, {_qualified("c.relname", "tn")},
+WHERE co.contype <> 'n' AND (co.conrelid = 0 OR c.oid IS NOT NULL)""",
+    "index": """
+SELECT 'index', ic.qname, c.qname,
        pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END
 FROM pg_index i
-JOIN pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_namespace n ON n.oid = ic.relnamespace
-JOIN pg_class c ON c.oid = i.indrelid
-JOIN pg_namespace tn ON tn.oid = c.relnamespace
-WHERE {_scope()} AND c.relname <> %(vt)s
-  AND {_not_extension_member("pg_class", "c.oid")}
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid
+JOIN rel ic ON ic.oid = i.indexrelid
+JOIN rel c ON c.oid = i.indrelid
+WHERE NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid
                   AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))""",
     "enum": f"""
 SELECT 'enum', {_qualified("t.typname")}, NULL,
        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
-JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE {_scope()} AND {_not_extension_member("pg_type", "t.oid")}
+JOIN ns n ON n.oid = t.typnamespace
+WHERE {_not_extension_member("pg_type", "t.oid")}
 GROUP BY n.nspname, t.typname""",
     "domain": f"""
 SELECT 'domain', {_qualified("t.typname")}, NULL,
        format_type(t.typbasetype, t.typtypmod)
        || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
        || coalesce(' DEFAULT ' || t.typdefault, '')
-FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE t.typtype = 'd' AND {_scope()} AND {_not_extension_member("pg_type", "t.oid")}""",
+FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
+WHERE t.typtype = 'd' AND {_not_extension_member("pg_type", "t.oid")}""",
     "composite type": f"""
 SELECT 'composite type', {_qualified("t.typname")}, NULL,
        (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', '
                           ORDER BY a.attnum)
         FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0
           AND NOT a.attisdropped)
-FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
 JOIN pg_class c ON c.oid = t.typrelid
-WHERE t.typtype = 'c' AND c.relkind = 'c' AND {_scope()}
-  AND {_not_extension_member("pg_type", "t.oid")}""",
-    "sequence": f"""
-SELECT 'sequence', {_TABLE}, NULL,
+WHERE t.typtype = 'c' AND c.relkind = 'c' AND {_not_extension_member("pg_type", "t.oid")}""",
+    "sequence": """
+SELECT 'sequence', c.qname, NULL,
        format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment '
        || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || ' cache '
        || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END
-FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE {_scope()} AND {_not_extension_member("pg_class", "c.oid")}""",
-    "view": f"""
-SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, {_TABLE}, NULL,
+FROM pg_sequence s JOIN rel c ON c.oid = s.seqrelid""",
+    "view": """
+SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, c.qname, NULL,
        pg_get_viewdef(c.oid)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('v', 'm') AND {_scope()}
-  AND {_not_extension_member("pg_class", "c.oid")}""",
+FROM rel c WHERE c.relkind IN ('v', 'm')""",
     "function": f"""
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
        {_qualified("p.proname")} || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        NULL, pg_get_functiondef(p.oid)
-FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE p.prokind IN ('f', 'p') AND {_scope()}
-  AND {_not_extension_member("pg_proc", "p.oid")}""",
-    "trigger": f"""
-SELECT 'trigger', t.tgname, {_TABLE}, pg_get_triggerdef(t.oid)
-FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT t.tgisinternal AND {_scope()}""",
+FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace
+WHERE p.prokind IN ('f', 'p') AND {_not_extension_member("pg_proc", "p.oid")}""",
+    "trigger": """
+SELECT 'trigger', t.tgname, c.qname, pg_get_triggerdef(t.oid)
+FROM pg_trigger t JOIN rel c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal""",
     "extension": """
 SELECT 'extension', e.extname, NULL, 'in schema ' || n.nspname
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'""",
     "comment": f"""
-SELECT 'comment', CASE WHEN d.objsubid = 0 THEN {_TABLE}
-                       ELSE {_TABLE} || '.' || a.attname END, NULL, d.description
+SELECT 'comment', CASE WHEN d.objsubid = 0 THEN c.qname
+                       ELSE c.qname || '.' || a.attname END, NULL, d.description
 FROM pg_description d
-JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN rel c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
-WHERE {_scope()} AND c.relname <> %(vt)s
 UNION ALL
 SELECT 'comment', {_qualified("t.typname")}, NULL, d.description
 FROM pg_description d
 JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid
-JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE {_scope()}""",
+JOIN ns n ON n.oid = t.typnamespace""",
 }
+
+
+def kind_query(kind: str) -> str:
+    """The query for one object kind, runnable on its own."""
+    return _SCOPE_CTES + KIND_QUERIES[kind]
 
 
 def _union() -> str:
@@ -175,8 +169,11 @@ def _union() -> str:
 
 # The rows, in a stable order; "C" collation so two databases sort alike.
 _ORDER = 'ORDER BY kind COLLATE "C", tbl COLLATE "C", name COLLATE "C"'
-SNAPSHOT_SQL = f"SELECT * FROM ({_union()}\n) AS objects (kind, name, tbl, def) {_ORDER}"
+SNAPSHOT_SQL = (
+    f"{_SCOPE_CTES}\nSELECT * FROM ({_union()}\n) AS objects (kind, name, tbl, def) {_ORDER}"
+)
 FINGERPRINT_SQL = (
+    f"{_SCOPE_CTES}\n"
     "SELECT md5(coalesce(string_agg(kind || chr(31) || name || chr(31) || coalesce(tbl, '') "
     "|| chr(31) || coalesce(def, ''), chr(30) "
     'ORDER BY kind COLLATE "C", tbl COLLATE "C", name COLLATE "C"), \'\')) '
