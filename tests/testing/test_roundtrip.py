@@ -117,6 +117,23 @@ def test_exit_first_stops_after_the_first_failure(tmp_path, pg18):
     assert "h8" not in result.tested
 
 
+def test_exit_first_still_names_a_schema_mismatch(tmp_path, pg18):
+    forgetful = (*INDEX_ON_ORDERS[:3], "pass")
+    later = ("d4", "c3", 'op.add_column("orders", sa.Column("x", sa.Integer))', "pass")
+    result = run(tmp_path, pg18, [ACCOUNTS, ORDERS, forgetful, later], fail_fast=True)
+    assert messages(result) == ["downgrade of c3 left index ix_orders_placed_on on orders"]
+    assert "d4" not in result.tested
+
+
+def test_keep_leaves_the_scratch_database(tmp_path, pg18):
+    from revisor.db.scratch import database_exists, drop_database
+
+    result = run(tmp_path, pg18, [ACCOUNTS], keep=True)
+    [name] = result.databases_kept
+    assert database_exists(pg18.url, name)
+    drop_database(pg18.url, name)
+
+
 def test_downgrade_losing_existing_data_is_a_warning(tmp_path, pg18):
     rebuild = (
         "i9",

@@ -14,13 +14,9 @@ rebuilt to the right revision, so one broken revision does not hide the others.
 
 from __future__ import annotations
 
-import ast
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
@@ -32,45 +28,22 @@ from revisor.findings import Finding, Severity
 from revisor.migrate import missing_extension
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, fingerprint, snapshot
-from revisor.snapshot.diff import SnapshotDiff, diff_snapshots
+from revisor.snapshot.diff import diff_snapshots
 from revisor.testing.envrun import revision_step, run_steps
+from revisor.testing.findings import (
+    BASE_NOT_EMPTY,
+    DOWNGRADE_FAILS,
+    REUPGRADE_FAILS,
+    SAMPLE_DATA_ERRORS,
+    SAMPLE_DATA_FAILS,
+    UPGRADE_FAILS,
+    FindingLog,
+    Phase,
+    error_name,
+)
 from revisor.testing.locks import LockWatcher
 from revisor.testing.plan import RoundTripPlan
 from revisor.testing.seed_data import DataSeeder, Table
-
-
-class Phase(StrEnum):
-    SETUP = "setup"  # applied on the way, not tested
-    UPGRADE = "upgrade"
-    DOWNGRADE = "downgrade"
-    REUPGRADE = "re-upgrade"
-    BASE = "downgrade to base"
-
-
-# Errors that revisor's own sample rows can cause (a value the real data would not have):
-# reported as a warning, and the revision is tested again without rows.
-_SAMPLE_DATA_ERRORS = {
-    "ForeignKeyViolation",
-    "CheckViolation",
-    "UniqueViolation",
-    "ExclusionViolation",
-    "InvalidTextRepresentation",
-    "NumericValueOutOfRange",
-    "StringDataRightTruncation",
-    "InvalidDatetimeFormat",
-    "DatetimeFieldOverflow",
-}
-
-# (code, kebab-case name) of each kind of round-trip finding.
-UPGRADE_FAILS = ("RT101", "upgrade-fails")
-DOWNGRADE_FAILS = ("RT102", "downgrade-fails")
-DOWNGRADE_NOT_INVERSE = ("RT103", "downgrade-does-not-undo-upgrade")
-REUPGRADE_FAILS = ("RT104", "upgrade-fails-after-downgrade")
-REUPGRADE_DIFFERS = ("RT105", "upgrade-not-repeatable")
-BASE_NOT_EMPTY = ("RT106", "downgrade-base-leaves-objects")
-DATA_LOST = ("RT201", "downgrade-drops-data")
-SAMPLE_DATA_FAILS = ("RT202", "fails-on-sample-rows")
-STRONG_LOCK = ("RT301", "lock-on-existing-table")
 
 
 @dataclass(frozen=True)
@@ -150,12 +123,12 @@ class RoundTrip:
         self.in_place = database  # the user's own database (--in-place): never dropped
         self.on_progress = on_progress or (lambda p: None)
         self.result = RoundTripResult()
+        self.log = FindingLog(project, seeding=options.data and database is None)
+        self.result.findings = self.log.findings
         # progress through plan.order, kept across env.py runs
         self.index = 0
         self.applied: list[str] = []
         self.broken: set[str] = set()
-        self.reported: set[tuple[str, str]] = set()  # (revision, phase) with a finding
-        self.explained: set[str] = set()  # difference sentences already reported
         self.unseeded: set[str] = set()  # revisions retried without sample rows
         self.current: tuple[str, Phase] | None = None
         self._impl: Any = None
@@ -179,7 +152,7 @@ class RoundTrip:
             try:
                 outcome = run_steps(self.project, url, lambda mc, p=probe: self._steps(mc, p))
             finally:
-                if name and not (self.options.keep and self._finished_after()):
+                if name and not self.options.keep:
                     drop_database(self.server, name)
                 elif name:
                     self.result.databases_kept.append(name)
@@ -193,10 +166,6 @@ class RoundTrip:
         self.result.seconds = time.perf_counter() - started
         self.on_progress(Progress(len(self.plan.tested), len(self.plan.tested), None, True))
         return self.result
-
-    def _finished_after(self) -> bool:
-        # Only keep the last database: earlier ones were abandoned after a failure.
-        return True
 
     def _database(self, first: bool) -> tuple[DatabaseUrl, str | None]:
         if self.in_place is not None:
@@ -272,10 +241,10 @@ class RoundTrip:
         existed = _columns(self._seed(mc))
         if self.locks:
             _commit_now(mc)
-            self.locks.begin_step(mc.connection, rev, str(self._path(rev) or ""))
+            self.locks.begin_step(mc.connection, rev, str(self.log.path(rev) or ""))
         yield self._step(rev, True)
         if self.locks:
-            self._lock_findings(rev, self.locks.end_step())
+            self.log.locks(rev, self.locks.end_step())
         upgraded = self._fingerprint(mc)
         populated = _columns(self._seed(mc), with_rows=True)
         self.current = (rev, Phase.DOWNGRADE)
@@ -283,7 +252,7 @@ class RoundTrip:
         after = None
         if populated is not None and existed is not None and self.seeder is not None:
             after = self.seeder.tables(mc.connection, vt)
-            self._data_loss(rev, populated, existed, _columns(after, with_rows=True) or {})
+            self.log.data_loss(rev, populated, existed, _columns(after, with_rows=True) or {})
         if self._fingerprint(mc) != before:
             raise _Mismatch(Phase.DOWNGRADE, snapshot(mc.connection, version_table=vt))
         self.current = (rev, Phase.REUPGRADE)
@@ -310,10 +279,12 @@ class RoundTrip:
         if end.fingerprint != self.empty.fingerprint:
             diff = diff_snapshots(self.empty, end)
             sentences = [
-                s for s in diff.sentences("downgrade base") if self._key(s) not in self.explained
+                s
+                for s in diff.sentences("downgrade base")
+                if self.log.key(s) not in self.log.explained
             ]
             if sentences:
-                self._add(
+                self.log.add(
                     BASE_NOT_EMPTY,
                     None,
                     "; ".join(sentences),
@@ -370,246 +341,43 @@ class RoundTrip:
             phase in (Phase.UPGRADE, Phase.DOWNGRADE, Phase.REUPGRADE)
             and self.seeder is not None
             and rev not in self.unseeded
-            and _error_name(error) in _SAMPLE_DATA_ERRORS
+            and error_name(error) in SAMPLE_DATA_ERRORS
         ):
-            self._failure(SAMPLE_DATA_FAILS, rev, phase.value, error, severity=Severity.WARNING)
+            self.log.failure(SAMPLE_DATA_FAILS, rev, phase.value, error, severity=Severity.WARNING)
             self.unseeded.add(rev)  # same revision again, on a database without rows
         elif phase in (Phase.UPGRADE, Phase.SETUP):
-            self._failure(UPGRADE_FAILS, rev, "upgrade", error)
+            self.log.failure(UPGRADE_FAILS, rev, "upgrade", error)
             self.broken.add(rev)
             self.index += 1
             if phase is Phase.UPGRADE:
                 self._tested(rev, ok=False)
         elif phase in (Phase.DOWNGRADE, Phase.REUPGRADE):
             code = DOWNGRADE_FAILS if phase is Phase.DOWNGRADE else REUPGRADE_FAILS
-            self._failure(code, rev, phase.value, error)
+            self.log.failure(code, rev, phase.value, error)
             self.applied.append(rev)
             self.index += 1
             self._tested(rev, ok=False)
         else:  # downgrade to base
-            if (rev, Phase.DOWNGRADE.value) not in self.reported:
-                self._failure(DOWNGRADE_FAILS, rev, "downgrade", error)
+            if (rev, Phase.DOWNGRADE.value) not in self.log.reported:
+                self.log.failure(DOWNGRADE_FAILS, rev, "downgrade", error)
             self.stopped = True
+        # With -x a mismatch is not a finding yet: the next database's probe names the
+        # differences, then stops the run.
         if self.options.fail_fast and not self.result.ok:
             self.stopped = True
-        if probe is not None and self.options.fail_fast:
-            # -x still says what the mismatch was: rebuild once to compare, then stop.
-            pass
         return probe
 
     def _compare_probe(self, mc: MigrationContext, probe: _Probe) -> None:
         expected = snapshot(mc.connection, version_table=mc.version_table)
         diff = diff_snapshots(expected, probe.actual)
-        self._mismatch_finding(probe.revision, probe.phase, diff)
+        self.log.mismatch(probe.revision, probe.phase, diff)
         if self.options.fail_fast:
             raise _Stop()
-
-    def _mismatch_finding(self, rev: str, phase: Phase, diff: SnapshotDiff) -> None:
-        short = rev[:12]
-        if phase is Phase.DOWNGRADE:
-            sentences = diff.sentences(f"downgrade of {short}")
-            self.explained.update(self._key(s) for s in diff.sentences("downgrade base"))
-            self._add(
-                DOWNGRADE_NOT_INVERSE,
-                rev,
-                "; ".join(sentences) or f"downgrade of {short} changed the schema",
-                help="The downgrade must undo exactly what the upgrade did: drop what it "
-                "created (indexes, enum types, sequences) and restore what it dropped.",
-                func="downgrade",
-            )
-        else:
-            sentences = diff.sentences(f"re-upgrade of {short} (after its downgrade)")
-            self._add(
-                REUPGRADE_DIFFERS,
-                rev,
-                "; ".join(sentences) or f"upgrade of {short} is not repeatable",
-                help="Upgrading again after the downgrade gave a different schema: the "
-                "downgrade leaves state the upgrade depends on.",
-                func="upgrade",
-            )
-
-    @staticmethod
-    def _key(sentence: str) -> str:
-        return sentence.split(" ", 2)[-1] if sentence.startswith("downgrade base") else sentence
-
-    def _failure(
-        self,
-        code: tuple[str, str],
-        rev: str,
-        step: str,
-        error: BaseException,
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        orig = getattr(error, "orig", None) or error
-        lines = str(orig).strip().splitlines()
-        first = lines[0] if lines else ""
-        name = type(orig).__name__
-        if "it has no name" in first:
-            # SQLAlchemy's CompileError repr of the constraint object says nothing useful.
-            first = "the constraint to drop has no name (it was created unnamed)"
-        func = "downgrade" if step == "downgrade" else "upgrade"
-        message = f"{step} of {rev[:12]} fails: {name}: {first}"
-        help = self._help_for(rev, step, name, first)
-        if code == SAMPLE_DATA_FAILS:
-            message += " (on rows revisor inserted)"
-            help = (
-                "The migration fails on revisor's sample rows; real rows may pass, but "
-                "check that existing data satisfies it. The revision was then tested on "
-                "empty tables."
-            )
-        self._add(
-            code,
-            rev,
-            message,
-            severity=severity,
-            help=help,
-            func=func,
-            line=self._failing_line(rev, error),
-        )
-
-    def _help_for(self, rev: str, step: str, error_name: str, text: str) -> str | None:
-        if step == "upgrade" and error_name in ("UndefinedTable", "UndefinedObject"):
-            empty = self._empty_ancestor(rev)
-            if empty:
-                return (
-                    f"The base revision {empty[:12]} is empty (its upgrade is `pass`): the "
-                    "schema was probably made with metadata.create_all() and stamped, so on "
-                    "an empty database nothing creates what later revisions alter. Make the "
-                    "base revision create the initial schema."
-                )
-        if error_name == "NotNullViolation" and self.seeder is not None:
-            return (
-                "revisor put rows in the tables first, as production has: a NOT NULL column "
-                "needs a server_default, or add it nullable, backfill, then set NOT NULL."
-            )
-        if "no name" in text or "Constraint must have a name" in text:
-            return (
-                "The constraint was created without a name, so the downgrade cannot name "
-                "it: give it an explicit name (or a MetaData naming_convention) in both "
-                "upgrade and downgrade."
-            )
-        if step == "re-upgrade" and error_name.startswith("Duplicate"):
-            return "The downgrade left this object behind; drop it in the downgrade."
-        if error_name == "UniqueViolation":
-            return "The migration fails on tables with rows: check it against existing data."
-        return None
-
-    def _empty_ancestor(self, rev: str) -> str | None:
-        from revisor.testing.plan import ancestors
-
-        for anc in ancestors(self.project, {rev}):
-            script = self.project.script.get_revision(anc)
-            if script is not None and not script._all_down_revisions and _is_empty(script):
-                return anc
-        return None
-
-    def _failing_line(self, rev: str, error: BaseException) -> int | None:
-        path = self._path(rev)
-        if path is None:
-            return None
-        target = str(path.resolve())
-        line = None
-        seen: set[int] = set()
-        current: BaseException | None = error
-        while current is not None and id(current) not in seen:
-            seen.add(id(current))
-            for frame in traceback.extract_tb(current.__traceback__):
-                if str(Path(frame.filename).resolve()) == target:
-                    line = frame.lineno
-            current = current.__cause__ or current.__context__
-        return line
-
-    # --- findings ------------------------------------------------------------------------
-
-    def _path(self, rev: str | None) -> Path | None:
-        if rev is None:
-            return None
-        script = self.project.script.get_revision(rev)
-        return Path(script.path) if script is not None else None
-
-    def _add(
-        self,
-        code: tuple[str, str],
-        rev: str | None,
-        message: str,
-        *,
-        help: str | None = None,
-        func: str | None = None,
-        line: int | None = None,
-        severity: Severity = Severity.ERROR,
-        extra: dict[str, object] | None = None,
-    ) -> None:
-        if line is None and rev is not None and func is not None:
-            line = _function_line(self.project, rev, func)
-        if rev is not None and severity is Severity.ERROR:
-            phase = message.split(" of ", 1)[0]
-            self.reported.add((rev, phase))
-        self.result.findings.append(
-            Finding(
-                code=code[0],
-                severity=severity,
-                message=message,
-                path=self._path(rev),
-                line=line,
-                help=help,
-                name=code[1],
-                revision=rev,
-                extra=extra or {},
-            )
-        )
 
     def _tested(self, rev: str, *, ok: bool) -> None:
         self.result.tested.append(rev)
         self.done_count += 1
         self.on_progress(Progress(self.done_count, len(self.plan.tested), rev, ok))
-
-    def _data_loss(
-        self,
-        rev: str,
-        populated: dict[str, set[str]],
-        existed: dict[str, set[str]],
-        after: dict[str, set[str]],
-    ) -> None:
-        # `after` holds the tables that still have rows. Dropping what the upgrade itself
-        # created is what a downgrade is for; only tables and columns that were there
-        # before the upgrade are reported.
-        lost = []
-        for table, columns in sorted(populated.items()):
-            if table not in existed:
-                continue
-            if table not in after:
-                lost.append(f"table {table}")
-            else:
-                gone = (columns & existed[table]) - after[table]
-                lost.extend(f"column {table}.{c}" for c in sorted(gone))
-        if lost:
-            self._add(
-                DATA_LOST,
-                rev,
-                f"downgrade of {rev[:12]} destroys data that existed before its upgrade: "
-                f"{', '.join(lost)}",
-                help="Rolling back loses these rows for good: make the downgrade restore "
-                "the data (or keep the table/column) if a rollback must be safe.",
-                func="downgrade",
-                severity=Severity.WARNING,
-            )
-
-    def _lock_findings(self, rev: str, events: list[Any]) -> None:
-        for event in events:
-            self._add(
-                STRONG_LOCK,
-                rev,
-                f"upgrade of {rev[:12]} takes {event.mode} on existing table {event.table} "
-                f"during: {event.statement}",
-                help="While the statement runs, this lock blocks "
-                + ("reads and writes" if event.mode == "AccessExclusiveLock" else "writes")
-                + " on the table; on a busy table use a concurrent or NOT VALID variant, "
-                "or set lock_timeout.",
-                func="upgrade",
-                line=event.line,
-                severity=Severity.WARNING,
-                extra={"table": event.table, "mode": event.mode, "statement": event.statement},
-            )
 
 
 def _columns(tables: list[Table] | None, *, with_rows: bool = False) -> dict[str, set[str]] | None:
@@ -632,33 +400,6 @@ def _commit_now(mc: MigrationContext) -> None:
         mc._transaction = conn.begin()
     else:
         conn.commit()
-
-
-def _error_name(error: BaseException) -> str:
-    return type(getattr(error, "orig", None) or error).__name__
-
-
-def _function_line(project: Project, rev: str, func: str) -> int | None:
-    script = project.script.get_revision(rev)
-    fn = getattr(getattr(script, "module", None), func, None)
-    code = getattr(fn, "__code__", None)
-    return code.co_firstlineno if code is not None else None
-
-
-def _is_empty(script: Any) -> bool:
-    """True when the revision's upgrade() body is only `pass`, a docstring or `...`."""
-    try:
-        tree = ast.parse(Path(script.path).read_text())
-    except (OSError, SyntaxError):
-        return False
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
-            return all(
-                isinstance(stmt, ast.Pass)
-                or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-                for stmt in node.body
-            )
-    return False
 
 
 def round_trip(

@@ -37,9 +37,24 @@ JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdroppe
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE c.oid = ANY(%(oids)s)
+ORDER BY c.oid, a.attnum
+"""
+
+# One row per table: how many attribute and default rows it has and the newest version of
+# them (xmin: the writing transaction, cmin: the command in it), so a table whose columns
+# changed in any way shows a new version, and only those tables are read in full.
+_VERSION = "x.xmin::text::bigint * 4294967296 + x.cmin::text::bigint"
+_TABLE_VERSIONS_SQL = f"""
+SELECT c.oid, count(*)::text || ':' || max({_VERSION})::text || ':' || coalesce(
+         (SELECT count(*)::text || ':' || max({_VERSION})::text
+            FROM pg_attrdef x WHERE x.adrelid = c.oid), '')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute x ON x.attrelid = c.oid
 WHERE c.relkind IN ('r', 'p') AND {_scope()} AND c.relname <> %(vt)s
   AND {_not_extension_member("pg_class", "c.oid")}
-ORDER BY c.oid, a.attnum
+GROUP BY c.oid
 """
 
 _FOREIGN_KEYS_SQL = f"""
@@ -108,17 +123,31 @@ class DataSeeder:
 
     def __init__(self) -> None:
         self._seeded: dict[int, tuple[Any, ...]] = {}
+        self._known: dict[int, tuple[str, Table]] = {}  # oid -> (version, columns)
         self._filled: set[tuple[Any, ...]] = set()  # signatures of tables revisor filled
         self._counter = 0
         self.skipped: set[str] = set()
 
     def tables(self, conn: Any, version_table: str = "alembic_version") -> list[Table]:
-        """The user's tables with their columns and whether they hold rows. Read-only."""
-        tables: dict[int, Table] = {}
-        for row in execute_prepared(conn, _TABLES_SQL, {"vt": version_table}):
-            oid, sql_name, name, *col = row
-            table = tables.setdefault(oid, Table(oid, sql_name, name, False))
-            table.columns.append(Column(*col))
+        """The user's tables with their columns and whether they hold rows. Read-only.
+        Only tables whose columns changed since the last call are read in full."""
+        versions = dict(execute_prepared(conn, _TABLE_VERSIONS_SQL, {"vt": version_table}))
+        stale = [oid for oid, v in versions.items() if self._known.get(oid, ("",))[0] != v]
+        if stale:
+            read: dict[int, Table] = {}
+            for row in execute_prepared(conn, _TABLES_SQL, {"oids": stale}):
+                oid, sql_name, name, *col = row
+                table = read.setdefault(oid, Table(oid, sql_name, name, False))
+                table.columns.append(Column(*col))
+            for oid in stale:
+                if oid in read:
+                    self._known[oid] = (versions[oid], read[oid])
+        for oid in set(self._known) - set(versions):
+            del self._known[oid]
+        tables = {
+            oid: Table(known.oid, known.sql_name, known.name, False, known.columns)
+            for oid, (_, known) in self._known.items()
+        }
         # A table revisor filled (same oid, same columns) is taken to still hold its rows;
         # the others are asked, in one round trip (catalog statistics lag behind
         # uncommitted inserts).

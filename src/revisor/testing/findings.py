@@ -1,0 +1,286 @@
+"""The findings of a round trip: what failed or differed, in plain words, with the revision
+file and line, and a help line when revisor recognises the cause."""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from revisor.findings import Finding, Severity
+from revisor.project import Project
+from revisor.snapshot.diff import SnapshotDiff
+
+
+class Phase(StrEnum):
+    SETUP = "setup"  # applied on the way, not tested
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+    REUPGRADE = "re-upgrade"
+    BASE = "downgrade to base"
+
+
+# Errors that revisor's own sample rows can cause (a value the real data would not have):
+# reported as a warning, and the revision is tested again without rows.
+SAMPLE_DATA_ERRORS = {
+    "ForeignKeyViolation",
+    "CheckViolation",
+    "UniqueViolation",
+    "ExclusionViolation",
+    "InvalidTextRepresentation",
+    "NumericValueOutOfRange",
+    "StringDataRightTruncation",
+    "InvalidDatetimeFormat",
+    "DatetimeFieldOverflow",
+}
+
+# (code, kebab-case name) of each kind of round-trip finding.
+UPGRADE_FAILS = ("RT101", "upgrade-fails")
+DOWNGRADE_FAILS = ("RT102", "downgrade-fails")
+DOWNGRADE_NOT_INVERSE = ("RT103", "downgrade-does-not-undo-upgrade")
+REUPGRADE_FAILS = ("RT104", "upgrade-fails-after-downgrade")
+REUPGRADE_DIFFERS = ("RT105", "upgrade-not-repeatable")
+BASE_NOT_EMPTY = ("RT106", "downgrade-base-leaves-objects")
+DATA_LOST = ("RT201", "downgrade-drops-data")
+SAMPLE_DATA_FAILS = ("RT202", "fails-on-sample-rows")
+STRONG_LOCK = ("RT301", "lock-on-existing-table")
+
+
+class FindingLog:
+    """Collects the findings of one run; remembers what was said so nothing is said twice."""
+
+    def __init__(self, project: Project, *, seeding: bool) -> None:
+        self.project = project
+        self.seeding = seeding  # sample rows were inserted (explains NOT NULL failures)
+        self.findings: list[Finding] = []
+        self.reported: set[tuple[str, str]] = set()  # (revision, step) with an error
+        self.explained: set[str] = set()  # differences already reported
+
+    def mismatch(self, rev: str, phase: Phase, diff: SnapshotDiff) -> None:
+        short = rev[:12]
+        if phase is Phase.DOWNGRADE:
+            sentences = diff.sentences(f"downgrade of {short}")
+            self.explained.update(self.key(s) for s in diff.sentences("downgrade base"))
+            self.add(
+                DOWNGRADE_NOT_INVERSE,
+                rev,
+                "; ".join(sentences) or f"downgrade of {short} changed the schema",
+                help="The downgrade must undo exactly what the upgrade did: drop what it "
+                "created (indexes, enum types, sequences) and restore what it dropped.",
+                func="downgrade",
+            )
+        else:
+            sentences = diff.sentences(f"re-upgrade of {short} (after its downgrade)")
+            self.add(
+                REUPGRADE_DIFFERS,
+                rev,
+                "; ".join(sentences) or f"upgrade of {short} is not repeatable",
+                help="Upgrading again after the downgrade gave a different schema: the "
+                "downgrade leaves state the upgrade depends on.",
+                func="upgrade",
+            )
+
+    @staticmethod
+    def key(sentence: str) -> str:
+        return sentence.split(" ", 2)[-1] if sentence.startswith("downgrade base") else sentence
+
+    def failure(
+        self,
+        code: tuple[str, str],
+        rev: str,
+        step: str,
+        error: BaseException,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        orig = getattr(error, "orig", None) or error
+        lines = str(orig).strip().splitlines()
+        first = lines[0] if lines else ""
+        name = type(orig).__name__
+        if "it has no name" in first:
+            # SQLAlchemy's CompileError repr of the constraint object says nothing useful.
+            first = "the constraint to drop has no name (it was created unnamed)"
+        func = "downgrade" if step == "downgrade" else "upgrade"
+        message = f"{step} of {rev[:12]} fails: {name}: {first}"
+        help = self._help_for(rev, step, name, first)
+        if code == SAMPLE_DATA_FAILS:
+            message += " (on rows revisor inserted)"
+            help = (
+                "The migration fails on revisor's sample rows; real rows may pass, but "
+                "check that existing data satisfies it. The revision was then tested on "
+                "empty tables."
+            )
+        self.add(
+            code,
+            rev,
+            message,
+            severity=severity,
+            help=help,
+            func=func,
+            line=self._failing_line(rev, error),
+        )
+
+    def _help_for(self, rev: str, step: str, error_name: str, text: str) -> str | None:
+        if step == "upgrade" and error_name in ("UndefinedTable", "UndefinedObject"):
+            empty = self._empty_ancestor(rev)
+            if empty:
+                return (
+                    f"The base revision {empty[:12]} is empty (its upgrade is `pass`): the "
+                    "schema was probably made with metadata.create_all() and stamped, so on "
+                    "an empty database nothing creates what later revisions alter. Make the "
+                    "base revision create the initial schema."
+                )
+        if error_name == "NotNullViolation" and self.seeding:
+            return (
+                "revisor put rows in the tables first, as production has: a NOT NULL column "
+                "needs a server_default, or add it nullable, backfill, then set NOT NULL."
+            )
+        if "no name" in text or "Constraint must have a name" in text:
+            return (
+                "The constraint was created without a name, so the downgrade cannot name "
+                "it: give it an explicit name (or a MetaData naming_convention) in both "
+                "upgrade and downgrade."
+            )
+        if step == "re-upgrade" and error_name.startswith("Duplicate"):
+            return "The downgrade left this object behind; drop it in the downgrade."
+        if error_name == "UniqueViolation":
+            return "The migration fails on tables with rows: check it against existing data."
+        return None
+
+    def _empty_ancestor(self, rev: str) -> str | None:
+        from revisor.testing.plan import ancestors
+
+        for anc in ancestors(self.project, {rev}):
+            script = self.project.script.get_revision(anc)
+            if script is not None and not script._all_down_revisions and _is_empty(script):
+                return anc
+        return None
+
+    def _failing_line(self, rev: str, error: BaseException) -> int | None:
+        path = self.path(rev)
+        if path is None:
+            return None
+        target = str(path.resolve())
+        line = None
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            for frame in traceback.extract_tb(current.__traceback__):
+                if str(Path(frame.filename).resolve()) == target:
+                    line = frame.lineno
+            current = current.__cause__ or current.__context__
+        return line
+
+    def path(self, rev: str | None) -> Path | None:
+        if rev is None:
+            return None
+        script = self.project.script.get_revision(rev)
+        return Path(script.path) if script is not None else None
+
+    def add(
+        self,
+        code: tuple[str, str],
+        rev: str | None,
+        message: str,
+        *,
+        help: str | None = None,
+        func: str | None = None,
+        line: int | None = None,
+        severity: Severity = Severity.ERROR,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        if line is None and rev is not None and func is not None:
+            line = _function_line(self.project, rev, func)
+        if rev is not None and severity is Severity.ERROR:
+            phase = message.split(" of ", 1)[0]
+            self.reported.add((rev, phase))
+        self.findings.append(
+            Finding(
+                code=code[0],
+                severity=severity,
+                message=message,
+                path=self.path(rev),
+                line=line,
+                help=help,
+                name=code[1],
+                revision=rev,
+                extra=extra or {},
+            )
+        )
+
+    def data_loss(
+        self,
+        rev: str,
+        populated: dict[str, set[str]],
+        existed: dict[str, set[str]],
+        after: dict[str, set[str]],
+    ) -> None:
+        # `after` holds the tables that still have rows. Dropping what the upgrade itself
+        # created is what a downgrade is for; only tables and columns that were there
+        # before the upgrade are reported.
+        lost = []
+        for table, columns in sorted(populated.items()):
+            if table not in existed:
+                continue
+            if table not in after:
+                lost.append(f"table {table}")
+            else:
+                gone = (columns & existed[table]) - after[table]
+                lost.extend(f"column {table}.{c}" for c in sorted(gone))
+        if lost:
+            self.add(
+                DATA_LOST,
+                rev,
+                f"downgrade of {rev[:12]} destroys data that existed before its upgrade: "
+                f"{', '.join(lost)}",
+                help="Rolling back loses these rows for good: make the downgrade restore "
+                "the data (or keep the table/column) if a rollback must be safe.",
+                func="downgrade",
+                severity=Severity.WARNING,
+            )
+
+    def locks(self, rev: str, events: list[Any]) -> None:
+        for event in events:
+            self.add(
+                STRONG_LOCK,
+                rev,
+                f"upgrade of {rev[:12]} takes {event.mode} on existing table {event.table} "
+                f"during: {event.statement}",
+                help="While the statement runs, this lock blocks "
+                + ("reads and writes" if event.mode == "AccessExclusiveLock" else "writes")
+                + " on the table; on a busy table use a concurrent or NOT VALID variant, "
+                "or set lock_timeout.",
+                func="upgrade",
+                line=event.line,
+                severity=Severity.WARNING,
+                extra={"table": event.table, "mode": event.mode, "statement": event.statement},
+            )
+
+
+def error_name(error: BaseException) -> str:
+    return type(getattr(error, "orig", None) or error).__name__
+
+
+def _function_line(project: Project, rev: str, func: str) -> int | None:
+    script = project.script.get_revision(rev)
+    fn = getattr(getattr(script, "module", None), func, None)
+    code = getattr(fn, "__code__", None)
+    return code.co_firstlineno if code is not None else None
+
+
+def _is_empty(script: Any) -> bool:
+    """True when the revision's upgrade() body is only `pass`, a docstring or `...`."""
+    try:
+        tree = ast.parse(Path(script.path).read_text())
+    except (OSError, SyntaxError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
+            return all(
+                isinstance(stmt, ast.Pass)
+                or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+                for stmt in node.body
+            )
+    return False
