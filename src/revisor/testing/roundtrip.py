@@ -146,9 +146,8 @@ class RoundTrip:
         scratch databases on the server; with in_place, migrates that database."""
         started = time.perf_counter()
         probe: _Probe | None = None
-        first = True
         while not self.stopped:
-            url, name = self._database(first)
+            url, name = self._database()
             try:
                 outcome = run_steps(self.project, url, lambda mc, p=probe: self._steps(mc, p))
             finally:
@@ -156,7 +155,6 @@ class RoundTrip:
                     drop_database(self.server, name)
                 elif name:
                     self.result.databases_kept.append(name)
-            first = False
             probe = None
             if outcome.error is None:
                 break
@@ -167,7 +165,7 @@ class RoundTrip:
         self.on_progress(Progress(len(self.plan.tested), len(self.plan.tested), None, True))
         return self.result
 
-    def _database(self, first: bool) -> tuple[DatabaseUrl, str | None]:
+    def _database(self) -> tuple[DatabaseUrl, str | None]:
         if self.in_place is not None:
             return self.in_place, None
         import secrets
@@ -323,12 +321,12 @@ class RoundTrip:
     def _after_error(self, error: BaseException) -> _Probe | None:
         """Record the failure as a finding, move past it; return what the next database
         must check after rebuilding."""
-        if self.current is None:
-            raise error
-        rev, phase = self.current
         if isinstance(error, _Stop):
             self.stopped = True
             return None
+        if self.current is None:
+            raise error  # revisor's own query failed before any step: a bug, not a finding
+        rev, phase = self.current
         missing = missing_extension(error)
         if missing:
             raise ExtensionMissing(missing, rev, self.server.source == "embedded") from error
