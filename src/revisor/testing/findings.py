@@ -59,6 +59,7 @@ class FindingLog:
         self.explained: set[str] = set()  # differences already reported
 
     def mismatch(self, rev: str, phase: Phase, diff: SnapshotDiff) -> None:
+        """RT103/RT105: the schema after a downgrade or re-upgrade is not the expected one."""
         short = rev[:12]
         if phase is Phase.DOWNGRADE:
             sentences = diff.sentences(f"downgrade of {short}")
@@ -84,6 +85,7 @@ class FindingLog:
 
     @staticmethod
     def key(sentence: str) -> str:
+        """A difference without its subject, to tell whether it was already reported."""
         return sentence.split(" ", 2)[-1] if sentence.startswith("downgrade base") else sentence
 
     def failure(
@@ -94,6 +96,7 @@ class FindingLog:
         error: BaseException,
         severity: Severity = Severity.ERROR,
     ) -> None:
+        """A step that raised: the error's class and first line, where it was raised."""
         orig = getattr(error, "orig", None) or error
         lines = str(orig).strip().splitlines()
         first = lines[0] if lines else ""
@@ -174,6 +177,7 @@ class FindingLog:
         return line
 
     def path(self, rev: str | None) -> Path | None:
+        """The revision's file."""
         if rev is None:
             return None
         script = self.project.script.get_revision(rev)
@@ -191,6 +195,8 @@ class FindingLog:
         severity: Severity = Severity.ERROR,
         extra: dict[str, object] | None = None,
     ) -> None:
+        """Record a finding located at the revision file (the line given, else the
+        function's `def`)."""
         if line is None and rev is not None and func is not None:
             line = _function_line(self.project, rev, func)
         if rev is not None and severity is Severity.ERROR:
@@ -217,6 +223,7 @@ class FindingLog:
         existed: dict[str, set[str]],
         after: dict[str, set[str]],
     ) -> None:
+        """RT201: rows of tables/columns that predate the upgrade did not survive."""
         # `after` holds the tables that still have rows. Dropping what the upgrade itself
         # created is what a downgrade is for; only tables and columns that were there
         # before the upgrade are reported.
@@ -242,6 +249,7 @@ class FindingLog:
             )
 
     def locks(self, rev: str, events: list[Any]) -> None:
+        """RT301, one per strong lock a statement took on an existing table."""
         for event in events:
             self.add(
                 STRONG_LOCK,
