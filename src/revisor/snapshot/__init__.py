@@ -1,0 +1,1 @@
+"""Catalog snapshots of a PostgreSQL schema (catalog.py) and their differences (diff.py)."""
