@@ -41,12 +41,14 @@ WHERE c.oid = ANY(%(oids)s)
 ORDER BY c.oid, a.attnum
 """
 
-# One row per table: how many attribute and default rows it has and the newest version of
-# them (xmin: the writing transaction, cmin: the command in it), so a table whose columns
-# changed in any way shows a new version, and only those tables are read in full.
+# One row per table: how many attribute and default rows it has, the newest version of them
+# and of its pg_class row (xmin: the writing transaction, cmin: the command in it), so a
+# table renamed or whose columns changed in any way shows a new version, and only those
+# tables are read in full.
 _VERSION = "x.xmin::text::bigint * 4294967296 + x.cmin::text::bigint"
 _TABLE_VERSIONS_SQL = f"""
-SELECT c.oid, count(*)::text || ':' || max({_VERSION})::text || ':' || coalesce(
+SELECT c.oid, count(*)::text || ':' || max({_VERSION})::text || ':'
+       || min(c.xmin::text::bigint * 4294967296 + c.cmin::text::bigint)::text || ':' || coalesce(
          (SELECT count(*)::text || ':' || max({_VERSION})::text
             FROM pg_attrdef x WHERE x.adrelid = c.oid), '')
 FROM pg_class c
