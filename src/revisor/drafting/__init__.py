@@ -1,0 +1,114 @@
+"""revisor's rewrite of autogenerate's directives: guarded drops, names, enums.
+
+`revise` has the signature of Alembic's `process_revision_directives` plus options; the
+`draft` command and the plain env.py hook (`revisor.alembic`) both call it, after the
+user's own hook has run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic.operations import ops
+from sqlalchemy import MetaData
+
+from revisor.drafting.drops import LeftOutDrop, leave_out_drops
+from revisor.drafting.enums import plan_enums
+from revisor.drafting.naming import name_constraints
+from revisor.enums.detect import StorageMismatch, parse_renames
+from revisor.errors import ConfigError
+
+_DONE = "_revisor_revised"
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    """What the user asked for beyond autogenerate's defaults."""
+
+    rename_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    allow_drops: frozenset[str] = frozenset()
+    source_roots: tuple[Path, ...] = ()  # where to look for model files (drop causes)
+
+    @classmethod
+    def build(
+        cls,
+        rename_specs: Iterable[str] = (),
+        allow_drops: Iterable[str] = (),
+        settings: Mapping[str, Any] | None = None,
+        source_roots: Iterable[Path] = (),
+    ) -> DraftOptions:
+        """Merge CLI flags with `[tool.revisor]` rename-labels / allow-drop (flags win).
+        Raises ConfigError on a malformed TYPE:OLD=NEW."""
+        settings = settings or {}
+        configured = settings.get("rename-labels", [])
+        configured_drops = settings.get("allow-drop", [])
+        if not isinstance(configured, list) or not isinstance(configured_drops, list):
+            raise ConfigError(
+                "[tool.revisor] rename-labels and allow-drop must be lists of strings"
+            )
+        try:
+            renames = parse_renames([*map(str, configured), *rename_specs])
+        except ValueError as exc:
+            raise ConfigError(
+                f"Bad label rename: {exc}",
+                hint="Write --rename-label billing_cycle:MONTHLY=monthly",
+            ) from None
+        return cls(
+            rename_labels=renames,
+            allow_drops=frozenset([*map(str, configured_drops), *allow_drops]),
+            source_roots=tuple(source_roots),
+        )
+
+
+@dataclass
+class DraftReport:
+    """What revisor changed in the draft and what the user should know."""
+
+    rewrites: list[str] = field(default_factory=list)
+    left_out: list[LeftOutDrop] = field(default_factory=list)
+    mismatches: list[StorageMismatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def revise(
+    context: Any, directives: list[ops.MigrationScript], options: DraftOptions
+) -> DraftReport:
+    """Rewrite autogenerate's MigrationScripts in place and return what changed.
+
+    Reads the catalog through the migration context's connection (no writes). A script
+    already revised (the env.py hook ran before `revisor draft`'s) is left alone. When
+    anything changed, the downgrade is rebuilt as the exact reverse of the upgrade.
+    """
+    report = DraftReport()
+    conn = getattr(context, "connection", None)
+    metadata = _metadata(context.opts.get("target_metadata"))
+    for script in directives:
+        if getattr(script, _DONE, False):
+            continue
+        setattr(script, _DONE, True)
+        for upgrade, downgrade in zip(
+            script.upgrade_ops_list, script.downgrade_ops_list, strict=True
+        ):
+            before = len(report.rewrites)
+            left_out = leave_out_drops(upgrade, options.allow_drops, conn, options.source_roots)
+            report.left_out.extend(left_out)
+            report.rewrites.extend(name_constraints(upgrade, metadata, conn))
+            if conn is not None and metadata:
+                plan = plan_enums(upgrade, metadata, conn, options.rename_labels)
+                report.rewrites.extend(plan.changes)
+                report.mismatches.extend(plan.mismatches)
+                report.notes.extend(plan.notes)
+            if left_out or len(report.rewrites) > before or report.notes:
+                upgrade.reverse_into(downgrade)
+    return report
+
+
+def _metadata(target: Any) -> tuple[MetaData, ...]:
+    if target is None:
+        return ()
+    if isinstance(target, MetaData):
+        return (target,)
+    return tuple(target)
