@@ -9,7 +9,7 @@ a migration adds are dropped before their type changes back or goes away.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -100,7 +100,7 @@ def _change_ops(
     if not change.needs_recreate and not change.added:
         return out
     columns = tuple(
-        _with_mapped_default(column, dict(change.renames))
+        _with_mapped_default(_unqualified(column, conn), dict(change.renames))
         for column in enum_columns(conn, schema, change.name)
     )
     if change.needs_recreate:
@@ -129,6 +129,13 @@ def _change_ops(
             f"enum {change.name}: add {', '.join(map(repr, change.added))} (autocommit block)"
         )
     return out
+
+
+def _unqualified(column: EnumColumn, conn: Connection) -> EnumColumn:
+    """Tables in the connection's current schema are written without it, as autogenerate
+    writes them."""
+    current = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    return replace(column, schema=None) if column.schema == current else column
 
 
 def _with_mapped_default(column: EnumColumn, renames: dict[str, str]) -> EnumColumn:

@@ -64,7 +64,7 @@ _BLOCKERS = sa.text(
 class EnumColumn:
     """A table column typed with an enum (or an array of it), with its default."""
 
-    schema: str
+    schema: str | None
     table: str
     column: str
     is_array: bool = False

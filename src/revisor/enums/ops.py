@@ -47,8 +47,14 @@ def array_literal(labels: Sequence[str]) -> str:
     return "{" + ",".join(items) + "}"
 
 
-def _execute(sql: str) -> str:
-    return f"op.execute({sql!r})"
+def _execute(sql: str) -> list[str]:
+    """`op.execute(...)` lines; multi-line SQL as a triple-quoted block when no label could
+    be altered by the re-indentation of the rendered file (labels never hold a newline
+    here: PostgreSQL allows it, and then the one-line repr form is used)."""
+    lines = sql.split("\n")
+    if len(lines) == 1 or "\\" in sql or '"""' in sql or "\r" in sql or sql.endswith('"'):
+        return [f"op.execute({sql!r})"]
+    return ["op.execute(", '"""', *lines, '"""', ")"]
 
 
 @dataclass(eq=False)
@@ -233,10 +239,9 @@ def _comment(op: EnumOp) -> list[str]:
         if [x for x in op.old if x in op.new] != [x for x in op.new if x in op.old]:
             what.append("reorders labels")
         return [
-            f"# enum {op.name}: {' and '.join(what) or 'changes labels'}; PostgreSQL cannot "
-            "remove or move a label,",
-            "# so the type is replaced and each column converted through text (a guard stops "
-            "if rows still use a dropped label).",
+            f"# enum {op.name}: {' and '.join(what) or 'changes labels'}.",
+            "# PostgreSQL cannot remove or move a label: the type is replaced and each column",
+            "# converted through text. The guard stops first if rows hold a dropped label.",
         ]
     return []
 
@@ -246,12 +251,16 @@ def _comment(op: EnumOp) -> list[str]:
 @renderers.dispatch_for(RenameEnumValueOp)
 @renderers.dispatch_for(RecreateEnumOp)
 def _render_enum_op(autogen_context: Any, op: EnumOp) -> list[str | None]:
-    return [*_comment(op), *(_execute(sql) for sql in op.statements())]  # type: ignore[attr-defined]
+    lines: list[str | None] = list(_comment(op))
+    for sql in op.statements():  # type: ignore[attr-defined]
+        lines.extend(_execute(sql))
+    return lines
 
 
 @renderers.dispatch_for(AddEnumValuesOp)
 def _render_add_values(autogen_context: Any, op: AddEnumValuesOp) -> list[str | None]:
     lines: list[str | None] = [*_ADD_VALUE_WHY, "with op.get_context().autocommit_block():"]
-    lines.extend(_execute(sql) for sql in op.statements())
+    for sql in op.statements():
+        lines.extend(_execute(sql))
     lines.append(None)  # PythonPrinter: end of the with-block
     return lines
