@@ -99,7 +99,9 @@ def draft(
                 raise DatabaseNotAtHead(migrate.current_heads(url), project.heads) from exc
             raise HistoryError(f"Alembic refused to autogenerate: {exc}") from exc
         except Exception as exc:
-            if not state["started"] and migrate._is_connect_error(exc):
+            if state["started"]:
+                raise  # autogenerate itself or revisor's rewrite: not the user's env.py
+            if migrate._is_connect_error(exc):
                 raise translate_connect_error(url, exc) from exc
             raise EnvImportError(Path(project.script.dir) / "env.py", exc) from exc
         finally:

@@ -75,7 +75,8 @@ def name_constraints(
             built = op.to_index() if isinstance(op, ops.CreateIndexOp) else op.to_constraint()
             name = constraint_name(built, built.table, convention)
             setattr(op, attr, name)
-            changes.append(f"named {_describe(built)} on {op.table_name}: {name}")
+            table = getattr(op, "table_name", None) or getattr(op, "source_table", "")
+            changes.append(f"named {_describe(built)} on {table}: {name}")
         elif isinstance(op, ops.DropConstraintOp) and not constraint_name_string(
             op.constraint_name
         ):
