@@ -20,9 +20,10 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.util import CommandError
 
 from revisor import migrate
+from revisor.alembic import QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
-from revisor.drafting import DraftOptions, DraftReport, revise
+from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
 from revisor.errors import DatabaseNotAtHead, EnvImportError, HistoryError, RevisorError
 from revisor.project import Project, quiet_alembic_logging
 
@@ -77,6 +78,8 @@ def draft(
         reports.append(revise(context, revision_context.generated_revisions, options))
         return []
 
+    attributes = project.config.attributes
+    attributes[QUIET_ATTRIBUTE] = True  # an env.py hook of revisor's stays silent
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
@@ -105,6 +108,7 @@ def draft(
                 raise translate_connect_error(url, exc) from exc
             raise EnvImportError(Path(project.script.dir) / "env.py", exc) from exc
         finally:
+            attributes.pop(QUIET_ATTRIBUTE, None)
             if conn.in_transaction():
                 conn.rollback()
 
@@ -137,10 +141,7 @@ def _is_empty(script: ops.MigrationScript) -> bool:
 def _merge(reports: list[DraftReport]) -> DraftReport:
     merged = DraftReport()
     for one in reports:
-        merged.rewrites.extend(one.rewrites)
-        merged.left_out.extend(one.left_out)
-        merged.mismatches.extend(one.mismatches)
-        merged.notes.extend(one.notes)
+        merge_into(merged, one)
     return merged
 
 

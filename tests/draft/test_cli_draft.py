@@ -108,3 +108,70 @@ def test_demo_shows_the_draft_and_round_trips(cli: CliRunner):
     assert "RENAME VALUE 'MONTHLY' TO 'monthly'" in result.output
     assert "subscriptions.billing_cycle: weekly, monthly, yearly" in result.output
     assert "demo finished: 5 steps" in result.output
+
+
+HOOKED_MODELS = """
+class Plan(enum.Enum):
+    FREE = "free"
+    PRO = "pro"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[Plan] = mapped_column(sa.Enum(Plan, name="plan"))
+"""
+
+USER_HOOK = """
+from revisor.alembic import chain
+
+
+
+def user_hook(context, revision, directives):
+    # the user's hook sees autogenerate's raw ops, before revisor's rewrite
+    names = [type(op).__name__ for op in directives[0].upgrade_ops.ops]
+    assert not any("Enum" in name for name in names), names
+"""
+
+
+def test_plain_alembic_hook_gives_the_same_draft(
+    tmp_path: Path, database_url_18: DatabaseUrl, cli: CliRunner
+):
+    from alembic import command
+
+    from revisor.db.connect import connect
+    from tests.support.draft_projects import write_project
+
+    scenario = DraftScenario(tmp_path / "hooked", database_url_18)
+    scenario.start(HOOKED_MODELS, "INSERT INTO accounts (plan) VALUES ('PRO')")
+    write_project(
+        scenario.root,
+        HOOKED_MODELS.replace("FREE", "Free"),
+        env_extra=USER_HOOK,
+        env_configure=", process_revision_directives=chain(user_hook)",
+    )
+    project = scenario.project
+    with (
+        connect(database_url_18) as conn,
+        project.pointed_at(database_url_18.sqlalchemy_url, connection=conn),
+    ):
+        script = command.revision(project.config, "by alembic", autogenerate=True)
+    text = Path(script.path).read_text()
+    assert "RENAME VALUE 'FREE' TO 'Free'" in text
+
+    def labels_are(*expected: str):
+        def check():
+            assert scenario.labels("plan") == list(expected)
+            assert scenario.sql("SELECT plan::text FROM accounts") == [("PRO",)]
+
+        return check
+
+    scenario.round_trip(labels_are("Free", "PRO"), labels_are("FREE", "PRO"))
+    scenario.downgrade()
+    Path(script.path).unlink()
+    # revisor draft with the hook in env.py: rewritten once, and the summary still says so
+    result = _draft(cli, scenario.root, database_url_18, "-m", "by revisor")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("rename 'FREE' -> 'Free'") == 1
+    [written] = (scenario.root / "migrations" / "versions").glob("*by_revisor*")
+    assert written.read_text().count("RENAME VALUE 'FREE' TO 'Free'") == 1

@@ -86,9 +86,11 @@ def revise(
     conn = getattr(context, "connection", None)
     metadata = _metadata(context.opts.get("target_metadata"))
     for script in directives:
-        if getattr(script, _DONE, False):
+        earlier: DraftReport | None = getattr(script, _DONE, None)
+        if earlier is not None:  # env.py's hook revised it already: report that
+            merge_into(report, earlier)
             continue
-        setattr(script, _DONE, True)
+        setattr(script, _DONE, report)
         for upgrade, downgrade in zip(
             script.upgrade_ops_list, script.downgrade_ops_list, strict=True
         ):
@@ -104,6 +106,14 @@ def revise(
             if left_out or len(report.rewrites) > before or report.notes:
                 upgrade.reverse_into(downgrade)
     return report
+
+
+def merge_into(report: DraftReport, other: DraftReport) -> None:
+    """Append `other`'s lines to `report`."""
+    report.rewrites.extend(other.rewrites)
+    report.left_out.extend(other.left_out)
+    report.mismatches.extend(other.mismatches)
+    report.notes.extend(other.notes)
 
 
 def _metadata(target: Any) -> tuple[MetaData, ...]:
