@@ -175,3 +175,29 @@ def test_plain_alembic_hook_gives_the_same_draft(
     assert result.output.count("rename 'FREE' -> 'Free'") == 1
     [written] = (scenario.root / "migrations" / "versions").glob("*by_revisor*")
     assert written.read_text().count("RENAME VALUE 'FREE' TO 'Free'") == 1
+
+
+def test_left_out_drop_is_printed_with_its_cause(
+    cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
+):
+    migrate.upgrade(Project.load(example_project / "alembic.ini"), database_url_18, "heads")
+    DraftScenario(example_project, database_url_18).sql(
+        "CREATE TABLE legacy_audit (id int); ALTER TABLE vendors ADD COLUMN old_code text"
+    )
+    result = _draft(cli, example_project, database_url_18, "-m", "nothing")
+    assert result.exit_code == 0, result.output
+    assert "No changes detected" in result.output
+    assert "left out: drop of table legacy_audit" in result.output
+    assert "left out: drop of column vendors.old_code" in result.output
+    assert "--allow-drop" in result.output
+    allowed = _draft(
+        cli,
+        example_project,
+        database_url_18,
+        "-m",
+        "drop old code",
+        "--allow-drop",
+        "vendors.old_code",
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "op.drop_column('vendors', 'old_code')" in allowed.output

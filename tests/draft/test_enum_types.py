@@ -152,3 +152,38 @@ def test_view_on_the_type_blocks_a_replacement(scenario: DraftScenario):
     with pytest.raises(DraftBlocked, match="view free_accounts"):
         scenario.draft(ACCOUNTS.replace('    FREE = "free"\n', ""))
     assert list((scenario.root / "migrations" / "versions").glob("*change*")) == []
+
+
+def test_new_table_with_new_type_downgrades_to_base(scenario: DraftScenario):
+    result = scenario.start(ACCOUNTS, "INSERT INTO accounts (plan) VALUES ('PRO')")
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert upgrade.index("CREATE TYPE plan") < upgrade.index("op.create_table")
+    assert downgrade.index("op.drop_table") < downgrade.index("DROP TYPE plan")
+    scenario.downgrade("base")
+    assert scenario.labels("plan") == []
+    scenario.upgrade()
+    assert scenario.labels("plan") == ["FREE", "PRO"]
+
+
+def test_renames_declared_in_pyproject(scenario: DraftScenario, cli):
+    from revisor.cli import app
+
+    scenario.start(ACCOUNTS, "INSERT INTO accounts (plan) VALUES ('PRO')")
+    (scenario.root / "pyproject.toml").write_text(
+        '[tool.revisor]\nrename-labels = ["plan:PRO=PREMIUM"]\n'
+    )
+    models = ACCOUNTS.replace('PRO = "pro"', 'PREMIUM = "premium"\n    TRIAL = "trial"')
+    (scenario.root / "models.py").write_text(
+        (scenario.root / "models.py").read_text().split("class Plan")[0]
+        + "class Plan"
+        + models.split("class Plan")[1]
+    )
+    url = scenario.url.url.render_as_string(hide_password=False)
+    result = cli.invoke(
+        app, ["draft", "-c", str(scenario.root / "alembic.ini"), "--url", url, "-m", "premium"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rename 'PRO' -> 'PREMIUM'" in result.output
+    scenario.upgrade()
+    assert scenario.sql("SELECT plan::text FROM accounts") == [("PREMIUM",)]
+    assert scenario.labels("plan") == ["FREE", "PREMIUM", "TRIAL"]
