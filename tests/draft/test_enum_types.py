@@ -187,3 +187,29 @@ def test_renames_declared_in_pyproject(scenario: DraftScenario, cli):
     scenario.upgrade()
     assert scenario.sql("SELECT plan::text FROM accounts") == [("PREMIUM",)]
     assert scenario.labels("plan") == ["FREE", "PREMIUM", "TRIAL"]
+
+
+def test_column_no_model_knows_is_converted_too(scenario: DraftScenario):
+    scenario.start(ACCOUNTS, "INSERT INTO accounts (plan) VALUES ('PRO')")
+    # another app's table uses the type; the draft leaves the table alone but must still
+    # move its column onto the replacement type, or DROP TYPE of the old one would fail
+    scenario.sql(
+        "CREATE TABLE audit (id int, plans plan[] DEFAULT '{PRO}', last plan);"
+        "INSERT INTO audit VALUES (1, '{PRO,PRO}', 'PRO')"
+    )
+    result = scenario.draft(ACCOUNTS.replace('    FREE = "free"\n', ""))
+    assert [d.name for d in result.report.left_out] == ["audit"]
+    assert any("audit.plans, audit.last" in line for line in result.report.rewrites)
+
+    def rows():
+        return scenario.sql("SELECT plans::text, last::text FROM audit")
+
+    def after():
+        assert scenario.labels("plan") == ["PRO"]
+        assert rows() == [("{PRO,PRO}", "PRO")]
+
+    def before():
+        assert scenario.labels("plan") == ["FREE", "PRO"]
+        assert rows() == [("{PRO,PRO}", "PRO")]
+
+    scenario.round_trip(after, before)

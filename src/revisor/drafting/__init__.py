@@ -104,8 +104,30 @@ def revise(
                 report.mismatches.extend(plan.mismatches)
                 report.notes.extend(plan.notes)
             if left_out or len(report.rewrites) > before or report.notes:
-                upgrade.reverse_into(downgrade)
+                downgrade.ops[:] = reverse_ops(upgrade.ops, report.notes)
     return report
+
+
+def reverse_ops(
+    upgrade: list[ops.MigrateOperation], notes: list[str]
+) -> list[ops.MigrateOperation]:
+    """The downgrade for `upgrade`: each op's reverse, last first. An op without a reverse
+    (e.g. an `execute` added by the user's own hook) is left out and noted."""
+    out: list[ops.MigrateOperation] = []
+    for op in reversed(upgrade):
+        if isinstance(op, ops.ModifyTableOps):
+            inner = reverse_ops(op.ops, notes)
+            if inner:
+                out.append(ops.ModifyTableOps(op.table_name, inner, schema=op.schema))
+            continue
+        try:
+            out.append(op.reverse())
+        except NotImplementedError:
+            notes.append(
+                f"the downgrade has no reverse for {type(op).__name__} (added by your own "
+                "process_revision_directives?): write that part by hand"
+            )
+    return out
 
 
 def merge_into(report: DraftReport, other: DraftReport) -> None:
