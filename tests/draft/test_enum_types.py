@@ -213,3 +213,28 @@ def test_column_no_model_knows_is_converted_too(scenario: DraftScenario):
         assert rows() == [("{PRO,PRO}", "PRO")]
 
     scenario.round_trip(after, before)
+
+
+def test_allowed_drop_of_a_table_takes_its_orphaned_type(scenario: DraftScenario):
+    scenario.start(ACCOUNTS)
+    scenario.sql(
+        "CREATE TYPE legacy_state AS ENUM ('on', 'off');"
+        "CREATE TABLE legacy (id int PRIMARY KEY, state legacy_state, plan plan);"
+        "INSERT INTO legacy VALUES (1, 'on', 'PRO')"
+    )
+    result = scenario.draft(ACCOUNTS, allow_drops=["legacy"])
+    upgrade, downgrade = result.path.read_text().split("def downgrade")
+    assert upgrade.index("op.drop_table('legacy')") < upgrade.index("DROP TYPE legacy_state")
+    assert downgrade.index("CREATE TYPE legacy_state") < downgrade.index("op.create_table")
+    # plan is still used by accounts: it stays, and the re-created table does not re-create it
+    assert "DROP TYPE plan" not in upgrade
+
+    def after():
+        assert scenario.labels("legacy_state") == []
+        assert scenario.sql("SELECT to_regclass('legacy')") == [(None,)]
+
+    def before():
+        assert scenario.labels("legacy_state") == ["on", "off"]
+        assert scenario.sql("SELECT count(*) FROM legacy") == [(0,)]
+
+    scenario.round_trip(after, before)

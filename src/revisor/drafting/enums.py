@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -35,6 +36,7 @@ from revisor.enums.detect import (
 from revisor.enums.ops import (
     AddEnumValuesOp,
     CreateEnumTypeOp,
+    DropEnumTypeOp,
     RecreateEnumOp,
     RenameEnumValueOp,
     with_default,
@@ -82,10 +84,46 @@ def plan_enums(
         front.extend(_change_ops(change, conn, change.schema or default_schema, plan))
     plan.mismatches = comparison.mismatches
     _drop_enum_type_alters(upgrade)
-    for where in _manage_types(upgrade):
+    for where in manage_types(upgrade):
         plan.changes.append(f"{where}: enum type managed by the draft (create_type=False)")
+    back = _orphaned_types(upgrade, conn, models, default_schema)
+    for op in back:
+        plan.changes.append(f"drop enum type {op.name}: its last column is dropped")
     upgrade.ops[:0] = front
+    upgrade.ops.extend(back)
     return plan
+
+
+def _orphaned_types(
+    upgrade: ops.UpgradeOps, conn: Connection, models: Sequence[Any], default_schema: str
+) -> list[DropEnumTypeOp]:
+    """Database enum types no model uses whose every column this upgrade drops: Alembic's
+    drop_table leaves such a type behind (and the downgrade's create_table then fails)."""
+    modelled = {(m.schema or default_schema, m.name) for m in models}
+    dropped_tables = {
+        (op.schema or default_schema, op.table_name)
+        for op in upgrade.ops
+        if isinstance(op, ops.DropTableOp)
+    }
+    dropped_columns = {
+        (container.schema or default_schema, container.table_name, op.column_name)
+        for container in upgrade.ops
+        if isinstance(container, ops.ModifyTableOps)
+        for op in container.ops
+        if isinstance(op, ops.DropColumnOp)
+    }
+    out = []
+    for (schema, name), labels in enum_labels(conn).items():
+        if (schema, name) in modelled:
+            continue
+        columns = enum_columns(conn, str(schema), name)
+        if columns and all(
+            (c.schema, c.table) in dropped_tables
+            or (c.schema, c.table, c.column) in dropped_columns
+            for c in columns
+        ):
+            out.append(DropEnumTypeOp(name, None if schema == default_schema else schema, labels))
+    return out
 
 
 def _change_ops(
@@ -171,7 +209,7 @@ def _columns_of(op: ops.MigrateOperation) -> list[sa.Column]:
     return []
 
 
-def _manage_types(upgrade: ops.UpgradeOps) -> list[str]:
+def manage_types(upgrade: ops.OpContainer) -> list[str]:
     """Give enum columns in create_table/add_column create_type=False: create_table would
     otherwise CREATE TYPE again (failing when the type exists, e.g. shared by two tables),
     and add_column never creates it. The draft's own ops create and drop the types.
