@@ -24,7 +24,13 @@ from revisor.alembic import QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
 from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
-from revisor.errors import DatabaseNotAtHead, EnvImportError, HistoryError, RevisorError
+from revisor.errors import (
+    DatabaseNotAtHead,
+    EnvImportError,
+    HistoryError,
+    MetadataNotFound,
+    RevisorError,
+)
 from revisor.project import Project, quiet_alembic_logging
 
 
@@ -98,8 +104,20 @@ def draft(
         except RevisorError:
             raise
         except CommandError as exc:
-            if "not up to date" in str(exc):
+            text = str(exc)
+            if "not up to date" in text:
                 raise DatabaseNotAtHead(migrate.current_heads(url), project.heads) from exc
+            if "does not provide a MetaData" in text:
+                env_py = Path(project.script.dir) / "env.py"
+                raise MetadataNotFound(
+                    f"{env_py} passes no target_metadata to context.configure()"
+                ) from exc
+            if "ultiple heads" in text:
+                raise HistoryError(
+                    f"The history has several heads ({', '.join(project.heads)}); a draft "
+                    "needs one parent.",
+                    hint="Merge them first: alembic merge heads -m merge",
+                ) from exc
             raise HistoryError(f"Alembic refused to autogenerate: {exc}") from exc
         except Exception as exc:
             if state["started"]:
