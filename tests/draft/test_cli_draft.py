@@ -201,3 +201,22 @@ def test_left_out_drop_is_printed_with_its_cause(
     )
     assert allowed.exit_code == 0, allowed.output
     assert "op.drop_column('vendors', 'old_code')" in allowed.output
+
+
+def test_embedded_dev_database_is_brought_to_head_first(cli: CliRunner, example_project: Path):
+    from revisor.db.embedded import embedded_server_url
+    from revisor.db.resolve import embedded_dev_database
+    from revisor.db.scratch import drop_database
+
+    # a folder name of its own: the embedded dev database is named after the project
+    project = example_project.rename(example_project.parent / "draft_embedded_probe")
+    models = project / "app" / "models.py"
+    models.write_text(models.read_text().replace(NAMES, VALUES))
+    dev = embedded_dev_database(project.name)
+    try:
+        result = cli.invoke(app, ["draft", "-c", str(project / "alembic.ini"), "-m", "values"])
+        assert result.exit_code == 0, result.output
+        assert "upgraded the embedded dev database to head first (6 revision(s))" in result.output
+        assert "RENAME VALUE 'MONTHLY' TO 'monthly'" in result.output
+    finally:
+        drop_database(embedded_server_url(), dev.database)

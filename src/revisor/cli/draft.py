@@ -72,6 +72,17 @@ def draft(
             source_roots=[project.root],
         )
         db = common.database_url(project)
+        if db.source == "embedded":
+            # revisor's own dev database: the history is the truth, so bring it to head
+            # first instead of refusing (the user cannot easily `alembic upgrade` it).
+            from revisor import migrate
+
+            applied = migrate.upgrade(project, db, "heads").applied
+            if applied:
+                err.print(
+                    f"[cyan]note:[/] upgraded the embedded dev database to head first "
+                    f"({len(applied)} revision(s))"
+                )
         result = run_draft(project, db, message, options, rev_id=rev_id)
         report = result.report
         if result.empty:
