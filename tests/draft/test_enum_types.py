@@ -238,3 +238,35 @@ def test_allowed_drop_of_a_table_takes_its_orphaned_type(scenario: DraftScenario
         assert scenario.sql("SELECT count(*) FROM legacy") == [(0,)]
 
     scenario.round_trip(after, before)
+
+
+def test_text_column_becomes_an_enum_and_back(scenario: DraftScenario):
+    text_models = ACCOUNTS.replace(
+        'mapped_column(sa.Enum(Plan, name="plan"))', "mapped_column(sa.String(10))"
+    ).replace("plan: Mapped[Plan]", "plan: Mapped[str]")
+    scenario.start(text_models, "INSERT INTO accounts (plan) VALUES ('PRO'), ('FREE')")
+    result = scenario.draft(ACCOUNTS)
+    upgrade = result.path.read_text().split("def downgrade")[0]
+    assert upgrade.index("CREATE TYPE plan") < upgrade.index("op.alter_column")
+    assert "postgresql_using='plan::text::plan'" in upgrade
+
+    def values():
+        return scenario.sql("SELECT plan::text, pg_typeof(plan)::text FROM accounts ORDER BY id")
+
+    scenario.round_trip(
+        lambda: values() == [("PRO", "plan"), ("FREE", "plan")] or pytest.fail(str(values())),
+        lambda: (
+            values() == [("PRO", "character varying"), ("FREE", "character varying")]
+            or pytest.fail(str(values()))
+        ),
+    )
+    # and back to text: the type goes with its last column, and comes back on downgrade
+    result = scenario.draft(text_models)
+    text = result.path.read_text()
+    upgrade, downgrade = text.split("def downgrade")
+    assert upgrade.index("op.alter_column") < upgrade.index("DROP TYPE plan")
+    assert downgrade.index("CREATE TYPE plan") < downgrade.index("op.alter_column")
+    scenario.round_trip(
+        lambda: scenario.labels("plan") == [] or pytest.fail("type left behind"),
+        lambda: scenario.labels("plan") == ["FREE", "PRO"] or pytest.fail("type missing"),
+    )

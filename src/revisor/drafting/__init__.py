@@ -16,7 +16,7 @@ from alembic.operations import ops
 from sqlalchemy import MetaData
 
 from revisor.drafting.drops import LeftOutDrop, leave_out_drops
-from revisor.drafting.enums import manage_types, plan_enums
+from revisor.drafting.enums import cast_enum_alters, manage_types, plan_enums
 from revisor.drafting.naming import name_constraints
 from revisor.enums.detect import StorageMismatch, parse_renames
 from revisor.errors import ConfigError
@@ -106,6 +106,7 @@ def revise(
             if left_out or len(report.rewrites) > before or report.notes:
                 downgrade.ops[:] = reverse_ops(upgrade.ops, report.notes)
                 manage_types(downgrade)  # create_table of a dropped table: type exists
+                cast_enum_alters(downgrade)
     return report
 
 

@@ -35,10 +35,13 @@ from revisor.enums.detect import (
 )
 from revisor.enums.ops import (
     AddEnumValuesOp,
+    AlterColumnUsingOp,
     CreateEnumTypeOp,
     DropEnumTypeOp,
     RecreateEnumOp,
     RenameEnumValueOp,
+    ident,
+    qualified,
     with_default,
 )
 from revisor.errors import DraftBlocked
@@ -86,12 +89,23 @@ def plan_enums(
     _drop_enum_type_alters(upgrade)
     for where in manage_types(upgrade):
         plan.changes.append(f"{where}: enum type managed by the draft (create_type=False)")
+    for where in cast_enum_alters(upgrade):
+        plan.changes.append(f"{where}: converted to the enum type through text (USING)")
     back = _orphaned_types(upgrade, conn, models, default_schema)
     for op in back:
-        plan.changes.append(f"drop enum type {op.name}: its last column is dropped")
+        plan.changes.append(f"drop enum type {op.name}: no column uses it any more")
     upgrade.ops[:0] = front
     upgrade.ops.extend(back)
     return plan
+
+
+def _leaves_its_enum(op: ops.MigrateOperation) -> bool:
+    """An alter_column from an enum type to another type."""
+    if not isinstance(op, ops.AlterColumnOp) or op.modify_type is None:
+        return False
+    old = enum_of(op.existing_type) if op.existing_type is not None else None
+    new = enum_of(op.modify_type)
+    return old is not None and (new is None or new.name != old.name)
 
 
 def _orphaned_types(
@@ -110,7 +124,7 @@ def _orphaned_types(
         for container in upgrade.ops
         if isinstance(container, ops.ModifyTableOps)
         for op in container.ops
-        if isinstance(op, ops.DropColumnOp)
+        if isinstance(op, ops.DropColumnOp) or _leaves_its_enum(op)
     }
     out = []
     for (schema, name), labels in enum_labels(conn).items():
@@ -194,11 +208,38 @@ def _with_mapped_default(column: EnumColumn, renames: dict[str, str]) -> EnumCol
 def _types_used_by(upgrade: ops.UpgradeOps) -> set[str]:
     names: set[str] = set()
     for op in walk(upgrade):
-        for column in _columns_of(op):
-            enum_type = enum_of(column.type)
+        types = [column.type for column in _columns_of(op)]
+        if isinstance(op, ops.AlterColumnOp) and op.modify_type is not None:
+            types.append(op.modify_type)
+        for type_ in types:
+            enum_type = enum_of(type_)
             if enum_type is not None and enum_type.name:
                 names.add(enum_type.name)
     return names
+
+
+def cast_enum_alters(container: ops.OpContainer) -> list[str]:
+    """alter_column to an enum type needs `USING col::text::type` (PostgreSQL has no
+    automatic cast from text types to an enum); from an enum to a text type it needs none,
+    so a USING copied there by Alembic's reverse() is removed. Returns "table.column"
+    names given a USING."""
+    changed = []
+    for op in walk(container):
+        if not isinstance(op, ops.AlterColumnOp) or op.modify_type is None:
+            continue
+        new = enum_of(op.modify_type)
+        old = enum_of(op.existing_type) if op.existing_type is not None else None
+        col = ident(op.column_name)
+        if new is not None and new.name and (old is None or old.name != new.name):
+            is_array = isinstance(op.modify_type, sa.ARRAY)
+            target = qualified(new.schema, new.name) + ("[]" if is_array else "")
+            via = "text[]" if is_array else "text"
+            op.kw["postgresql_using"] = f"{col}::{via}::{target}"
+            op.__class__ = AlterColumnUsingOp  # renders the USING; reverses like its base
+            changed.append(f"{op.table_name}.{op.column_name}")
+        elif new is None and str(op.kw.get("postgresql_using", "")).startswith(f"{col}::text"):
+            del op.kw["postgresql_using"]
+    return changed
 
 
 def _columns_of(op: ops.MigrateOperation) -> list[sa.Column]:

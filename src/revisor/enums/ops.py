@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from alembic.autogenerate import renderers
-from alembic.operations import MigrateOperation
+from alembic.autogenerate import render, renderers
+from alembic.operations import MigrateOperation, ops
 from sqlalchemy.dialects import postgresql
 
 from revisor.enums.catalog import EnumColumn
@@ -228,7 +228,20 @@ def with_default(column: EnumColumn, labels: tuple[str, ...] | None) -> EnumColu
     return replace(column, default=literal(text))
 
 
+class AlterColumnUsingOp(ops.AlterColumnOp):
+    """alter_column whose file keeps `postgresql_using` (Alembic's renderer leaves it out)."""
+
+
 # --- renderers -------------------------------------------------------------------------
+
+
+@renderers.dispatch_for(AlterColumnUsingOp)
+def _render_alter_using(autogen_context: Any, op: AlterColumnUsingOp) -> str:
+    text = str(render._alter_column(autogen_context, op))
+    using = op.kw.get("postgresql_using")
+    if using and text.endswith(")"):
+        text = text[:-1] + f",\n               postgresql_using={using!r})"
+    return text
 
 
 def _comment(op: EnumOp) -> list[str]:
