@@ -132,3 +132,27 @@ def test_no_changes_writes_nothing(scenario: DraftScenario):
     result = scenario.draft()
     assert result.empty
     assert sorted(versions.glob("*.py")) == before
+
+
+def test_unnamed_drop_uses_the_name_from_pg_constraint(scenario: DraftScenario):
+    import sqlalchemy as sa
+    from alembic.operations import ops
+
+    from revisor.db.connect import connect
+    from revisor.drafting.naming import name_constraints
+
+    scenario.start(SHOP)
+    scenario.sql("ALTER TABLE purchases ADD COLUMN vendor_id integer REFERENCES vendors (id)")
+    meta = sa.MetaData()
+    sa.Table("vendors", meta, sa.Column("id", sa.Integer, primary_key=True))
+    purchases = sa.Table(
+        "purchases", meta, sa.Column("vendor_id", sa.Integer, sa.ForeignKey("vendors.id"))
+    )
+    [fk] = purchases.foreign_key_constraints
+    drop = ops.DropConstraintOp.from_constraint(fk)
+    assert drop.constraint_name is None
+    upgrade = ops.UpgradeOps([ops.ModifyTableOps("purchases", [drop])])
+    with connect(scenario.url) as conn:
+        changes = name_constraints(upgrade, [meta], conn)
+    assert drop.constraint_name == "purchases_vendor_id_fkey"
+    assert changes == ["drop of the unnamed constraint on purchases uses purchases_vendor_id_fkey"]
