@@ -54,8 +54,10 @@ def test_unnamed_foreign_key_gets_the_seed_name(scenario: DraftScenario):
 
 
 def test_new_table_constraints_are_named(scenario: DraftScenario):
-    result = scenario.start(WITH_FK)
+    checked = WITH_FK + '    __table_args__ = (sa.CheckConstraint("amount > 0"),)\n'
+    result = scenario.start(checked)
     text = result.path.read_text()
+    assert "sa.CheckConstraint('amount > 0', name='ck_purchases_amount')" in text
     assert (
         "sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name='fk_purchases_vendor_id')"
         in text
