@@ -138,3 +138,11 @@ def test_addition_anchors_reproduce_the_target_order(target, data):
         else:
             present.append(label)
     assert present == target
+
+
+def test_tables_excluded_by_include_object_are_skipped():
+    meta = sa.MetaData()
+    sa.Table("kept", meta, sa.Column("c", sa.Enum(Cycle, name="cycle")))
+    sa.Table("skipped", meta, sa.Column("c", sa.Enum("x", name="other")))
+    found = model_enums([meta], keep=lambda table: table.name != "skipped")
+    assert [m.name for m in found] == ["cycle"]

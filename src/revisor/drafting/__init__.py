@@ -99,7 +99,13 @@ def revise(
             report.left_out.extend(left_out)
             report.rewrites.extend(name_constraints(upgrade, metadata, conn))
             if conn is not None and metadata:
-                plan = plan_enums(upgrade, metadata, conn, options.rename_labels)
+                plan = plan_enums(
+                    upgrade,
+                    metadata,
+                    conn,
+                    options.rename_labels,
+                    context.opts.get("include_object"),
+                )
                 report.rewrites.extend(plan.changes)
                 report.mismatches.extend(plan.mismatches)
                 report.notes.extend(plan.notes)

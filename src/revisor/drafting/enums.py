@@ -8,7 +8,7 @@ a migration adds are dropped before their type changes back or goes away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -61,6 +61,7 @@ def plan_enums(
     metadata: Sequence[MetaData],
     conn: Connection,
     declared_renames: Mapping[str, Mapping[str, str]],
+    include_object: Callable[..., bool] | None = None,
 ) -> EnumPlan:
     """Compare the models' enums with pg_enum and prepend the ops that reconcile them.
 
@@ -69,7 +70,14 @@ def plan_enums(
     """
     plan = EnumPlan()
     default_schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar())
-    models = model_enums(metadata)
+
+    def keep(table: sa.Table) -> bool:
+        # env.py's include_object decides for enum columns too, as for the table itself
+        return include_object is None or bool(
+            include_object(table, table.name, "table", False, None)
+        )
+
+    models = model_enums(metadata, keep)
     comparison = compare_enums(
         models,
         enum_labels(conn),

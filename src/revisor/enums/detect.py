@@ -8,7 +8,7 @@ SQLAlchemy stores a Python enum by member NAME unless `values_callable` says oth
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -93,13 +93,18 @@ class EnumComparison:
 Key = tuple[str | None, str]
 
 
-def model_enums(metadata: Iterable[MetaData]) -> list[ModelEnum]:
+def model_enums(
+    metadata: Iterable[MetaData], keep: Callable[[sa.Table], bool] | None = None
+) -> list[ModelEnum]:
     """Every named enum type used by a column of `metadata` (array items included), in
-    table order. Non-native enums (VARCHAR + CHECK) are not PostgreSQL types and are skipped.
+    table order, from the tables `keep` accepts (env.py's include_object). Non-native enums
+    (VARCHAR + CHECK) are not PostgreSQL types and are skipped.
     """
     found: dict[Key, ModelEnum] = {}
     for meta in metadata:
         for table in meta.sorted_tables:
+            if keep is not None and not keep(table):
+                continue
             for column in table.columns:
                 enum_type = enum_of(column.type)
                 if enum_type is None or not enum_type.name or not enum_type.native_enum:
