@@ -220,3 +220,22 @@ def test_embedded_dev_database_is_brought_to_head_first(cli: CliRunner, example_
         assert "RENAME VALUE 'MONTHLY' TO 'monthly'" in result.output
     finally:
         drop_database(embedded_server_url(), dev.database)
+
+
+def test_users_own_hook_runs_before_revisors(tmp_path: Path, database_url_18: DatabaseUrl):
+    from tests.support.draft_projects import write_project
+
+    scenario = DraftScenario(tmp_path / "own_hook", database_url_18)
+    scenario.start(HOOKED_MODELS)
+    hook = USER_HOOK.replace("from revisor.alembic import chain\n", "") + (
+        "    directives[0].message = 'renamed by the user hook'\n"
+    )
+    write_project(
+        scenario.root,
+        HOOKED_MODELS.replace("FREE", "Free"),
+        env_extra=hook,
+        env_configure=", process_revision_directives=user_hook",
+    )
+    result = scenario.draft()
+    assert result.path is not None and "renamed_by_the_user_hook" in result.path.name
+    assert "RENAME VALUE 'FREE' TO 'Free'" in result.path.read_text()
