@@ -164,3 +164,23 @@ def test_default_value_survives_a_type_replacement(scenario: DraftScenario):
         assert scenario.labels("plan") == ["FREE", "PRO", "TEAM", "LEGACY"]
 
     scenario.round_trip(after, before)
+
+
+def test_rename_and_removal_together_keep_the_renamed_default(scenario: DraftScenario):
+    scenario.start(plan_models("FREE", "PRO", "TEAM", "LEGACY", default="PRO"), SEED)
+    models = plan_models("FREE", "PRO", "TEAM", default="PRO").replace("PRO = ", "Pro = ")
+    result = scenario.draft(models.replace("server_default='PRO'", "server_default='Pro'"))
+    text = result.path.read_text()
+    upgrade = text.split("def downgrade")[0]
+    assert upgrade.index("RENAME VALUE 'PRO' TO 'Pro'") < upgrade.index("RENAME TO plan__old")
+    assert "SET DEFAULT 'Pro'::plan" in upgrade
+
+    def after():
+        assert scenario.labels("plan") == ["FREE", "Pro", "TEAM"]
+        assert plans(scenario) == ["FREE", "Pro", "FREE", "TEAM"]
+
+    def before():
+        assert scenario.labels("plan") == ["FREE", "PRO", "TEAM", "LEGACY"]
+        assert plans(scenario) == ["FREE", "PRO", "FREE", "TEAM"]
+
+    scenario.round_trip(after, before)

@@ -134,7 +134,9 @@ def _orphaned_types(
         for op in container.ops
         if isinstance(op, ops.DropColumnOp) or _leaves_its_enum(op)
     }
-    out = []
+    out: list[DropEnumTypeOp] = []
+    if not dropped_tables and not dropped_columns:
+        return out
     for (schema, name), labels in enum_labels(conn).items():
         if (schema, name) in modelled:
             continue
