@@ -55,6 +55,9 @@ def apply_fixes(findings: Sequence[Finding], *, unsafe: bool = False) -> list[Fi
         if not applicable(finding, unsafe=unsafe):
             continue
         assert finding.fix is not None
+        if any(finding.fix == done.fix for done in accepted):
+            accepted.append(finding)  # one fix that resolves several findings
+            continue
         edits = finding.fix.edits
         if any(_overlaps(e, other) for e in edits for other in taken.get(e.path, [])):
             continue

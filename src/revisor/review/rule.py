@@ -81,7 +81,9 @@ class Rule:
             line = node
         elif node is not None:
             line = getattr(node, "lineno", None)
-            end_line = getattr(node, "end_lineno", None)
+            # A multi-line call may carry its ignore comment on any of its lines; a whole
+            # function (or other statement) may not, or one comment would silence it all.
+            end_line = getattr(node, "end_lineno", None) if isinstance(node, ast.expr) else None
             offset = getattr(node, "col_offset", None)
             if migration is not None and line is not None and offset is not None:
                 column = char_column(migration.lines, line, offset) + 1
