@@ -19,6 +19,7 @@ class Node:
     down_revisions: tuple[str, ...] = ()
     path: Path | None = None
     line: int | None = None  # where `down_revision` (or `revision`) is assigned
+    branch_labels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,6 +45,42 @@ class RevisionGraph:
     def branch_points(self) -> dict[str, list[str]]:
         """Parent → its children, for parents with more than one child."""
         return {p: sorted(c) for p, c in self.children.items() if len(c) > 1 and p in self.nodes}
+
+    def ancestors(self, revision: str) -> set[str]:
+        """`revision` and every revision (or unknown id) it descends from."""
+        seen: set[str] = set()
+        stack = [revision]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            node = self.nodes.get(current)
+            if node is not None:
+                stack.extend(node.down_revisions)
+        return seen
+
+    def unintended_heads(self) -> list[str]:
+        """Heads that diverged by accident: they share an ancestor with another head and
+        no revision of their own branch declares a branch label (`alembic revision
+        --branch-label` makes parallel heads on purpose)."""
+        heads = self.heads
+        if len(heads) < 2:
+            return []
+        lines = {head: self.ancestors(head) for head in heads}
+        shared = set.intersection(*lines.values())
+        unlabelled = [
+            head
+            for head in heads
+            if not any(
+                self.nodes[r].branch_labels for r in lines[head] - shared if r in self.nodes
+            )
+        ]
+        return [
+            head
+            for head in unlabelled
+            if any(lines[head] & lines[other] for other in unlabelled if other != head)
+        ]
 
     def order(self) -> list[str]:
         """Revisions base first (parents before children); members of cycles last."""

@@ -116,7 +116,15 @@ class ReviewContext:
             if migration.revision is None:
                 continue
             line = migration.module_line("down_revision") or migration.module_line("revision")
-            nodes.append(Node(migration.revision, migration.down_revisions, migration.path, line))
+            nodes.append(
+                Node(
+                    migration.revision,
+                    migration.down_revisions,
+                    migration.path,
+                    line,
+                    migration.branch_labels,
+                )
+            )
         return build_graph(nodes)
 
     @cached_property

@@ -21,6 +21,12 @@ from revisor.review.actions import Action, actions_from_call
 IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?")
 
 
+_ASSIGNMENT_RE = re.compile(
+    r"^(?P<name>revision|down_revision|branch_labels)\s*(?::[^=\n]+)?=\s*(?P<value>.+?)\s*$",
+    re.MULTILINE,
+)
+
+
 @dataclass
 class IgnoreComment:
     """One `# revisor: ignore[...]` comment; `codes` empty means every code."""
@@ -86,6 +92,13 @@ class Migration:
         """Module-level constants (`revision = "..."`, `irreversible = True`, ...)."""
         values: dict[str, object] = {}
         if self.tree is None:
+            # A file that does not parse still names its place in the history (usually):
+            # read the assignments textually so the graph is not broken twice.
+            for match in _ASSIGNMENT_RE.finditer(self.source):
+                try:
+                    values[match.group("name")] = ast.literal_eval(match.group("value"))
+                except (ValueError, SyntaxError):
+                    continue
             return values
         for stmt in self.tree.body:
             target: ast.expr | None = None
@@ -104,7 +117,8 @@ class Migration:
     def module_line(self, name: str) -> int | None:
         """The line assigning module-level `name`, or None."""
         if self.tree is None:
-            return None
+            match = re.search(rf"^{name}\b", self.source, re.MULTILINE)
+            return self.source.count("\n", 0, match.start()) + 1 if match else None
         for stmt in self.tree.body:
             targets = (
                 stmt.targets
@@ -126,6 +140,15 @@ class Migration:
     def down_revisions(self) -> tuple[str, ...]:
         """The parents named by `down_revision` (empty for a base revision)."""
         value = self.module_values.get("down_revision")
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list | tuple):
+            return tuple(v for v in value if isinstance(v, str))
+        return ()
+
+    @property
+    def branch_labels(self) -> tuple[str, ...]:
+        value = self.module_values.get("branch_labels")
         if isinstance(value, str):
             return (value,)
         if isinstance(value, list | tuple):

@@ -17,9 +17,10 @@ class EmptyDowngrade(Rule):
     """`downgrade()` does nothing, yet the revision does not declare `irreversible = True`.
 
     ## What it does
-    Flags a revision whose `upgrade()` changes something while `downgrade()` is missing,
-    holds only `pass`, or raises `NotImplementedError`, unless the file declares
-    `irreversible = True` at module level.
+    Flags a revision whose `downgrade()` raises `NotImplementedError`, or is missing or
+    holds only `pass` while `upgrade()` changes the schema, unless the file declares
+    `irreversible = True` at module level. (A data-only upgrade, such as an `UPDATE`
+    backfill, may have an empty downgrade: rolling it back changes no schema.)
 
     ## Why is this bad?
     `alembic downgrade -1` then "succeeds" without undoing anything and stamps the older
@@ -58,11 +59,11 @@ class EmptyDowngrade(Rule):
         if upgrade is None or upgrade.is_empty or migration.irreversible:
             return
         help_text = "Undo every upgrade operation, or add `irreversible = True` to the revision."
-        if downgrade is None:
+        if downgrade is None and _changes_schema(migration):
             yield self.finding(
                 migration, upgrade.node, "The revision has no downgrade() function.", help=help_text
             )
-        elif downgrade.is_empty:
+        elif downgrade.is_empty and _changes_schema(migration):
             yield self.finding(
                 migration,
                 downgrade.node,
@@ -77,3 +78,18 @@ class EmptyDowngrade(Rule):
                 "`irreversible = True`.",
                 help=help_text,
             )
+
+
+_DATA_STATEMENTS = {"UpdateStmt", "InsertStmt", "DeleteStmt", "SelectStmt", "MergeStmt"}
+
+
+def _changes_schema(migration: Migration) -> bool:
+    """True when the upgrade has a DDL action (not only SET / UPDATE / INSERT / DELETE)."""
+    assert migration.upgrade is not None
+    for action in migration.upgrade.actions:
+        if action.kind == "set":
+            continue
+        if action.kind == "sql_other" and action.extra.get("statement") in _DATA_STATEMENTS:
+            continue
+        return True
+    return False

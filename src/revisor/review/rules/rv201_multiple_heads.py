@@ -17,7 +17,8 @@ class MultipleHeads(Rule):
 
     ## What it does
     Builds the revision graph from the files' `revision` / `down_revision` (without
-    importing them) and flags histories with more than one head.
+    importing them) and flags histories with more than one head that share an ancestor.
+    Heads made on purpose (a branch with `branch_labels`, independent bases) are fine.
 
     ## Why is this bad?
     Two branches merged in git each added a revision on the same parent. `alembic upgrade
@@ -62,7 +63,7 @@ class MultipleHeads(Rule):
 
     def check_project(self, ctx: ReviewContext) -> Iterator[Finding]:
         graph = ctx.graph
-        heads = graph.heads
+        heads = graph.unintended_heads()
         if len(heads) < 2:
             return
         node = graph.nodes[heads[-1]]
