@@ -35,6 +35,7 @@ class UnnamedConstraint(Rule):
     def upgrade():
         op.create_foreign_key(None, "transactions", "vendors", ["vendor_id"], ["id"])
 
+
     def downgrade():
         op.drop_constraint(None, "transactions", type_="foreignkey")
     ```
@@ -45,6 +46,7 @@ class UnnamedConstraint(Rule):
         op.create_foreign_key(
             "fk_transactions_vendor_id", "transactions", "vendors", ["vendor_id"], ["id"]
         )
+
 
     def downgrade():
         op.drop_constraint("fk_transactions_vendor_id", "transactions", type_="foreignkey")

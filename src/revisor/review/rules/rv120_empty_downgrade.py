@@ -32,6 +32,7 @@ class EmptyDowngrade(Rule):
     def upgrade():
         op.add_column("vendors", sa.Column("note", sa.Text(), nullable=True))
 
+
     def downgrade():
         pass
     ```
@@ -40,6 +41,7 @@ class EmptyDowngrade(Rule):
     ```python
     def upgrade():
         op.add_column("vendors", sa.Column("note", sa.Text(), nullable=True))
+
 
     def downgrade():
         op.drop_column("vendors", "note")

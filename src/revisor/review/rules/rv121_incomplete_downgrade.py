@@ -33,6 +33,7 @@ class IncompleteDowngrade(Rule):
     def upgrade():
         op.create_table("subscriptions", sa.Column("cycle", sa.Enum("weekly", name="cycle")))
 
+
     def downgrade():
         op.drop_table("subscriptions")
     ```
@@ -41,6 +42,7 @@ class IncompleteDowngrade(Rule):
     ```python
     def upgrade():
         op.create_table("subscriptions", sa.Column("cycle", sa.Enum("weekly", name="cycle")))
+
 
     def downgrade():
         op.drop_table("subscriptions")
