@@ -72,9 +72,7 @@ class RevisionGraph:
         unlabelled = [
             head
             for head in heads
-            if not any(
-                self.nodes[r].branch_labels for r in lines[head] - shared if r in self.nodes
-            )
+            if not any(self.nodes[r].branch_labels for r in lines[head] - shared if r in self.nodes)
         ]
         return [
             head
