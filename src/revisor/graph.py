@@ -6,6 +6,7 @@ a cycle, an unknown parent, a duplicate id — is still described instead of rai
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,10 +86,10 @@ class RevisionGraph:
         indegree = {r: 0 for r in self.nodes}
         for revision, node in self.nodes.items():
             indegree[revision] = sum(1 for p in node.down_revisions if p in self.nodes)
-        ready = sorted(r for r, d in indegree.items() if d == 0)
+        ready = deque(sorted(r for r, d in indegree.items() if d == 0))
         ordered: list[str] = []
         while ready:
-            current = ready.pop(0)
+            current = ready.popleft()
             ordered.append(current)
             for child in sorted(self.children.get(current, [])):
                 indegree[child] -= 1

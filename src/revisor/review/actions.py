@@ -131,13 +131,17 @@ def dotted(node: ast.AST) -> str:
 
 
 def literal(node: ast.AST | None) -> object:
-    """The Python value of a literal node (str, number, None, list/tuple of them), else ...."""
-    if node is None:
-        return ...
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return ...
+    """The Python value of a literal node (str, number, bool, None, list/tuple of them),
+    else `...`. (ast.literal_eval builds closures per call, which made the garbage
+    collector dominate reviews of large histories.)"""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.List | ast.Tuple):
+        values = [literal(element) for element in node.elts]
+        if any(v is ... for v in values):
+            return ...
+        return values if isinstance(node, ast.List) else tuple(values)
+    return ...
 
 
 def text_of(node: ast.AST | None) -> str | None:

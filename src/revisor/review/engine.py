@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import gc
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,6 +115,7 @@ def discover_files(project: Project) -> list[Path]:
     files: list[Path] = []
     recursive = (project.config.get_main_option("recursive_version_locations") or "").lower()
     for location in project.version_locations:
+        location = location.resolve()  # once: the files below it are then resolved too
         pattern = "**/*.py" if recursive in ("true", "1", "yes") else "*.py"
         files.extend(
             p for p in location.glob(pattern) if p.is_file() and not p.name.startswith("__")
@@ -172,31 +175,56 @@ def review(
     whole = not paths and since is None
     fixed: list[Finding] = []
     passes = MAX_FIX_PASSES if fix else 1
-    for _ in range(passes):
-        ctx = _context(project, targets, history, whole)
-        findings = run_rules(ctx, selection)
-        if not fix:
-            break
-        applied = apply_fixes(findings, unsafe=unsafe_fixes)
-        if not applied:
-            break
-        fixed.extend(applied)
+    with _gc_paused():
+        for _ in range(passes):
+            ctx = _context(project, targets, history, whole)
+            findings = run_rules(ctx, selection)
+            if not fix:
+                break
+            applied = apply_fixes(findings, unsafe=unsafe_fixes)
+            if not applied:
+                break
+            fixed.extend(applied)
     return ReviewResult(findings=findings, files=targets, fixed=fixed, notes=ctx.notes)
+
+
+def _parse(path: Path) -> Migration:
+    """Parse a file and collect its actions (while the garbage collector waits)."""
+    migration = parse_migration(path)
+    migration.functions  # noqa: B018 — cached: every rule reads it
+    migration.module_values  # noqa: B018
+    return migration
 
 
 def _context(
     project: Project, targets: list[Path], history: list[Path], whole: bool
 ) -> ReviewContext:
-    parsed = {p.resolve(): parse_migration(p) for p in history}
+    # Paths are already resolved (discover_files, review): no per-file resolve() here,
+    # it costs more than parsing on large histories.
+    parsed = {p: _parse(p) for p in history}
     for target in targets:
-        if target.resolve() not in parsed:
-            parsed[target.resolve()] = parse_migration(target)
+        if target not in parsed:
+            parsed[target] = _parse(target)
     return ReviewContext(
-        migrations=[parsed[t.resolve()] for t in targets],
-        all_migrations=[parsed[p.resolve()] for p in history],
+        migrations=[parsed[t] for t in targets],
+        all_migrations=[parsed[p] for p in history],
         project=project,
         whole_history=whole,
     )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing thousands of files allocates millions of acyclic AST nodes; the cyclic
+    garbage collector would rescan them all repeatedly (quadratic time), so it waits
+    until the review is done (the run creates next to no reference cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def review_files(
@@ -207,7 +235,8 @@ def review_files(
     project: Project | None = None,
 ) -> list[Finding]:
     """Review standalone files (tests, docs examples): `paths` are the whole history."""
-    migrations = [parse_migration(p) for p in paths]
+    with _gc_paused():
+        migrations = [parse_migration(p) for p in paths]
     ctx = ReviewContext(
         migrations=migrations,
         all_migrations=migrations,
@@ -234,7 +263,7 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
             raw.extend(rule.check(migration, ctx))
     for rule in rules:
         raw.extend(rule.check_project(ctx))
-    by_path = {m.path.resolve(): m for m in ctx.migrations}
+    by_path = {m.path: m for m in ctx.migrations}
     kept: list[Finding] = []
     for finding in raw:
         if finding.path is not None and _silenced(finding, by_path, ctx, selection):
@@ -263,7 +292,7 @@ def _silenced(
                 fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(finding.path.name, pattern)
             ) and any(finding.code.startswith(c.upper()) for c in codes):
                 return True
-    migration = by_path.get(finding.path.resolve())
+    migration = by_path.get(finding.path)
     if migration is None or finding.line is None or not migration.ignores:
         return False
     end = finding.extra.get("end_line") or finding.line

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from revisor.review.actions import Action, actions_from_call
+from revisor.review.actions import Action, actions_from_call, literal
 
 # `# revisor: ignore` or `# revisor: ignore[RV101, RV120]` (a `-- reason` may follow).
 IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?")
@@ -108,10 +108,8 @@ class Migration:
             elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
                 target, value = stmt.target, stmt.value
             if isinstance(target, ast.Name) and value is not None:
-                try:
-                    values[target.id] = ast.literal_eval(value)
-                except ValueError:
-                    values[target.id] = value  # not a literal: keep the node
+                found = literal(value)
+                values[target.id] = value if found is ... else found  # non-literal: the node
         return values
 
     def module_line(self, name: str) -> int | None:
