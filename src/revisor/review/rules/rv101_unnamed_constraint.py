@@ -28,7 +28,8 @@ class UnnamedConstraint(Rule):
     ## Why is this bad?
     PostgreSQL invents a name for the constraint (`transactions_vendor_id_fkey`); the
     downgrade's `op.drop_constraint(None, ...)` has no name to drop and the rollback
-    crashes with "Constraint must have a name". The seed's checklist item 1.
+    crashes ("Can't emit DROP CONSTRAINT for constraint ...; it has no name"). The seed's
+    checklist item 1.
 
     ## Example
     ```python
