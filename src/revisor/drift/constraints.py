@@ -88,20 +88,13 @@ def _describe(ctx: DriftContext, constraint: Any) -> tuple[str, str]:
     return qualified(schema, table.name, ctx.default_schema), columns
 
 
-def _model_table(ctx: DriftContext, reflected: Any) -> Table | None:
-    for md in ctx.metadata:
-        for table in md.tables.values():
-            if table.name == reflected.name and table.schema == reflected.schema:
-                return table
-    return None
-
-
 def _location(ctx: DriftContext, constraint: Any, model_side: bool) -> Location:
     """The model line of a model-side constraint, else the class of its table."""
-    table = constraint.table if model_side else _model_table(ctx, constraint.table)
+    table = ctx.model_table(constraint.table)
     if table is None:
         return NOWHERE
     if model_side:
+        constraint = ctx.model_item(constraint)
         name = final_name(constraint)
         where = ctx.locator.naming_call(table, name) if name else None
         if where is not None:

@@ -69,6 +69,33 @@ class DriftContext:
     def schema_of(self, table: Table) -> str:
         return table.schema or self.default_schema
 
+    def model_table(self, table: Any) -> Table | None:
+        """The model Table named like `table` (Alembic's diffs carry copies, and reflected
+        tables carry the database's side), or None."""
+        schema = table.schema or self.default_schema
+        for md in self.metadata:
+            for candidate in md.tables.values():
+                if candidate.name == table.name and self.schema_of(candidate) == schema:
+                    return candidate
+        return None
+
+    def model_item(self, item: Any) -> Any:
+        """The model Index or constraint matching Alembic's copy `item` (by name, else by
+        kind and columns), or `item` itself when none matches."""
+        table = self.model_table(item.table) if getattr(item, "table", None) is not None else None
+        if table is None:
+            return item
+        pool = [*table.indexes, *table.constraints]
+        name = final_name(item)
+        for candidate in pool:
+            if type(candidate) is type(item) and name and final_name(candidate) == name:
+                return candidate
+        columns = [c.name for c in getattr(item, "columns", [])]
+        for candidate in pool:
+            if type(candidate) is type(item) and [c.name for c in candidate.columns] == columns:
+                return candidate
+        return item
+
     def model_tables(self) -> list[Table]:
         """Model tables env.py's filters keep, in MetaData order."""
         return [

@@ -40,9 +40,16 @@ def default_text(default: Any) -> str:
 def server_default_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     _, schema, table, column, _info, existing, new = diff
     where = column_location(ctx, schema, table, column)
+    ours = default_text(new)
+    if new is not None and new is not False:
+        # Print the model's default as PostgreSQL would store it ('5' on an integer
+        # column is stored as 5), so both sides read alike.
+        ours = (
+            ctx.probe.default_definition(schema or ctx.default_schema, table, column, ours) or ours
+        )
     yield SERVER_DEFAULT_DIFFERS.finding(
         f"server default of {column_name(ctx, schema, table, column)} differs: database "
-        f"{default_text(existing)}, models {default_text(new)}",
+        f"{default_text(existing)}, models {ours}",
         path=where.path,
         line=where.line,
         table=table,

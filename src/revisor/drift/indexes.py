@@ -79,7 +79,7 @@ def _mark(ctx: DriftContext, index: Index) -> None:
 
 @translates("add_index")
 def index_missing_in_database(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
-    index = diff[1]
+    index = ctx.model_item(diff[1])
     _mark(ctx, index)
     where = index_location(ctx, index)
     unique = "unique " if index.unique else ""
@@ -96,8 +96,8 @@ def index_missing_in_database(ctx: DriftContext, diff: tuple[Any, ...]) -> Itera
 def index_missing_in_models(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     index = diff[1]
     _mark(ctx, index)
-    table = index.table
-    where = ctx.locator.table(_model_table(ctx, table)) if table is not None else NOWHERE
+    table = ctx.model_table(index.table) if index.table is not None else None
+    where = ctx.locator.table(table) if table is not None else NOWHERE
     yield INDEX_MISSING_IN_MODELS.finding(
         f"index {index.name} on {_table_name(ctx, index)} ({_columns(index)}) exists in the "
         "database but no model declares it",
@@ -110,6 +110,7 @@ def index_missing_in_models(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterabl
 @translates("change_index")
 def index_changed(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     _, model, database = diff
+    model = ctx.model_item(model)
     _mark(ctx, model)
     where = index_location(ctx, model)
 
@@ -123,14 +124,6 @@ def index_changed(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]
         line=where.line,
         index=model.name,
     )
-
-
-def _model_table(ctx: DriftContext, reflected: Any) -> Any:
-    for md in ctx.metadata:
-        for table in md.tables.values():
-            if table.name == reflected.name and table.schema == reflected.schema:
-                return table
-    return reflected
 
 
 _DATABASE_INDEXES = text(

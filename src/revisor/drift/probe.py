@@ -74,6 +74,22 @@ class Probe:
         )
         return strip_not_valid(definition) if definition else None
 
+    def default_definition(self, schema: str, table: str, column: str, default: str) -> str | None:
+        """PostgreSQL's text (`pg_get_expr`) for `DEFAULT default` on the column, or None."""
+        copy = self._copy(schema, table)
+        if copy is None:
+            return None
+        quoted = _PREPARER.quote(column)
+        return self._run(
+            f"ALTER TABLE {copy} ALTER COLUMN {quoted} SET DEFAULT {default}",
+            query=(
+                "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+                "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+                f"WHERE d.adrelid = '{copy}'::regclass "
+                f"AND a.attname = '{column.replace(chr(39), chr(39) * 2)}'"
+            ),
+        )
+
     def index_definition(self, schema: str, index: Index) -> str | None:
         """PostgreSQL's `pg_get_indexdef` for the model `index` built on a copy of its
         table, reduced by `index_signature`; None when it cannot be built."""

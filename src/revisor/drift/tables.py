@@ -38,7 +38,8 @@ def _name(ctx: DriftContext, table: Any) -> str:
 
 @translates("add_table")
 def table_missing_in_database(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
-    table = diff[1]
+    model_table = ctx.model_table(diff[1])
+    table = diff[1] if model_table is None else model_table
     where = ctx.locator.table(table)
     yield TABLE_MISSING_IN_DATABASE.finding(
         f"table {_name(ctx, table)} is in the models but no migration creates it",
@@ -61,8 +62,9 @@ def table_missing_in_models(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterabl
 
 @translates("add_table_comment", "remove_table_comment")
 def table_comment_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
-    table = diff[1]
-    model = ctx.locator.table(table) if diff[0] == "add_table_comment" else None
+    model_table = ctx.model_table(diff[1])
+    table = diff[1] if model_table is None else model_table
+    model = ctx.locator.table(table)
     database = diff[2] if diff[0] == "add_table_comment" and len(diff) > 2 else None
     yield COMMENT_DIFFERS.finding(
         f"comment of table {_name(ctx, table)} differs: database {database!r}, "
