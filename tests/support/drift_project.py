@@ -17,7 +17,7 @@ prepend_sys_path = .
 path_separator = os
 """
 
-ENV_PY = '''\
+ENV_PY = """\
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -47,7 +47,7 @@ else:
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
-'''
+"""
 
 REVISION = '''\
 """{message}"""
