@@ -75,19 +75,17 @@ def list_tables(url: DatabaseUrl) -> list[str]:
 
 def step_upgrade_head(ctx: DemoContext) -> DemoStep:
     migrate.upgrade(ctx.project, ctx.url, "heads")
-    return ctx.state(DemoStep("Apply every migration", "revisor deploy", "alembic upgrade head"))
+    return ctx.state(DemoStep("Apply every migration", "alembic upgrade head", None))
 
 
 def step_downgrade_one(ctx: DemoContext) -> DemoStep:
     migrate.downgrade(ctx.project, ctx.url, "-1")
-    return ctx.state(
-        DemoStep("Roll back the last migration", "revisor redo", "alembic downgrade -1")
-    )
+    return ctx.state(DemoStep("Roll back the last migration", "alembic downgrade -1", None))
 
 
 def step_reapply(ctx: DemoContext) -> DemoStep:
     migrate.upgrade(ctx.project, ctx.url, "heads")
-    return ctx.state(DemoStep("Re-apply it", "revisor deploy", "alembic upgrade head"))
+    return ctx.state(DemoStep("Re-apply it", "alembic upgrade head", None))
 
 
 # The walk-through, in the seed's order; each command's issue adds its step here.
