@@ -22,6 +22,7 @@ from revisor.drift import compare_models, compare_options
 from revisor.drift.kinds import DriftKind
 from revisor.errors import (
     HistoryError,
+    MetadataNotFound,
     MigrationFailed,
     PendingRevisions,
     UnknownRevision,
@@ -44,7 +45,8 @@ BROKEN_HISTORY = DriftKind(
     Severity.ERROR,
     "The revision graph cannot be built: a down_revision names a revision that does not "
     "exist, a cycle, a duplicate id.",
-    "Point down_revision at an existing revision (`alembic heads` / `alembic history`).",
+    "Fix the revision ids and down_revision values named in the message so every revision "
+    "has a unique id and a known parent (`alembic history` shows the graph).",
 )
 MIGRATION_FAILS = DriftKind(
     "RV652",
@@ -66,6 +68,7 @@ class CheckResult:
     heads: tuple[str, ...] = ()
     revisions: int = 0
     review: ChangedMigrations | None = None
+    compared: bool = True  # False when models were not compared (no models, broken history)
     notes: list[str] = field(default_factory=list)
 
 
@@ -81,40 +84,43 @@ def history_findings(project: Project) -> list[Finding]:
     try:
         heads = project.heads
         _ = project.revisions
-    except KeyError as exc:  # alembic's RevisionMap raises a bare KeyError for these
-        missing = str(exc.args[0]) if exc.args else "?"
-        path, line = _referencing(project, missing)
-        return [
-            BROKEN_HISTORY.finding(
-                f"a revision names down_revision {missing!r}, which is not in the history",
-                path=path,
-                line=line,
-            )
-        ]
     except HistoryError as exc:
-        return [BROKEN_HISTORY.finding(exc.message)]
-    if len(heads) <= 1:
-        return []
-    findings = []
+        path, line = _named_revision_file(project, exc.message)
+        return [BROKEN_HISTORY.finding(exc.message, path=path, line=line)]
+    # Heads on separately labelled branches (branch_labels, e.g. one per version folder)
+    # are deliberate and upgraded with `heads` / `label@head`; heads sharing the same
+    # labels (usually none) are an accidental fork that `alembic upgrade head` refuses.
+    groups: dict[frozenset[str], list[str]] = {}
     for head in heads:
-        script = project.revision(head)
-        others = ", ".join(h for h in heads if h != head)
-        findings.append(
-            MULTIPLE_HEADS.finding(
-                f"revision {head} is one of {len(heads)} heads (also: {others})",
-                path=Path(script.path),
-                line=_line_of(Path(script.path), r"^revision\b"),
-                revision=head,
+        groups.setdefault(frozenset(project.revision(head).branch_labels), []).append(head)
+    findings = []
+    for labels, forked in groups.items():
+        if len(forked) < 2:
+            continue
+        branch = f" on branch {', '.join(sorted(labels))}" if labels else ""
+        for head in forked:
+            path = Path(project.revision(head).path)
+            others = ", ".join(h for h in forked if h != head)
+            findings.append(
+                MULTIPLE_HEADS.finding(
+                    f"revision {head} is one of {len(forked)} heads{branch} (also: {others})",
+                    path=path,
+                    line=_line_of(path, r"^revision\b"),
+                    revision=head,
+                )
             )
-        )
     return findings
 
 
-def _referencing(project: Project, missing: str) -> tuple[Path | None, int | None]:
-    """The revision file whose down_revision (or depends_on) names `missing`."""
-    for location in project.version_locations:
-        for path in sorted(location.rglob("*.py")):
-            line = _line_of(path, rf"^(down_revision|depends_on)\b.*['\"]{re.escape(missing)}")
+def _named_revision_file(project: Project, message: str) -> tuple[Path | None, int | None]:
+    """The first revision file (and its `revision =` line) whose id the message names."""
+    ids = re.findall(r"\b[0-9a-f]{6,}\b|\b\w+_\w+\b", message)
+    if not ids:
+        return None, None
+    files = [p for location in project.version_locations for p in sorted(location.rglob("*.py"))]
+    for rev in ids:
+        for path in files:
+            line = _line_of(path, rf"^revision\b.*['\"]{re.escape(rev)}['\"]")
             if line:
                 return path, line
     return None, None
@@ -144,17 +150,24 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
     Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
     the pytest plugin's `revisor::models_match` calls.
     """
-    _ = project.metadata  # fail on unloadable models before creating anything
+    return _check_scratch(project, server, keep=keep, compare=True)
+
+
+def _check_scratch(
+    project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
+) -> list[Finding]:
+    if compare:
+        _ = project.metadata  # fail on unloadable models before creating anything
     options = compare_options(project)
     with scratch_database(server, label="check", keep=keep) as url:
         try:
             migrate.upgrade(project, url, "heads")
         except MigrationFailed as exc:
             return [_migration_failed(project, exc)]
-        return compare_models(project, url, options=options)
+        return compare_models(project, url, options=options) if compare else []
 
 
-def check_database(project: Project, url: DatabaseUrl) -> list[Finding]:
+def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
     """Compare the models with the user's database at `url`, which must be at head.
 
     Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
@@ -169,7 +182,20 @@ def check_database(project: Project, url: DatabaseUrl) -> list[Finding]:
     pending = pending_revisions(project, current)
     if pending:
         raise PendingRevisions(current, pending)
-    return compare_models(project, url, options=options)
+    return compare_models(project, url, options=options) if compare else []
+
+
+def models_missing(project: Project) -> str | None:
+    """Why models cannot be compared when env.py deliberately sets no target_metadata
+    (then check still verifies the history and that every migration applies); None when
+    the models load. Other MetadataNotFound cases (a bad [tool.revisor] metadata) raise."""
+    try:
+        _ = project.metadata
+    except MetadataNotFound as exc:
+        if project.settings.metadata is None and "sets no target_metadata" in exc.message:
+            return exc.message
+        raise
+    return None
 
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
@@ -244,15 +270,20 @@ def run_check(
     assert target is not None
     result = CheckResult(findings=[], database=target.masked, in_place=url is not None)
     if _broken(findings):
+        result.compared = False
         result.notes.append("the history is broken, so models were not compared")
     else:
         result.heads = project.heads
         result.revisions = len(project.revisions)
+        missing = models_missing(project)
+        if missing:
+            result.compared = False
+            result.notes.append(f"models not compared: {missing}")
         if url is not None:
-            findings += check_database(project, url)
+            findings += check_database(project, url, compare=not missing)
         else:
             assert server is not None
-            findings += check_models(project, server, keep=keep)
+            findings += _check_scratch(project, server, keep=keep, compare=not missing)
     if review:
         result.review = changed_migrations(project, since)
         if result.review is None:

@@ -101,9 +101,10 @@ def check(
             result = run_check(project, server=server, since=since, review=not no_review, keep=keep)
         sys.stdout.write(render(result.findings, rendered_as, root=project.root))
         sys.stdout.flush()
-        where = "database" if result.in_place else "scratch database at head"
+        where = "database" if result.in_place else "a scratch database at head"
+        what = "checked models against" if result.compared else "checked the history on"
         err.print(
-            f"[dim]checked models against {where} on {escape(result.database)} "
+            f"[dim]{what} {where} on {escape(result.database)} "
             f"({result.revisions} revisions, head {', '.join(result.heads) or '-'})[/]",
             highlight=False,
         )
