@@ -112,17 +112,25 @@ def history_findings(project: Project) -> list[Finding]:
     return findings
 
 
+_REVISION_LINE = re.compile(r"""^revision\b[^=]*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+
+
 def _named_revision_file(project: Project, message: str) -> tuple[Path | None, int | None]:
-    """The first revision file (and its `revision =` line) whose id the message names."""
-    ids = re.findall(r"\b[0-9a-f]{6,}\b|\b\w+_\w+\b", message)
-    if not ids:
-        return None, None
-    files = [p for location in project.version_locations for p in sorted(location.rglob("*.py"))]
-    for rev in ids:
-        for path in files:
-            line = _line_of(path, rf"^revision\b.*['\"]{re.escape(rev)}['\"]")
-            if line:
-                return path, line
+    """The revision file (and its `revision =` line) of the first id the message names
+    that a file declares; the graph is broken, so the files are read as text."""
+    declared: dict[str, tuple[Path, int]] = {}
+    for location in project.version_locations:
+        for path in sorted(location.rglob("*.py")):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            for match in _REVISION_LINE.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                declared.setdefault(match.group(1), (path, line))
+    for token in re.findall(r"[\w-]+", message):
+        if token in declared:
+            return declared[token]
     return None, None
 
 
