@@ -14,5 +14,6 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "Apply every migration" in result.output
         assert "Roll back the last migration" in result.output
         assert "Re-apply it" in result.output
+        assert "Models match migrations" in result.output and "no drift" in result.output
         assert "demo finished" in result.output
         assert "f72272eba32a" in result.output
