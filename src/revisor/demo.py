@@ -98,7 +98,7 @@ def step_check(ctx: DemoContext) -> DemoStep:
     result = run_check(ctx.project, url=ctx.url, review=False)
     step = DemoStep("Models match migrations", "revisor check", "alembic check")
     step.details = [escape(f"{f.code} {f.message}") for f in result.findings] or [
-        "no drift: the models match the migrated database, and the history has one head",
+        "no drift: the models match the migrated database; one head",
         "(compared: tables, columns, types, defaults, enums, CHECKs, indexes)",
     ]
     step.ok = not has_errors(result.findings)
