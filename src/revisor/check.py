@@ -35,7 +35,8 @@ MULTIPLE_HEADS = DriftKind(
     "RV650",
     "multiple-heads",
     Severity.ERROR,
-    "The history has more than one head: `alembic upgrade head` refuses to run and deploys stop.",
+    "Two or more heads on the same branch: `alembic upgrade head` refuses to run and "
+    "deploys stop (heads of separately labelled branches are fine).",
     "Merge them: `alembic merge heads -m 'merge'` (or rebase your revision onto the "
     "other head by editing its down_revision).",
 )
