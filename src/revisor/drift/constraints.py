@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Table, text
 
 from revisor.drift.context import (
+    PG_DIALECT,
     DriftContext,
     comparator,
     final_name,
@@ -102,6 +103,20 @@ def _location(ctx: DriftContext, constraint: Any, model_side: bool) -> Location:
         columns = list(constraint.columns)
         if len(columns) == 1:
             return ctx.locator.column(table, columns[0])
+    return ctx.locator.table(table)
+
+
+def _check_location(
+    ctx: DriftContext, table: Table, check: CheckConstraint, name: str | None
+) -> Location:
+    """A CHECK's call in the model, else its column (column-level CHECKs are bound to the
+    column, not the table), else the class."""
+    where = ctx.locator.naming_call(table, name) if name else None
+    if where is not None:
+        return where
+    parent = getattr(check, "parent", None)
+    if parent is not None and parent is not table and getattr(parent, "table", None) is table:
+        return ctx.locator.column(table, parent)
     return ctx.locator.table(table)
 
 
@@ -194,9 +209,19 @@ def model_checks(table: Table) -> list[CheckConstraint]:
     """The table's CHECK constraints, table-level and column-level, once each."""
     found: dict[int, CheckConstraint] = {}
     for constraint in [*table.constraints, *(c for col in table.columns for c in col.constraints)]:
-        if isinstance(constraint, CheckConstraint):
+        if isinstance(constraint, CheckConstraint) and _created_on_postgresql(constraint):
             found.setdefault(id(constraint), constraint)
     return sorted(found.values(), key=lambda c: str(final_name(c) or ""))
+
+
+def _created_on_postgresql(constraint: CheckConstraint) -> bool:
+    """False for CHECKs SQLAlchemy never emits on PostgreSQL: the ones a type adds
+    (Boolean / Enum with create_constraint=True) where PostgreSQL has a native type."""
+    try:
+        compiler = PG_DIALECT.ddl_compiler(PG_DIALECT, None)
+        return bool(constraint._should_create_for_compiler(compiler))
+    except Exception:  # a rule we cannot evaluate: compare the constraint
+        return True
 
 
 @comparator
@@ -229,7 +254,7 @@ def _compare_table(
                 return ours == theirs
             return normalise_text(expression) == normalise_text(theirs)
 
-        where = _location(ctx, check, model_side=True)
+        where = _check_location(ctx, table, check, name)
         if name and name in database:
             matched.add(name)
             if not same(database[name]):
