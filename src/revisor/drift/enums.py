@@ -193,9 +193,9 @@ def _compare(
         spelling, other = alternative
         if len(set(other) & set(labels)) > len(set(ours) & set(labels)):
             fix = (
-                "add values_callable=lambda e: [m.value for m in e] to the model's sa.Enum"
+                "add values_callable=lambda e: [m.value for m in e] to its sa.Enum"
                 if spelling == "values"
-                else "drop values_callable from the model's sa.Enum (it then stores names)"
+                else "drop values_callable from its sa.Enum"
             )
             found = finding(
                 ENUM_STORAGE_MISMATCH,
@@ -204,8 +204,8 @@ def _compare(
             )
             yield replace(
                 found,
-                help=f"Make the model store what the database has ({fix}), or rename the "
-                "labels in a migration (ALTER TYPE ... RENAME VALUE).",
+                help=f"Make the model store the {spelling}: {fix}; or rename the labels in a "
+                "migration (ALTER TYPE ... RENAME VALUE; rows follow the renamed label).",
             )
             return
     for label in ours:
