@@ -284,3 +284,17 @@ def test_not_a_git_repository(tmp_path: Path):
     project = Project.load(tmp_path / "alembic.ini")
     if subprocess.run(["git", "-C", str(tmp_path), "rev-parse"], capture_output=True).returncode:
         assert changed_migrations(project) is None
+
+
+def test_unreachable_url_exits_3_without_password(cli: CliRunner, example_project: Path):
+    url = "postgresql://app:s3cr3t-Pa55@127.0.0.1:1/app"
+    code, _, both = invoke(cli, "check", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.DATABASE
+    assert "Cannot connect" in both and "s3cr3t-Pa55" not in both
+
+
+def test_unimportable_revision_exits_2(cli: CliRunner, tmp_path: Path, scratch_server):
+    write_project(tmp_path, TABLES, [("r1", "a", None, "op.create_table(", drop("a"))])
+    code, _, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"))
+    assert code == ExitCode.USAGE
+    assert "r1_a.py cannot be imported: SyntaxError" in both

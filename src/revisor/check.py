@@ -165,6 +165,7 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
 def _check_scratch(
     project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
 ) -> list[Finding]:
+    _ = project.revisions  # an unimportable revision is a config error, before any DB work
     if compare:
         _ = project.metadata  # fail on unloadable models before creating anything
     options = compare_options(project)
