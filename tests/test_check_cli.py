@@ -298,3 +298,13 @@ def test_unimportable_revision_exits_2(cli: CliRunner, tmp_path: Path, scratch_s
     code, _, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"))
     assert code == ExitCode.USAGE
     assert "r1_a.py cannot be imported: SyntaxError" in both
+
+
+def test_reference_workflow_runs_check_and_test():
+    workflow = (
+        Path(__file__).resolve().parents[1]
+        / "examples/better_call_buffet/.github/workflows/migrations.yml"
+    ).read_text()
+    assert "run: revisor check" in workflow
+    assert "run: revisor test --last 5" in workflow
+    assert "run: alembic check" not in workflow
