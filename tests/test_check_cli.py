@@ -132,10 +132,12 @@ def test_url_drift(cli: CliRunner, example_project: Path, database_url_18):
     with raw_connect(database_url_18) as conn:
         conn.execute("ALTER TABLE transactions ADD COLUMN imported_from text")
         conn.execute("ALTER TABLE vendors ALTER COLUMN name DROP NOT NULL")
+        conn.execute("ALTER TABLE subscriptions DROP CONSTRAINT fk_subscriptions_vendor_id_vendors")
     code, both = check_url(cli, example_project, database_url_18)
     assert code == ExitCode.FINDINGS
     assert "transactions.imported_from exists in the database" in both
     assert "vendors.name is nullable in the database but NOT NULL in the models" in both
+    assert "RV613" in both and "subscriptions(vendor_id) → vendors(id)" in both
     # check reads only: the database is left as it was.
     with raw_connect(database_url_18) as conn:
         temp = conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'revisor_probe%'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Column, Table
 
 from revisor.drift.context import DriftContext, qualified, translates
@@ -66,7 +67,10 @@ def column_name(ctx: DriftContext, schema: str | None, table: str, column: str) 
 
 
 def type_text(type_: Any) -> str:
+    """The type as PostgreSQL DDL spells it; enum types as `enum NAME`."""
     try:
+        if isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+            return f"enum {type_.name}"
         return str(type_.compile(dialect=_pg()))
     except Exception:
         return repr(type_)

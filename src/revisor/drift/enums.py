@@ -52,15 +52,6 @@ ENUM_STORAGE_MISMATCH = DriftKind(
     "Make the model store what the database has (values_callable stores values), or "
     "rename the labels in a migration (ALTER TYPE ... RENAME VALUE).",
 )
-ENUM_TYPE_NAME_DIFFERS = DriftKind(
-    "RV622",
-    "enum-type-name-differs",
-    Severity.WARNING,
-    "A model enum column uses another PostgreSQL type name than the database column: "
-    "migrations that name the type (create, drop, ALTER TYPE) miss it.",
-    "Give sa.Enum(..., name=...) the database's type name, or rename the type in a "
-    "migration (ALTER TYPE ... RENAME TO).",
-)
 
 
 @dataclass(frozen=True)
@@ -172,12 +163,6 @@ def _compare(
             enum=db_type,
         )
 
-    if model.type.name != db_type.rpartition(".")[2]:
-        yield finding(
-            ENUM_TYPE_NAME_DIFFERS,
-            f"column {column} is of enum type {db_type} in the database but the model names "
-            f"the type {model.type.name}",
-        )
     ours = model.labels
     if ours == labels:
         return
