@@ -159,12 +159,12 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
     Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
     the pytest plugin's `revisor::models_match` calls.
     """
-    return _check_scratch(project, server, keep=keep, compare=True)
+    return _check_scratch(project, server, keep=keep, compare=True)[0]
 
 
 def _check_scratch(
     project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
-) -> list[Finding]:
+) -> tuple[list[Finding], DatabaseUrl]:
     _ = project.revisions  # an unimportable revision is a config error, before any DB work
     if compare:
         _ = project.metadata  # fail on unloadable models before creating anything
@@ -173,8 +173,8 @@ def _check_scratch(
         try:
             migrate.upgrade(project, url, "heads")
         except MigrationFailed as exc:
-            return [_migration_failed(project, exc)]
-        return compare_models(project, url, options=options) if compare else []
+            return [_migration_failed(project, exc)], url
+        return (compare_models(project, url, options=options) if compare else []), url
 
 
 def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
@@ -293,7 +293,10 @@ def run_check(
             findings += check_database(project, url, compare=not missing)
         else:
             assert server is not None
-            findings += _check_scratch(project, server, keep=keep, compare=not missing)
+            found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
+            findings += found
+            if keep:
+                result.notes.append(f"kept the scratch database {scratch.database}")
     if review:
         result.review = changed_migrations(project, since)
         if result.review is None:
