@@ -91,6 +91,23 @@ def step_reapply(ctx: DemoContext) -> DemoStep:
     return ctx.state(DemoStep("Re-apply it", "alembic upgrade head", None))
 
 
+def step_check(ctx: DemoContext) -> DemoStep:
+    """`revisor check` on the demo database (at head): models vs database, one head."""
+    from rich.markup import escape
+
+    from revisor.check import run_check
+    from revisor.findings import has_errors
+
+    result = run_check(ctx.project, url=ctx.url, review=False)
+    step = DemoStep("Models match migrations", "revisor check", "alembic check")
+    step.details = [escape(f"{f.code} {f.message}") for f in result.findings] or [
+        "no drift: the models match the migrated database; one head",
+        "(compared: tables, columns, types, defaults, enums, CHECKs, indexes)",
+    ]
+    step.ok = not has_errors(result.findings)
+    return ctx.state(step)
+
+
 FK_REVISION = "e6995e90df34"
 
 
@@ -182,6 +199,7 @@ DEMO_STEPS: list[DemoStepFn] = [
     step_reapply,
     step_downgrade_one,
     step_reapply,
+    step_check,
 ]
 
 
