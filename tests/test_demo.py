@@ -22,3 +22,5 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "Models match migrations" in result.output and "no drift" in result.output
         assert "demo finished" in result.output
         assert "f72272eba32a" in result.output
+        assert "Round-trip every revision" in result.output
+        assert "RT102" in result.output and "e6995e90df34" in result.output
