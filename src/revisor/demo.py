@@ -81,6 +81,59 @@ def step_upgrade_head(ctx: DemoContext) -> DemoStep:
     return ctx.state(DemoStep("Apply every migration", "alembic upgrade head", None))
 
 
+_NAMES_STORAGE = 'sa.Enum(BillingCycle, name="billing_cycle")'
+_VALUES_STORAGE = (
+    'sa.Enum(BillingCycle, name="billing_cycle", values_callable=lambda e: [m.value for m in e])'
+)
+_SUBSCRIPTIONS = (
+    "INSERT INTO vendors (name) VALUES ('Buffet Co');"
+    "INSERT INTO subscriptions (vendor_id, amount, billing_cycle, next_charge_on) "
+    "SELECT v.id, 9.90, c.cycle::billing_cycle, DATE '2025-01-01' FROM vendors v, "
+    "(VALUES ('WEEKLY'), ('MONTHLY'), ('YEARLY')) AS c(cycle)"
+)
+
+
+def step_draft(ctx: DemoContext) -> DemoStep:
+    """The seed's enum trap: store BillingCycle by value (monthly) instead of by name
+    (MONTHLY), then let `revisor draft` write the migration, labels renamed in place."""
+    from revisor.draft import draft
+
+    with raw_connect(ctx.url) as conn:
+        conn.execute(_SUBSCRIPTIONS)  # rows that the later rollback and re-apply must keep
+    models = ctx.project_dir / "app" / "models.py"
+    models.write_text(models.read_text().replace(_NAMES_STORAGE, _VALUES_STORAGE))
+    result = draft(ctx.reload(), ctx.url, "store billing cycle values")
+    ctx.reload()
+    details = ["model: BillingCycle stored by value (values_callable)"]
+    if result.path is not None:
+        details.append(f"wrote: migrations/versions/{result.path.name}")
+    details.extend(f"  {line}" for line in result.operations)
+    details.extend(f"revisor: {line}" for line in result.report.rewrites)
+    return ctx.state(
+        DemoStep(
+            "Draft a migration from a model change",
+            'revisor draft -m "store billing cycle values"',
+            'alembic revision --autogenerate -m "store billing cycle values"',
+            details=details,
+            ok=result.path is not None,
+        )
+    )
+
+
+def step_apply_draft(ctx: DemoContext) -> DemoStep:
+    """Apply the drafted migration; the subscription rows now hold the lowercase labels."""
+    migrate.upgrade(ctx.project, ctx.url, "heads")
+    with raw_connect(ctx.url) as conn:
+        rows = conn.execute("SELECT billing_cycle::text FROM subscriptions ORDER BY id").fetchall()
+    step = DemoStep(
+        "Apply the draft",
+        "alembic upgrade head",
+        None,
+        details=[f"subscriptions.billing_cycle: {', '.join(r[0] for r in rows)}"],
+    )
+    return ctx.state(step)
+
+
 def step_downgrade_one(ctx: DemoContext) -> DemoStep:
     migrate.downgrade(ctx.project, ctx.url, "-1")
     return ctx.state(DemoStep("Roll back the last migration", "alembic downgrade -1", None))
@@ -232,6 +285,8 @@ DEMO_STEPS: list[DemoStepFn] = [
     step_review_fix,
     step_rollback_past_fk,
     step_reapply,
+    step_draft,
+    step_apply_draft,
     step_downgrade_one,
     step_reapply,
     step_check,
