@@ -92,7 +92,7 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
-        project.pointed_at(url.sqlalchemy_url, connection=conn),
+        project.pointed_at(url.for_env_py, connection=conn),
     ):
         try:
             with EnvironmentContext(
