@@ -164,6 +164,12 @@ def _drop(stmt: Any, call: ast.Call) -> list[Action]:
 
 
 def _rename(stmt: Any, call: ast.Call) -> list[Action]:
+    if stmt.renameType == ObjectType.OBJECT_TYPE:
+        # ALTER TYPE x RENAME TO x__old: the first step of replacing an enum type
+        parts = _names(stmt.object if isinstance(stmt.object, tuple) else ())
+        return [
+            Action("rename_enum", call, name=parts[-1] if parts else None, new_name=stmt.newname)
+        ]
     table = _relname(stmt.relation)
     if stmt.renameType == ObjectType.OBJECT_TABLE:
         return [Action("rename_table", call, table=table, new_name=stmt.newname)]

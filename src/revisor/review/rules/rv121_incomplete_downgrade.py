@@ -75,7 +75,12 @@ class IncompleteDowngrade(Rule):
         dropped_constraints = {a.name for a in undo if a.kind == "drop_constraint"}
         dropped_enums = {a.name for a in undo if a.kind == "drop_enum"}
         renamed_back = {a.new_name for a in undo if a.kind == "rename_table"}
+        renamed_away: set[str | None] = set()
         for action in upgrade.actions:
+            if action.kind == "rename_enum":
+                renamed_away.add(action.name)
+            if action.kind == "create_enum" and action.name in renamed_away:
+                continue  # replaces the type renamed away above: it existed before
             left = _left_behind(
                 action,
                 created_tables,
