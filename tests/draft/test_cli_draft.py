@@ -47,6 +47,7 @@ def test_reference_app_switch_to_values_renames_in_place(
     assert "Wrote" in result.output
     assert "RENAME VALUE 'MONTHLY' TO 'monthly'" in result.output
     assert "deploy the code and this migration together" in result.output
+    assert "review: no findings" in result.output
     [written] = (example_project / "migrations" / "versions").glob("*store_billing*")
     text = written.read_text()
     assert "CREATE TYPE" not in text and "USING" not in text
@@ -199,8 +200,8 @@ def test_left_out_drop_is_printed_with_its_cause(
         "--allow-drop",
         "vendors.old_code",
     )
-    assert allowed.exit_code == 0, allowed.output
     assert "op.drop_column('vendors', 'old_code')" in allowed.output
+    assert allowed.exit_code == 0, allowed.output
 
 
 def test_embedded_dev_database_is_brought_to_head_first(cli: CliRunner, example_project: Path):
@@ -239,3 +240,23 @@ def test_users_own_hook_runs_before_revisors(tmp_path: Path, database_url_18: Da
     result = scenario.draft()
     assert result.path is not None and "renamed_by_the_user_hook" in result.path.name
     assert "RENAME VALUE 'FREE' TO 'Free'" in result.path.read_text()
+
+
+def test_the_new_file_is_reviewed(
+    cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
+):
+    migrate.upgrade(Project.load(example_project / "alembic.ini"), database_url_18, "heads")
+    models = example_project / "app" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "category: Mapped[str | None] = mapped_column(sa.String(50))",
+            "category: Mapped[str | None] = mapped_column(sa.String(50), unique=True)",
+        )
+    )
+    result = _draft(cli, example_project, database_url_18, "-m", "unique category")
+    assert "create_unique_constraint('uq_transactions_category'" in result.output
+    assert "review:" in result.output
+    assert "RV301" in result.output  # the unique index is built under a lock: a warning
+    assert result.exit_code == 0, result.output
+    skipped = _draft(cli, example_project, database_url_18, "-m", "again", "--no-review")
+    assert "review" not in skipped.output

@@ -184,3 +184,27 @@ def test_rename_and_removal_together_keep_the_renamed_default(scenario: DraftSce
         assert plans(scenario) == ["FREE", "PRO", "FREE", "TEAM"]
 
     scenario.round_trip(after, before)
+
+
+def test_same_position_replacement_is_a_rename_with_a_note(scenario: DraftScenario):
+    scenario.start(plan_models("FREE", "PRO", "TEAM"), SEED)
+    result = scenario.draft(plan_models("FREE", "PREMIUM", "TEAM"))
+    assert "RENAME VALUE 'PRO' TO 'PREMIUM'" in result.path.read_text()
+    assert any("--no-rename-guess" in note for note in result.report.notes)
+
+    def after():
+        assert plans(scenario) == ["FREE", "PREMIUM", "FREE", "TEAM"]
+
+    def before():
+        assert plans(scenario) == ["FREE", "PRO", "FREE", "TEAM"]
+
+    scenario.round_trip(after, before)
+
+
+def test_without_rename_guess_a_replacement_is_removal_plus_addition(scenario: DraftScenario):
+    scenario.start(plan_models("FREE", "PRO", "TEAM"), SEED)
+    result = scenario.draft(plan_models("FREE", "PREMIUM", "TEAM"), guess_renames=False)
+    assert "RENAME VALUE" not in result.path.read_text()
+    with pytest.raises(MigrationFailed, match=r"labels PRO are still used: accounts\.plan: 1 row"):
+        scenario.upgrade()
+    assert plans(scenario) == ["FREE", "PRO", "FREE", "TEAM"]

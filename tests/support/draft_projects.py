@@ -116,11 +116,14 @@ class DraftScenario:
         *,
         renames: Iterable[str] = (),
         allow_drops: Iterable[str] = (),
+        guess_renames: bool = True,
     ) -> DraftResult:
         """Optionally replace models.py, then draft against the database."""
         if models is not None:
             write_models(self.root, models)
-        options = DraftOptions.build(renames, allow_drops, source_roots=[self.root])
+        options = DraftOptions.build(
+            renames, allow_drops, source_roots=[self.root], guess_renames=guess_renames
+        )
         return draft(self.project, self.url, message, options)
 
     def upgrade(self) -> None:

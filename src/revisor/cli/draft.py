@@ -38,6 +38,14 @@ def draft(
             help="Rename an enum label in place (repeatable), e.g. billing_cycle:MONTHLY=monthly.",
         ),
     ] = None,
+    no_rename_guess: Annotated[
+        bool,
+        typer.Option(
+            "--no-rename-guess",
+            help="Only case-only and declared label renames; a same-position replacement "
+            "is then a removal plus an addition.",
+        ),
+    ] = False,
     allow_drop: Annotated[
         list[str] | None,
         typer.Option(
@@ -49,6 +57,9 @@ def draft(
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Revision id to use instead of a random one.")
     ] = None,
+    no_review: Annotated[
+        bool, typer.Option("--no-review", help="Do not run revisor review on the new file.")
+    ] = False,
     exit_code_on_empty: Annotated[
         bool,
         typer.Option("--exit-code-on-empty", help="Exit 1 when no changes are detected (for CI)."),
@@ -70,6 +81,7 @@ def draft(
             allow_drop or [],
             settings=project.settings.raw,
             source_roots=[project.root],
+            guess_renames=False if no_rename_guess else None,
         )
         db = common.database_url(project)
         if db.source == "embedded":
@@ -113,11 +125,33 @@ def draft(
             err.print(f"[dim]hint:[/] use {escape(mismatch.fix)}")
         for note in report.notes:
             err.print(f"[cyan]note:[/] {escape(note)}")
-        if result.empty and exit_code_on_empty:
-            return ExitCode.FINDINGS
-        return ExitCode.OK
+        if result.empty:
+            return ExitCode.FINDINGS if exit_code_on_empty else ExitCode.OK
+        if no_review or result.path is None:
+            return ExitCode.OK
+        return _review(common, result.path)
 
     run(common, body)
+
+
+def _review(common: Common, path: Path) -> int:
+    """Run `revisor review` on the new file (the project reloaded: the history grew).
+    Exit 1 when it reports something at error level."""
+    from revisor.findings import has_errors
+    from revisor.report.excerpt import render_excerpts
+    from revisor.review import review
+
+    project = common.project()
+    reviewed = review(project, [path])
+    out = stdout_console()
+    if not reviewed.findings:
+        out.print("review: no findings")
+        return ExitCode.OK
+    out.print("review:")
+    out.out(render_excerpts(reviewed.findings, root=project.root), end="", highlight=False)
+    for note in reviewed.notes:
+        stderr_console().print(f"[dim]review note:[/] {escape(note)}")
+    return ExitCode.FINDINGS if has_errors(reviewed.findings) else ExitCode.OK
 
 
 def _shown(path: Path | None) -> str:

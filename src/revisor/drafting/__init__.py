@@ -31,6 +31,7 @@ class DraftOptions:
     rename_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     allow_drops: frozenset[str] = frozenset()
     source_roots: tuple[Path, ...] = ()  # where to look for model files (drop causes)
+    guess_renames: bool = True  # one-to-one same-position replacements are renames
 
     @classmethod
     def build(
@@ -39,6 +40,7 @@ class DraftOptions:
         allow_drops: Iterable[str] = (),
         settings: Mapping[str, Any] | None = None,
         source_roots: Iterable[Path] = (),
+        guess_renames: bool | None = None,
     ) -> DraftOptions:
         """Merge CLI flags with `[tool.revisor]` rename-labels / allow-drop (flags win).
         Raises ConfigError on a malformed TYPE:OLD=NEW."""
@@ -60,6 +62,9 @@ class DraftOptions:
             rename_labels=renames,
             allow_drops=frozenset([*map(str, configured_drops), *allow_drops]),
             source_roots=tuple(source_roots),
+            guess_renames=bool(settings.get("guess-renames", True))
+            if guess_renames is None
+            else guess_renames,
         )
 
 
@@ -105,6 +110,7 @@ def revise(
                     conn,
                     options.rename_labels,
                     context.opts.get("include_object"),
+                    options.guess_renames,
                 )
                 report.rewrites.extend(plan.changes)
                 report.mismatches.extend(plan.mismatches)

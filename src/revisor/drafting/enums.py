@@ -62,6 +62,7 @@ def plan_enums(
     conn: Connection,
     declared_renames: Mapping[str, Mapping[str, str]],
     include_object: Callable[..., bool] | None = None,
+    guess_by_position: bool = True,
 ) -> EnumPlan:
     """Compare the models' enums with pg_enum and prepend the ops that reconcile them.
 
@@ -83,6 +84,7 @@ def plan_enums(
         enum_labels(conn),
         declared_renames=declared_renames,
         default_schema=default_schema,
+        guess_by_position=guess_by_position,
     )
     used = _types_used_by(upgrade)
     front: list[ops.MigrateOperation] = []
@@ -159,6 +161,13 @@ def _change_ops(
         plan.changes.append(f"enum {change.name}: rename {old!r} -> {new!r} (in place)")
     if change.note:
         plan.notes.append(f"enum {change.name}: {change.note}")
+    if change.by_position and not change.note:
+        pairs = ", ".join(f"{o!r} -> {n!r}" for o, n in change.by_position)
+        plan.notes.append(
+            f"enum {change.name}: {pairs} taken as a rename (one-to-one at the same position): "
+            "rows keep their place under the new label. If the old label was removed "
+            "instead, draft again with --no-rename-guess"
+        )
     if not change.needs_recreate and not change.added:
         return out
     columns = tuple(

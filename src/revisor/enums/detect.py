@@ -47,6 +47,7 @@ class EnumChange:
     removed: tuple[str, ...] = ()
     reordered: bool = False
     note: str | None = None
+    by_position: tuple[tuple[str, str], ...] = ()  # renames guessed from the position alone
 
     @property
     def renamed(self) -> tuple[str, ...]:
@@ -146,6 +147,7 @@ def compare_enums(
     database: Mapping[Key, tuple[str, ...]],
     *,
     declared_renames: Mapping[str, Mapping[str, str]] | None = None,
+    guess_by_position: bool = True,
     default_schema: str = "public",
 ) -> EnumComparison:
     """Compare each model enum with the database's labels.
@@ -167,15 +169,24 @@ def compare_enums(
         if mismatch is not None and not declared:
             result.mismatches.append(mismatch)
             continue
-        result.changed.append(label_diff(model, tuple(db_labels), declared))
+        result.changed.append(
+            label_diff(model, tuple(db_labels), declared, by_position=guess_by_position)
+        )
     return result
 
 
-def label_diff(model: ModelEnum, old: tuple[str, ...], declared: Mapping[str, str]) -> EnumChange:
+def label_diff(
+    model: ModelEnum,
+    old: tuple[str, ...],
+    declared: Mapping[str, str],
+    *,
+    by_position: bool = True,
+) -> EnumChange:
     """The renames, additions, removals and reordering that turn `old` into the model's."""
     new = model.labels
     renames = {o: n for o, n in declared.items() if o in old and o not in new and n in new}
-    renames.update(_guessed_renames(old, new, renames))
+    guessed = _guessed_renames(old, new, renames, by_position=by_position)
+    renames.update(guessed)
     after = tuple(renames.get(label, label) for label in old)
     added = tuple(label for label in new if label not in after)
     removed = tuple(label for label in after if label not in new)
@@ -200,18 +211,23 @@ def label_diff(model: ModelEnum, old: tuple[str, ...], declared: Mapping[str, st
         removed=removed,
         reordered=kept_in_db_order != kept_in_model_order,
         note=note,
+        by_position=tuple((o, n) for o, n in guessed.items() if o.casefold() != n.casefold()),
     )
 
 
 def _guessed_renames(
-    old: tuple[str, ...], new: tuple[str, ...], taken: Mapping[str, str]
+    old: tuple[str, ...],
+    new: tuple[str, ...],
+    taken: Mapping[str, str],
+    *,
+    by_position: bool = True,
 ) -> dict[str, str]:
     """Renames revisor is sure of: one-to-one replacements at the same position (same
     length, every differing slot holds labels unknown to the other side), else labels that
     differ only in case and match exactly one label on the other side."""
     gone = [o for o in old if o not in new and o not in taken]
     fresh = [n for n in new if n not in old and n not in taken.values()]
-    if len(old) == len(new):
+    if by_position and len(old) == len(new):
         pairs = [(o, n) for o, n in zip(old, new, strict=True) if o != n]
         if pairs and all(o in gone and n in fresh for o, n in pairs):
             return dict(pairs)
