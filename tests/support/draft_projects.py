@@ -56,7 +56,17 @@ def run_migrations_online():
         context.run_migrations()
 
 
-run_migrations_online()
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"),
+                      target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
 """
 
 MODELS_HEADER = """\
@@ -145,10 +155,22 @@ class DraftScenario:
         )
         return [r[0] for r in rows]
 
-    def round_trip(self, after: Callable[[], None], before: Callable[[], None]) -> None:
-        """upgrade → after() → downgrade -1 → before() → upgrade → after()."""
+    def drift(self) -> list[str]:
+        """What `revisor check`'s drift engine still finds between models and database."""
+        from revisor.drift import compare_models
+
+        return [f"{f.code} {f.message}" for f in compare_models(self.project, self.url)]
+
+    def round_trip(
+        self, after: Callable[[], None], before: Callable[[], None], *, drift_free: bool = True
+    ) -> None:
+        """upgrade → after() → downgrade -1 → before() → upgrade → after(). With
+        drift_free, the upgraded database must also match the models for the drift engine
+        (the draft reconciled them)."""
         self.upgrade()
         after()
+        if drift_free:
+            assert self.drift() == []
         self.downgrade()
         before()
         self.upgrade()
