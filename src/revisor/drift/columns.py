@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Column, Table
 
-from revisor.drift.context import DriftContext, qualified, translates
+from revisor.drift.context import PG_DIALECT, DriftContext, qualified, translates
 from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import NOWHERE, Location
 from revisor.drift.tables import COMMENT_DIFFERS
@@ -71,15 +71,9 @@ def type_text(type_: Any) -> str:
     try:
         if isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
             return f"enum {type_.name}"
-        return str(type_.compile(dialect=_pg()))
+        return str(type_.compile(dialect=PG_DIALECT))
     except Exception:
         return repr(type_)
-
-
-def _pg() -> Any:
-    from revisor.drift.context import PG_DIALECT
-
-    return PG_DIALECT
 
 
 @translates("add_column")
