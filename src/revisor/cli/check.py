@@ -47,8 +47,8 @@ def check(
         str | None,
         typer.Option(
             "--since",
-            help="Review migrations changed since this git ref [default: the merge-base "
-            "with the default branch].",
+            help="Review migrations changed since this git ref (default: the merge-base "
+            "with the default branch).",
             show_default=False,
         ),
     ] = None,
