@@ -386,3 +386,15 @@ def test_generated_history_clean_then_planted_model_column(tmp_path: Path, datab
         findings = compare_connection(conn, [metadata], CompareOptions())
     assert [f.code for f in findings] == ["RV603"]
     assert f"{table.name}.planted_note" in findings[0].message
+
+
+def test_without_probe_text_fallback(tmp_path: Path, pg18, monkeypatch: pytest.MonkeyPatch):
+    """When the server refuses temporary tables (no TEMP privilege, a standby), CHECKs are
+    compared by normalised text: still no false positive, still the planted difference."""
+    from revisor.drift.probe import Probe
+
+    monkeypatch.setattr(Probe, "_copy", lambda self, schema, table: None)
+    write_plans(tmp_path / "clean")
+    assert drift(tmp_path / "clean", pg18.url) == []
+    write_plans(tmp_path / "planted", upgrade=replaced(UPGRADE, '"price > 0"', '"price > 1"'))
+    assert [f.code for f in drift(tmp_path / "planted", pg18.url)] == ["RV617"]
