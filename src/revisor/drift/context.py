@@ -98,11 +98,13 @@ class DriftContext:
 
     def model_tables(self) -> list[Table]:
         """Model tables env.py's filters keep, in MetaData order."""
+        # Like autogenerate: without include_schemas only the default schema is compared.
         return [
             table
             for md in self.metadata
             for table in md.tables.values()
             if self.options.table_included(table)
+            and (self.options.include_schemas or self.schema_of(table) == self.default_schema)
         ]
 
 
