@@ -295,12 +295,18 @@ def run_check(
             assert server is not None
             found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
             findings += found
+            if any(f.code == MIGRATION_FAILS.code for f in found):
+                result.compared = False
+                result.notes.append("a migration failed, so models were not compared")
             if keep:
                 result.notes.append(f"kept the scratch database {scratch.database}")
     if review:
         result.review = changed_migrations(project, since)
         if result.review is None:
-            result.notes.append("not in a git repository: no changed migrations to review")
+            result.notes.append(
+                "no git repository or default branch found: changed migrations not reviewed "
+                "(pass --since REF)"
+            )
         elif result.review.paths:
             reviewed = review_changed(project, result.review.paths)
             if reviewed is None:
