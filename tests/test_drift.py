@@ -302,7 +302,11 @@ def test_env_include_object_is_honoured(tmp_path: Path, pg18):
     )
     assert drift(tmp_path, pg18.url) == []
     write_plans(tmp_path / "plain", upgrade=upgrade)
-    assert [f.code for f in drift(tmp_path / "plain", pg18.url)] == ["RV602"]
+    findings = drift(tmp_path / "plain", pg18.url)
+    assert [f.code for f in findings] == ["RV602"]
+    # no model to point at: the finding points at the migration that created the table
+    assert findings[0].path == tmp_path / "plain" / "migrations" / "versions" / "a1_plans.py"
+    assert "audit_log" in findings[0].path.read_text().splitlines()[findings[0].line - 1]
 
 
 def test_unnamed_check_matched_by_definition(tmp_path: Path, pg_server):
