@@ -310,3 +310,14 @@ def test_reference_workflow_runs_check_and_test():
     assert "run: revisor check" in workflow
     assert "run: revisor test --last 5" in workflow
     assert "run: alembic check" not in workflow
+
+
+def test_warnings_alone_do_not_fail(cli: CliRunner, tmp_path: Path, scratch_server):
+    """Same enum labels in another order: reported as a warning, exit 0."""
+    write_plans(
+        tmp_path,
+        upgrade=replaced(UPGRADE, 'sa.Enum("WEEKLY", "MONTHLY"', 'sa.Enum("MONTHLY", "WEEKLY"'),
+    )
+    code, out, _ = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"), "-f", "github")
+    assert code == ExitCode.OK
+    assert out.startswith("::warning file=models.py,line=") and "title=RV620" in out
