@@ -116,6 +116,11 @@ def test_url_behind_head(cli: CliRunner, example_project: Path, database_url_18)
 def test_url_unstamped_database_is_behind(cli: CliRunner, example_project: Path, database_url_18):
     code, both = check_url(cli, example_project, database_url_18)
     assert code == ExitCode.PENDING and "6 revision(s) pending" in both
+    assert "revisor deploy" in both
+    with raw_connect(database_url_18) as conn:  # tables built without Alembic
+        conn.execute("CREATE TABLE vendors (id int)")
+    code, both = check_url(cli, example_project, database_url_18)
+    assert code == ExitCode.PENDING and "no Alembic revision stamp" in both
 
 
 def test_url_unknown_revision(cli: CliRunner, example_project: Path, database_url_18):

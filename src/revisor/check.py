@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revisor import migrate
+from revisor.db.connect import raw_connect
 from revisor.db.scratch import scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
@@ -191,7 +192,14 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
         raise UnknownRevision(unknown)
     pending = pending_revisions(project, current)
     if pending:
-        raise PendingRevisions(current, pending)
+        error = PendingRevisions(current, pending)
+        if not current and _has_tables(url, options.version_table):
+            error.hint = (
+                "The database has tables but no Alembic revision stamp (built by "
+                "create_all or by hand?). Once its schema matches a revision, record it with "
+                "`alembic stamp REVISION`; otherwise run `revisor deploy`."
+            )
+        raise error
     return compare_models(project, url, options=options) if compare else []
 
 
@@ -206,6 +214,17 @@ def models_missing(project: Project) -> str | None:
             return exc.message
         raise
     return None
+
+
+def _has_tables(url: DatabaseUrl, version_table: str) -> bool:
+    """Whether the database holds any user table besides the version table."""
+    with raw_connect(url) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "
+            "'information_schema') AND tablename <> %s LIMIT 1",
+            (version_table,),
+        ).fetchone()
+    return row is not None
 
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
