@@ -402,3 +402,18 @@ def test_without_probe_text_fallback(tmp_path: Path, pg18, monkeypatch: pytest.M
     assert drift(tmp_path / "clean", pg18.url) == []
     write_plans(tmp_path / "planted", upgrade=replaced(UPGRADE, '"price > 0"', '"price > 1"'))
     assert [f.code for f in drift(tmp_path / "planted", pg18.url)] == ["RV617"]
+
+
+def test_column_from_a_mixin_points_at_the_mixin(tmp_path: Path, pg18):
+    models = replaced(
+        MODELS,
+        "class Plan(Base):",
+        "class Audited:\n"
+        "    updated_by: Mapped[str | None] = mapped_column(sa.String(40))\n\n\n"
+        "class Plan(Audited, Base):",
+    )
+    write_plans(tmp_path, models=models)
+    findings = drift(tmp_path, pg18.url)
+    assert [f.code for f in findings] == ["RV603"]
+    line = (tmp_path / "models.py").read_text().splitlines()[findings[0].line - 1]
+    assert "updated_by: Mapped" in line

@@ -57,10 +57,14 @@ def _class_node(cls: type) -> tuple[Path, ast.ClassDef] | None:
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
+    """Attribute names a class-body statement defines (`x = ...`, `x: T = ...`, and
+    `@declared_attr def x(cls)`)."""
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return [stmt.target.id]
     if isinstance(stmt, ast.Assign):
         return [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [stmt.name]
     return []
 
 
