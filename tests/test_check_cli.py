@@ -66,6 +66,14 @@ def test_planted_drift_text_json_github(cli: CliRunner, tmp_path: Path, scratch_
     assert by_code["RV603"]["name"] == "column-missing-in-database"
     assert payload["summary"]["error"] == 2
 
+    if find_spec("revisor.report.sarif") is not None:
+        code, out, _ = invoke(cli, "check", "-c", ini, "--format", "sarif")
+        results = json.loads(out)["runs"][0]["results"]
+        assert {r["ruleId"] for r in results} == {"RV603", "RV617"}
+        assert {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results
+        } == {"models.py"}
+
     code, out, _ = invoke(cli, "check", "-c", ini, "--format", "github")
     assert code == ExitCode.FINDINGS
     assert "::error file=models.py,line=" in out and "title=RV603" in out
