@@ -417,3 +417,38 @@ def test_column_from_a_mixin_points_at_the_mixin(tmp_path: Path, pg18):
     assert [f.code for f in findings] == ["RV603"]
     line = (tmp_path / "models.py").read_text().splitlines()[findings[0].line - 1]
     assert "updated_by: Mapped" in line
+
+
+ONLINE_ONLY_FILTER_ENV = """\
+from alembic import context
+
+from models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name == "audit_log")
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    connection = config.attributes["connection"]
+    # As in many projects: the filter is passed only where autogenerate runs (online).
+    context.configure(
+        connection=connection, target_metadata=target_metadata, include_object=include_object
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_include_object_passed_only_online_is_honoured(tmp_path: Path, pg18):
+    upgrade = UPGRADE + 'op.create_table("audit_log", sa.Column("id", sa.Integer()))\n'
+    write_plans(tmp_path, upgrade=upgrade)
+    (tmp_path / "migrations" / "env.py").write_text(ONLINE_ONLY_FILTER_ENV)
+    assert drift(tmp_path, pg18.url) == []

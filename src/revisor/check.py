@@ -169,13 +169,14 @@ def _check_scratch(
     _ = project.revisions  # an unimportable revision is a config error, before any DB work
     if compare:
         _ = project.metadata  # fail on unloadable models before creating anything
-    options = compare_options(project)
     with scratch_database(server, label="check", keep=keep) as url:
         try:
             migrate.upgrade(project, url, "heads")
         except MigrationFailed as exc:
             return [_migration_failed(project, exc)], url
-        return (compare_models(project, url, options=options) if compare else []), url
+        if not compare:
+            return [], url
+        return compare_models(project, url, options=compare_options(project, url)), url
 
 
 def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
@@ -200,7 +201,9 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
                 "`alembic stamp REVISION`; otherwise run `revisor deploy`."
             )
         raise error
-    return compare_models(project, url, options=options) if compare else []
+    if not compare:
+        return []
+    return compare_models(project, url, options=compare_options(project, url))
 
 
 def models_missing(project: Project) -> str | None:

@@ -40,7 +40,7 @@ def compare_models(
     when the models cannot be loaded, DatabaseError when the database cannot be reached.
     """
     metadata = project.metadata
-    options = options or compare_options(project)
+    options = options or compare_options(project, url)
     files = [Path(script.path) for script in project.revisions]
     with connect(url) as connection:
         return compare_connection(connection, metadata, options, migration_files=files)
