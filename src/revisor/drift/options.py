@@ -50,13 +50,23 @@ class CompareOptions:
 
     def table_included(self, table: Any) -> bool:
         """Whether autogenerate would compare this model table (env.py's filters)."""
-        if self.include_name is not None and not self.include_name(
-            table.name, "table", {"schema_name": table.schema}
-        ):
-            return False
+        if self.include_name is not None:
+            if table.schema and not self.include_name(table.schema, "schema", {}):
+                return False
+            if not self.include_name(table.name, "table", {"schema_name": table.schema}):
+                return False
         return self.include_object is None or bool(
             self.include_object(table, table.name, "table", False, None)
         )
+
+    def column_included(self, column: Any) -> bool:
+        """Whether autogenerate would compare this model column (env.py's filters)."""
+        table = column.table
+        if self.include_name is not None and not self.include_name(
+            column.name, "column", {"table_name": table.name, "schema_name": table.schema}
+        ):
+            return False
+        return self.object_included(column, column.name, "column")
 
     def object_included(self, obj: Any, name: str | None, type_: str) -> bool:
         """Whether env.py's include_object keeps this model object (index, column…)."""
