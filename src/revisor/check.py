@@ -183,7 +183,8 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     """Compare the models with the user's database at `url`, which must be at head.
 
     Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
-    (behind head). Reads only: nothing is migrated or written.
+    (behind head). Nothing is migrated: env.py runs online with no steps, as
+    `alembic check` runs it, and revisor's own probes are rolled back.
     """
     options = compare_options(project)
     current = migrate.current_heads(url, version_table=options.version_table)
