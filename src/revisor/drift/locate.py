@@ -27,8 +27,17 @@ class Location:
 NOWHERE = Location()
 
 
-@cache
 def _parsed(path: str) -> ast.Module | None:
+    """The file's AST, cached while the file is unchanged (draft rewrites models.py)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse(path: str, mtime_ns: int, size: int) -> ast.Module | None:
     try:
         return ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     except (OSError, SyntaxError, ValueError):
