@@ -208,3 +208,11 @@ def test_without_rename_guess_a_replacement_is_removal_plus_addition(scenario: D
     with pytest.raises(MigrationFailed, match=r"labels PRO are still used: accounts\.plan: 1 row"):
         scenario.upgrade()
     assert plans(scenario) == ["FREE", "PRO", "FREE", "TEAM"]
+
+
+def test_default_on_a_removed_label_blocks_the_draft(scenario: DraftScenario):
+    from revisor.errors import DraftBlocked
+
+    scenario.start(plan_models("FREE", "PRO", "TEAM", default="TEAM"))
+    with pytest.raises(DraftBlocked, match=r"accounts\.plan defaults to 'TEAM'"):
+        scenario.draft(plan_models("FREE", "PRO", default="TEAM"))

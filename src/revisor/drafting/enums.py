@@ -188,6 +188,7 @@ def _change_ops(
                 hint="Drop or redefine them in a migration before this change (and recreate "
                 "them after), or keep the label.",
             )
+        _check_defaults(change, columns)
         out.append(RecreateEnumOp(change.name, change.schema, change.renamed, change.new, columns))
         what = [f"drop {x!r}" for x in change.removed] + (["reorder"] if change.reordered else [])
         where = ", ".join(f"{c.table}.{c.column}" for c in columns) or "no columns"
@@ -200,6 +201,23 @@ def _change_ops(
             f"enum {change.name}: add {', '.join(map(repr, change.added))} (autocommit block)"
         )
     return out
+
+
+def _check_defaults(change: EnumChange, columns: Sequence[EnumColumn]) -> None:
+    """A column default naming a label the new type drops could not be restored after the
+    conversion: stop the draft rather than write a migration that fails halfway."""
+    for column in columns:
+        # column.default is the literal to restore; re-read it as pg_get_expr would show it
+        suffix = "::t[]" if column.is_array else "::t"
+        labels = default_labels(column.default + suffix) if column.default else None
+        gone = [label for label in labels or () if label not in change.new]
+        if gone:
+            raise DraftBlocked(
+                f"{column.table}.{column.column} defaults to {', '.join(map(repr, gone))}, "
+                f"a label enum {change.name} drops.",
+                hint="Change or drop that server default in a migration before this one, "
+                "or keep the label.",
+            )
 
 
 def _unqualified(column: EnumColumn, conn: Connection) -> EnumColumn:
