@@ -62,7 +62,9 @@ def draft(
     Reads the database (schema and catalog) and never writes to it. Raises
     DatabaseNotAtHead, DraftBlocked, EnvImportError or a database error.
     """
-    options = options or DraftOptions.build(source_roots=[project.root])
+    options = options or DraftOptions.build(
+        settings=project.settings.raw, source_roots=[project.root]
+    )
     command_args = {
         "message": message,
         "autogenerate": True,
