@@ -23,8 +23,7 @@ from revisor.examples import example_dir
 from revisor.project import Project
 
 VALUES = (
-    'sa.Enum(BillingCycle, name="billing_cycle", '
-    "values_callable=lambda e: [m.value for m in e])"
+    'sa.Enum(BillingCycle, name="billing_cycle", values_callable=lambda e: [m.value for m in e])'
 )
 
 
