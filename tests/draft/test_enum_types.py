@@ -146,10 +146,21 @@ def test_names_vs_values_mismatch_is_reported_not_converted(scenario: DraftScena
     assert scenario.labels("plan") == ["free", "pro"]
 
 
-def test_view_on_the_type_blocks_a_replacement(scenario: DraftScenario):
+@pytest.mark.parametrize(
+    ("ddl", "described"),
+    [
+        ("CREATE VIEW free_accounts AS SELECT id, plan FROM accounts", "view free_accounts"),
+        (
+            "ALTER TABLE accounts ADD CONSTRAINT ck_not_pro CHECK (plan <> 'PRO')",
+            "constraint ck_not_pro on table accounts",
+        ),
+    ],
+    ids=["view", "check"],
+)
+def test_dependent_object_blocks_a_replacement(scenario: DraftScenario, ddl: str, described: str):
     scenario.start(ACCOUNTS)
-    scenario.sql("CREATE VIEW free_accounts AS SELECT id, plan FROM accounts")
-    with pytest.raises(DraftBlocked, match="view free_accounts"):
+    scenario.sql(ddl)
+    with pytest.raises(DraftBlocked, match=described):
         scenario.draft(ACCOUNTS.replace('    FREE = "free"\n', ""))
     assert list((scenario.root / "migrations" / "versions").glob("*change*")) == []
 
