@@ -91,7 +91,7 @@ def draft(
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
-        project.pointed_at(url.sqlalchemy_url, connection=conn),
+        project.pointed_at(url, connection=conn),
     ):
         try:
             with EnvironmentContext(

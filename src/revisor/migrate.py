@@ -95,7 +95,7 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
-        project.pointed_at(url.for_env_py, connection=conn),
+        project.pointed_at(url, connection=conn),
     ):
         try:
             with EnvironmentContext(

@@ -56,4 +56,4 @@ def test_env_without_target_metadata_is_a_usage_error(
     url = database_url_18.url.render_as_string(hide_password=False)
     result = cli.invoke(app, ["draft", "-c", str(root / "alembic.ini"), "--url", url, "-m", "x"])
     assert result.exit_code == 2, result.output
-    assert "passes no target_metadata" in result.output
+    assert "no target_metadata" in result.output

@@ -83,6 +83,7 @@ def draft(
             source_roots=[project.root],
             guess_renames=False if no_rename_guess else None,
         )
+        _ = project.metadata  # no models, no draft: say so before touching any database
         db = common.database_url(project)
         if db.source == "embedded":
             # revisor's own dev database: the history is the truth, so bring it to head

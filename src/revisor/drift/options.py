@@ -146,7 +146,7 @@ def _online(project: Project, url: DatabaseUrl) -> dict[str, Any] | None:
     with (
         connect(url) as connection,
         quiet_alembic_logging(),
-        project.pointed_at(url.for_env_py, connection=connection),
+        project.pointed_at(url, connection=connection),
     ):
         try:
             with EnvironmentContext(project.config, project.script, fn=capture):
