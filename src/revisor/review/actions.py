@@ -494,7 +494,10 @@ def _alter_column(call: ast.Call, table: str | None, column_node: ast.expr | Non
         using=kw(call, "postgresql_using") is not None,
         new_name=text_of(kw(call, "new_column_name")),
         enum=enum_spec(type_node),
-        extra={"existing_nullable": _bool_kw(call, "existing_nullable")},
+        extra={
+            "existing_nullable": _bool_kw(call, "existing_nullable"),
+            "using_sql": text_of(kw(call, "postgresql_using")),
+        },
     )
 
 
