@@ -19,5 +19,8 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "downgrade of e6995e90df34 failed" in result.output
         assert "fixed 2 finding(s) in e6995e90df34" in result.output
         assert "Roll back past e6995e90df34: the downgrade works now" in result.output
+        assert "Models match migrations" in result.output and "no drift" in result.output
         assert "demo finished" in result.output
         assert "f72272eba32a" in result.output
+        assert "Round-trip every revision" in result.output
+        assert "RT102" in result.output and "e6995e90df34" in result.output

@@ -78,19 +78,121 @@ def list_tables(url: DatabaseUrl) -> list[str]:
 
 def step_upgrade_head(ctx: DemoContext) -> DemoStep:
     migrate.upgrade(ctx.project, ctx.url, "heads")
-    return ctx.state(DemoStep("Apply every migration", "revisor deploy", "alembic upgrade head"))
+    return ctx.state(DemoStep("Apply every migration", "alembic upgrade head", None))
+
+
+_NAMES_STORAGE = 'sa.Enum(BillingCycle, name="billing_cycle")'
+_VALUES_STORAGE = (
+    'sa.Enum(BillingCycle, name="billing_cycle", values_callable=lambda e: [m.value for m in e])'
+)
+_SUBSCRIPTIONS = (
+    "INSERT INTO vendors (name) VALUES ('Buffet Co');"
+    "INSERT INTO subscriptions (vendor_id, amount, billing_cycle, next_charge_on) "
+    "SELECT v.id, 9.90, c.cycle::billing_cycle, DATE '2025-01-01' FROM vendors v, "
+    "(VALUES ('WEEKLY'), ('MONTHLY'), ('YEARLY')) AS c(cycle)"
+)
+
+
+def step_draft(ctx: DemoContext) -> DemoStep:
+    """The seed's enum trap: store BillingCycle by value (monthly) instead of by name
+    (MONTHLY), then let `revisor draft` write the migration, labels renamed in place."""
+    from revisor.draft import draft
+
+    with raw_connect(ctx.url) as conn:
+        conn.execute(_SUBSCRIPTIONS)  # rows that the later rollback and re-apply must keep
+    models = ctx.project_dir / "app" / "models.py"
+    models.write_text(models.read_text().replace(_NAMES_STORAGE, _VALUES_STORAGE))
+    result = draft(ctx.reload(), ctx.url, "store billing cycle values")
+    ctx.reload()
+    details = ["model: BillingCycle stored by value (values_callable)"]
+    if result.path is not None:
+        details.append(f"wrote: migrations/versions/{result.path.name}")
+    details.extend(f"  {line}" for line in result.operations)
+    details.extend(f"revisor: {line}" for line in result.report.rewrites)
+    return ctx.state(
+        DemoStep(
+            "Draft a migration from a model change",
+            'revisor draft -m "store billing cycle values"',
+            'alembic revision --autogenerate -m "store billing cycle values"',
+            details=details,
+            ok=result.path is not None,
+        )
+    )
+
+
+def step_apply_draft(ctx: DemoContext) -> DemoStep:
+    """Apply the drafted migration; the subscription rows now hold the lowercase labels."""
+    migrate.upgrade(ctx.project, ctx.url, "heads")
+    with raw_connect(ctx.url) as conn:
+        rows = conn.execute("SELECT billing_cycle::text FROM subscriptions ORDER BY id").fetchall()
+    step = DemoStep(
+        "Apply the draft",
+        "alembic upgrade head",
+        None,
+        details=[f"subscriptions.billing_cycle: {', '.join(r[0] for r in rows)}"],
+    )
+    return ctx.state(step)
 
 
 def step_downgrade_one(ctx: DemoContext) -> DemoStep:
     migrate.downgrade(ctx.project, ctx.url, "-1")
-    return ctx.state(
-        DemoStep("Roll back the last migration", "revisor redo", "alembic downgrade -1")
-    )
+    return ctx.state(DemoStep("Roll back the last migration", "alembic downgrade -1", None))
 
 
 def step_reapply(ctx: DemoContext) -> DemoStep:
     migrate.upgrade(ctx.project, ctx.url, "heads")
-    return ctx.state(DemoStep("Re-apply it", "revisor deploy", "alembic upgrade head"))
+    return ctx.state(DemoStep("Re-apply it", "alembic upgrade head", None))
+
+
+def step_test(ctx: DemoContext) -> DemoStep:
+    """Round-trip every revision on a scratch database of the same server. On the reference
+    app it names e6995e90df34's downgrade (the unnamed foreign key); a finding is shown, not
+    raised, so the demo goes on."""
+    from revisor.errors import RevisorError
+    from revisor.testing.plan import make_plan
+    from revisor.testing.roundtrip import RoundTripOptions, round_trip
+
+    step = DemoStep(
+        "Round-trip every revision (upgrade, downgrade, upgrade; schemas compared)",
+        "revisor test",
+        "alembic upgrade head && alembic downgrade -1 && alembic upgrade head (one revision)",
+    )
+    try:
+        project = ctx.reload()
+        result = round_trip(
+            project, make_plan(project), ctx.url.with_database("postgres"), RoundTripOptions()
+        )
+    except RevisorError as exc:
+        step.details.append(f"[red]revisor test could not run:[/] {exc.message}")
+        step.ok = False
+        return ctx.state(step)
+    for finding in result.findings:
+        step.details.append(f"[red]{finding.code}[/] {finding.message}")
+        if finding.help:
+            step.details.append(f"[dim]  help: {finding.help}[/]")
+    step.details.append(
+        f"{len(result.tested)} revisions, {result.steps} steps in {result.seconds:.2f}s: "
+        + ("all round-trip" if result.ok else "[red]found the problem above[/]")
+    )
+    # A finding is the demo working as intended; the review step fixes it later.
+    return ctx.state(step)
+
+
+def step_check(ctx: DemoContext) -> DemoStep:
+    """`revisor check` on the demo database (at head): models vs database, one head."""
+    from rich.markup import escape
+
+    from revisor.check import run_check
+    from revisor.findings import has_errors
+
+    result = run_check(ctx.project, url=ctx.url, review=False)
+    step = DemoStep("Models match migrations", "revisor check", "alembic check")
+    step.details = [escape(f"{f.code} {f.message}") for f in result.findings] or [
+        "no drift: the models match the migrated database; one head",
+        "(compared: tables, columns, types, defaults, enums, CHECKs, indexes)",
+    ]
+    step.ok = not has_errors(result.findings)
+    return ctx.state(step)
 
 
 FK_REVISION = "e6995e90df34"
@@ -177,13 +279,17 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # The walk-through, in the seed's order; each command's issue adds its step here.
 DEMO_STEPS: list[DemoStepFn] = [
     step_upgrade_head,
+    step_test,
     step_review,
     step_rollback_crashes,
     step_review_fix,
     step_rollback_past_fk,
     step_reapply,
+    step_draft,
+    step_apply_draft,
     step_downgrade_one,
     step_reapply,
+    step_check,
 ]
 
 

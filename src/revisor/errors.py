@@ -220,3 +220,28 @@ class LockNotAcquired(RevisorError):
             f"{waited_seconds:g}s.",
             hint="Wait for the other deploy to finish, or raise --lock-timeout.",
         )
+
+
+# --- draft ---------------------------------------------------------------------------
+
+
+class DraftBlocked(RevisorError):
+    """`revisor draft` found a change it cannot turn into a migration that would apply."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+class DatabaseNotAtHead(RevisorError):
+    """Autogenerate compares the models with a database at head; this one is not."""
+
+    exit_code = ExitCode.PENDING
+
+    def __init__(self, current: Sequence[str], heads: Sequence[str]) -> None:
+        self.current = list(current)
+        self.heads = list(heads)
+        at = ", ".join(self.current) or "no revision"
+        super().__init__(
+            f"The database is at {at}, not at head ({', '.join(self.heads)}): a draft "
+            "would repeat the pending migrations.",
+            hint="Apply them first (`alembic upgrade head`), then draft again.",
+        )

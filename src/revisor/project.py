@@ -130,14 +130,29 @@ class Project:
 
     @contextmanager
     def _history_errors(self) -> Iterator[None]:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+        """Translate alembic's errors while walking the graph into revisor's, adding the
+        warnings alembic emitted first (they name the duplicate or dangling revision)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
                 yield
-        except (SyntaxError, ImportError, NameError, AttributeError) as exc:
-            raise RevisionImportError(_failing_file(exc, self.version_locations), exc) from exc
-        except (RevisionError, CommandError) as exc:
-            raise HistoryError(f"The migration history is broken: {exc}") from exc
+            except (SyntaxError, ImportError, NameError, AttributeError) as exc:
+                path = _failing_file(exc, self.version_locations)
+                raise RevisionImportError(path, exc) from exc
+            except (RevisionError, CommandError, KeyError) as exc:
+                notes = [
+                    str(w.message)
+                    for w in caught
+                    if "more than once" in str(w.message) or "is not present" in str(w.message)
+                ]
+                detail = "; ".join(dict.fromkeys(notes)) or str(exc).strip("'\"")
+                if isinstance(exc, KeyError) and not notes:
+                    detail = f"unknown revision {detail}"
+                raise HistoryError(
+                    f"The migration history is broken: {detail}",
+                    hint="Fix the revision ids / down_revision values named above; "
+                    "`revisor review` lists every graph problem.",
+                ) from exc
 
     # --- target metadata ---------------------------------------------------------------
 
@@ -302,7 +317,10 @@ def _anchor_script_location(config: Config, base: Path) -> None:
 def _extend_sys_path(config: Config, base: Path) -> None:
     """Alembic resolves prepend_sys_path against the cwd; also resolve it against the
     config's folder so `revisor -c elsewhere/alembic.ini` imports the app's modules."""
-    for entry in config.get_prepend_sys_paths_list() or []:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # alembic's path_separator deprecation notice
+        entries = config.get_prepend_sys_paths_list() or []
+    for entry in entries:
         candidate = str((base / entry).resolve())
         if candidate not in sys.path:
             sys.path.insert(0, candidate)

@@ -1,0 +1,278 @@
+"""How long a full round trip of generated histories takes, revisor vs plain alembic and peers.
+
+For histories of 50 / 150 / 300 revisions (tests/support/history_factory.py, seed 0), on
+fresh databases of one PostgreSQL server, each tool run as a user would run it (a CLI
+subprocess, Python start-up included):
+
+    alembic       `alembic upgrade head` + `alembic downgrade base` (two commands)
+    revisor -nd   `revisor test --no-data`   (per revision: up, down, up; catalog compared)
+    revisor       `revisor test`             (the same with sample rows before each step)
+    pytest-alembic  `pytest --test-alembic -k up_down_consistency`: every revision up, then
+                    every revision down, one step at a time (no schema comparison). Its
+                    experimental test_downgrade_leaves_no_trace, which does compare, crashes
+                    on the first revision with SQLAlchemy 2.0/2.1 ("The argument passed to
+                    Dialect.has_table() should be a Connection, got WrappingConnection").
+    gauntlet      alembic-gauntlet's `test_stairway_upgrade_downgrade`
+
+Peers are installed in their own virtualenv, never as revisor dependencies:
+
+    python3 -m venv /tmp/bench-venv
+    /tmp/bench-venv/bin/pip install pytest-alembic 'alembic-gauntlet[asyncio]' asyncpg \
+        'psycopg[binary]' 'pytest<9' 'sqlalchemy<2.1'
+
+(pytest-alembic 0.13 does not collect on pytest 9, and its downgrade_leaves_no_trace
+wrapper connection is refused by SQLAlchemy 2.1.)
+
+Usage (from the repository root, with revisor's venv):
+
+    .venv/bin/python benchmarks/roundtrip_bench.py [--sizes 50 150 300] [--peer-venv PATH]
+        [--url postgresql://...]   # default: revisor's embedded PostgreSQL
+
+Prints a table of seconds and the ratios the issue sets as goals. Never asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from revisor.db.scratch import create_database, drop_database  # noqa: E402
+from revisor.db.url import DatabaseUrl, parse_url  # noqa: E402
+from tests.support.history_factory import write_history  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+PYTEST_ALEMBIC_CONFTEST = """
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+
+@pytest.fixture
+def alembic_engine():
+    engine = sa.create_engine({url!r}, poolclass=NullPool)
+    yield engine
+    engine.dispose()
+"""
+
+# pytest-alembic injects an Engine as config.attributes["connection"] (its docs ask
+# env.py to connect it).
+PYTEST_ALEMBIC_ENV = """
+from alembic import context
+from sqlalchemy.engine import Engine
+
+config = context.config
+connectable = config.attributes["connection"]
+
+
+def run(connection):
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if isinstance(connectable, Engine):
+    with connectable.connect() as connection:
+        run(connection)
+else:
+    run(connectable)
+"""
+
+PYTEST_ALEMBIC_INI = """[pytest]
+pytest_alembic_include_experimental = downgrade_leaves_no_trace
+addopts = -p no:cacheprovider
+"""
+
+# alembic-gauntlet runs each test in a schema of its own and expects env.py to honour
+# config.attributes["target_schema"] (search_path and version table there).
+GAUNTLET_ENV = """
+from alembic import context
+
+config = context.config
+connection = config.attributes["connection"]
+schema = config.attributes.get("target_schema", "public")
+connection.exec_driver_sql(f'SET search_path TO "{schema}"')
+context.configure(connection=connection, target_metadata=None, version_table_schema=schema)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+GAUNTLET_TEST = """
+import pytest
+from sqlalchemy import MetaData
+from alembic_gauntlet import MigrationTestBase
+
+
+class TestHistory(MigrationTestBase):
+    @pytest.fixture
+    def orm_metadata(self):
+        return MetaData()
+
+    @pytest.fixture(scope="session")
+    def migration_db_url(self):
+        return {url!r}
+"""
+
+GAUNTLET_INI = """[pytest]
+asyncio_mode = auto
+addopts = -p no:cacheprovider
+"""
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Seconds the command took, and its tail when it failed."""
+    started = time.perf_counter()
+    run = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    lines = (run.stdout + run.stderr).strip().splitlines()
+    telling = [x for x in lines if "Error" in x or "failed" in x or "error" in x] or lines or [""]
+    status = "" if run.returncode == 0 else f"exit {run.returncode}: {telling[-1][:160]}"
+    return seconds, status
+
+
+def fresh(server: DatabaseUrl) -> DatabaseUrl:
+    return create_database(server, f"bench_{secrets.token_hex(4)}")
+
+
+def url_text(url: DatabaseUrl) -> str:
+    return url.url.render_as_string(hide_password=False)
+
+
+def set_ini_url(ini: Path, url: str) -> None:
+    lines = [x for x in ini.read_text().splitlines() if not x.startswith("sqlalchemy.url")]
+    lines.insert(1, "sqlalchemy.url = " + url.replace("%", "%%"))
+    ini.write_text("\n".join(lines) + "\n")
+
+
+def bench(n: int, server: DatabaseUrl, peers: Path | None, work: Path) -> dict[str, tuple]:
+    project = write_history(work / f"h{n}", n, seed=0)
+    ini = project / "alembic.ini"
+    results: dict[str, tuple[float, str]] = {}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+
+    db = fresh(server)
+    set_ini_url(ini, url_text(db))
+    up = timed([str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"], project, env)
+    down = timed([str(BIN / "alembic"), "-c", str(ini), "downgrade", "base"], project, env)
+    results["alembic"] = (up[0] + down[0], up[1] or down[1])
+    drop_database(server, db.database or "")
+    set_ini_url(ini, "")
+
+    for label, extra in (("revisor --no-data", ["--no-data"]), ("revisor", [])):
+        cmd = [str(BIN / "revisor"), "test", "-c", str(ini), "--url", url_text(server), *extra]
+        results[label] = timed(cmd, project, env)
+
+    if peers is not None:
+        # pytest-alembic
+        pa = work / f"pa{n}"
+        shutil.copytree(project, pa)
+        db = fresh(server)
+        (pa / "conftest.py").write_text(PYTEST_ALEMBIC_CONFTEST.format(url=url_text(db)))
+        (pa / "pytest.ini").write_text(PYTEST_ALEMBIC_INI)
+        (pa / "migrations" / "env.py").write_text(PYTEST_ALEMBIC_ENV)
+        results["pytest-alembic"] = timed(
+            [
+                str(peers / "pytest"),
+                "--test-alembic",
+                "--alembic-tests-path",
+                "conftest.py",
+                "-p",
+                "no:asyncio",
+                "-q",
+                "-k",
+                "up_down_consistency",
+            ],
+            pa,
+            env,
+        )
+        drop_database(server, db.database or "")
+        # alembic-gauntlet
+        ga = work / f"ga{n}"
+        shutil.copytree(project, ga)
+        (ga / "migrations" / "env.py").write_text(GAUNTLET_ENV)
+        db = fresh(server)
+        async_url = url_text(db).replace("postgresql+psycopg", "postgresql+asyncpg")
+        (ga / "test_gauntlet.py").write_text(GAUNTLET_TEST.format(url=async_url))
+        (ga / "pytest.ini").write_text(GAUNTLET_INI)
+        results["alembic-gauntlet"] = timed(
+            # pytest-alembic's own `alembic_config` fixture would shadow gauntlet's
+            [
+                str(peers / "pytest"),
+                "-p",
+                "no:pytest_alembic",
+                "-q",
+                "test_gauntlet.py",
+                "-k",
+                "stairway",
+            ],
+            ga,
+            env,
+        )
+        drop_database(server, db.database or "")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 150, 300])
+    parser.add_argument("--peer-venv", default="/tmp/bench-venv")
+    parser.add_argument("--url", default=None)
+    args = parser.parse_args()
+    if args.url:
+        server = parse_url(args.url, source="--url")
+    else:
+        from revisor.db.embedded import embedded_server_url
+
+        server = embedded_server_url()
+    peers = Path(args.peer_venv) / "bin"
+    if not (peers / "pytest").exists():
+        print(f"(no peers: {peers}/pytest missing; see the docstring to install them)")
+        peers = None
+    work = Path(tempfile.mkdtemp(prefix="revisor-bench-"))
+    columns = ["alembic", "revisor --no-data", "revisor", "pytest-alembic", "alembic-gauntlet"]
+    rows = []
+    try:
+        for n in args.sizes:
+            rows.append((n, bench(n, server, peers, work)))
+            print(f"... {n} revisions done", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("seconds (lower is better)")
+    print(f"{'revisions':>9} " + " ".join(f"{c:>17}" for c in columns))
+    for n, results in rows:
+        cells = [f"{results[c][0]:17.2f}" if c in results else f"{'-':>17}" for c in columns]
+        print(f"{n:>9} " + " ".join(cells))
+    print()
+    print("ratios (goal)")
+    print(
+        f"{'revisions':>9} {'nodata/alembic (<=3)':>21} {'data/alembic (<=5)':>19} "
+        f"{'gauntlet/revisor (>=10)':>24} {'pytest-alembic/revisor (>=5)':>29}"
+    )
+    for n, r in rows:
+        base = r["alembic"][0]
+        ours = r["revisor --no-data"][0]
+        gaunt = r["alembic-gauntlet"][0] / ours if "alembic-gauntlet" in r else float("nan")
+        pa = r["pytest-alembic"][0] / ours if "pytest-alembic" in r else float("nan")
+        print(f"{n:>9} {ours / base:21.2f} {r['revisor'][0] / base:19.2f} {gaunt:24.1f} {pa:29.1f}")
+    failures = [(n, c, r[c][1]) for n, r in rows for c in r if r[c][1]]
+    if failures:
+        print()
+        print("runs that did not exit 0 (their time still counts what they did):")
+        for n, c, status in failures:
+            print(f"  {n} {c}: {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

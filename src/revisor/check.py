@@ -1,0 +1,314 @@
+"""`revisor check`: the CI gate. Models vs migrations drift on a scratch database at head,
+the history's shape, and review of the migrations changed on the branch.
+
+Seams for other engines (see docs/check.md):
+- `history_findings(project)`: the history rules (graph.py's rules plug in here);
+- `review_changed(project, paths)`: `revisor review` on the migrations changed since a ref;
+- `check_models(project, server)` / `check_database(project, url)`: the drift engine, as the
+  pytest plugin's `revisor::models_match` calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from revisor import migrate
+from revisor.db.scratch import scratch_database
+from revisor.db.url import DatabaseUrl
+from revisor.drift import compare_models, compare_options
+from revisor.drift.kinds import DriftKind
+from revisor.errors import (
+    HistoryError,
+    MetadataNotFound,
+    MigrationFailed,
+    PendingRevisions,
+    UnknownRevision,
+)
+from revisor.findings import Finding, Severity, sort_findings
+from revisor.gitdiff import ChangedMigrations, changed_migrations
+from revisor.project import Project
+
+MULTIPLE_HEADS = DriftKind(
+    "RV650",
+    "multiple-heads",
+    Severity.ERROR,
+    "Two or more heads on the same branch: `alembic upgrade head` refuses to run and "
+    "deploys stop (heads of separately labelled branches are fine).",
+    "Merge them: `alembic merge heads -m 'merge'` (or rebase your revision onto the "
+    "other head by editing its down_revision).",
+)
+BROKEN_HISTORY = DriftKind(
+    "RV651",
+    "broken-history",
+    Severity.ERROR,
+    "The revision graph cannot be built: a down_revision names a revision that does not "
+    "exist, a cycle, a duplicate id.",
+    "Fix the revision ids and down_revision values named in the message so every revision "
+    "has a unique id and a known parent (`alembic history` shows the graph).",
+)
+MIGRATION_FAILS = DriftKind(
+    "RV652",
+    "migration-fails",
+    Severity.ERROR,
+    "Upgrading an empty database to head fails at this revision, so nothing after it "
+    "(and no drift) could be checked.",
+    "Run `revisor test` on it, fix the revision, and rerun check.",
+)
+
+
+@dataclass
+class CheckResult:
+    """What `revisor check` found and what it compared."""
+
+    findings: list[Finding]
+    database: str  # masked URL of the database compared (scratch or --url)
+    in_place: bool  # True with --url: the user's database, not a scratch one
+    heads: tuple[str, ...] = ()
+    revisions: int = 0
+    review: ChangedMigrations | None = None
+    compared: bool = True  # False when models were not compared (no models, broken history)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- history -----------------------------------------------------------------------
+
+
+def history_findings(project: Project) -> list[Finding]:
+    """The history rules: one head, every down_revision known. Reads files only.
+
+    This is the seam for graph.py's rules: replace the body with a call to them; `check`
+    skips the drift comparison when a BROKEN_HISTORY (RV651) finding is returned.
+    """
+    try:
+        heads = project.heads
+        _ = project.revisions
+    except HistoryError as exc:
+        path, line = _named_revision_file(project, exc.message)
+        return [BROKEN_HISTORY.finding(exc.message, path=path, line=line)]
+    # Heads on separately labelled branches (branch_labels, e.g. one per version folder)
+    # are deliberate and upgraded with `heads` / `label@head`; heads sharing the same
+    # labels (usually none) are an accidental fork that `alembic upgrade head` refuses.
+    groups: dict[frozenset[str], list[str]] = {}
+    for head in heads:
+        groups.setdefault(frozenset(project.revision(head).branch_labels), []).append(head)
+    findings = []
+    for labels, forked in groups.items():
+        if len(forked) < 2:
+            continue
+        branch = f" on branch {', '.join(sorted(labels))}" if labels else ""
+        for head in forked:
+            path = Path(project.revision(head).path)
+            others = ", ".join(h for h in forked if h != head)
+            findings.append(
+                MULTIPLE_HEADS.finding(
+                    f"revision {head} is one of {len(forked)} heads{branch} (also: {others})",
+                    path=path,
+                    line=_line_of(path, r"^revision\b"),
+                    revision=head,
+                )
+            )
+    return findings
+
+
+_REVISION_LINE = re.compile(r"""^revision\b[^=]*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+
+
+def _named_revision_file(project: Project, message: str) -> tuple[Path | None, int | None]:
+    """The revision file (and its `revision =` line) of the first id the message names
+    that a file declares; the graph is broken, so the files are read as text."""
+    declared: dict[str, tuple[Path, int]] = {}
+    for location in project.version_locations:
+        for path in sorted(location.rglob("*.py")):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            for match in _REVISION_LINE.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                declared.setdefault(match.group(1), (path, line))
+    for token in re.findall(r"[\w-]+", message):
+        if token in declared:
+            return declared[token]
+    return None, None
+
+
+def _line_of(path: Path, pattern: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    regex = re.compile(pattern)
+    return next((n for n, text in enumerate(lines, 1) if regex.search(text)), None)
+
+
+def _broken(findings: Sequence[Finding]) -> bool:
+    return any(f.code == BROKEN_HISTORY.code for f in findings)
+
+
+# --- drift ---------------------------------------------------------------------------
+
+
+def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -> list[Finding]:
+    """Upgrade a new scratch database on `server` to every head and compare the models
+    with it. A revision that fails to apply becomes one MIGRATION_FAILS finding.
+
+    Side effects: creates a scratch database on `server` and drops it (unless `keep`).
+    Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
+    the pytest plugin's `revisor::models_match` calls.
+    """
+    return _check_scratch(project, server, keep=keep, compare=True)[0]
+
+
+def _check_scratch(
+    project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
+) -> tuple[list[Finding], DatabaseUrl]:
+    _ = project.revisions  # an unimportable revision is a config error, before any DB work
+    if compare:
+        _ = project.metadata  # fail on unloadable models before creating anything
+    options = compare_options(project)
+    with scratch_database(server, label="check", keep=keep) as url:
+        try:
+            migrate.upgrade(project, url, "heads")
+        except MigrationFailed as exc:
+            return [_migration_failed(project, exc)], url
+        return (compare_models(project, url, options=options) if compare else []), url
+
+
+def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
+    """Compare the models with the user's database at `url`, which must be at head.
+
+    Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
+    (behind head). Reads only: nothing is migrated or written.
+    """
+    options = compare_options(project)
+    current = migrate.current_heads(url, version_table=options.version_table)
+    known = {script.revision for script in project.revisions}
+    unknown = [rev for rev in current if rev not in known]
+    if unknown:
+        raise UnknownRevision(unknown)
+    pending = pending_revisions(project, current)
+    if pending:
+        raise PendingRevisions(current, pending)
+    return compare_models(project, url, options=options) if compare else []
+
+
+def models_missing(project: Project) -> str | None:
+    """Why models cannot be compared when env.py deliberately sets no target_metadata
+    (then check still verifies the history and that every migration applies); None when
+    the models load. Other MetadataNotFound cases (a bad [tool.revisor] metadata) raise."""
+    try:
+        _ = project.metadata
+    except MetadataNotFound as exc:
+        if project.settings.metadata is None and "sets no target_metadata" in exc.message:
+            return exc.message
+        raise
+    return None
+
+
+def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
+    """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
+    applied: set[str] = set()
+    stack = list(current)
+    while stack:
+        rev = stack.pop()
+        if rev in applied:
+            continue
+        applied.add(rev)
+        script = project.revision(rev)
+        stack.extend(script._all_down_revisions)
+    return [s.revision for s in project.revisions if s.revision not in applied]
+
+
+def _migration_failed(project: Project, exc: MigrationFailed) -> Finding:
+    path = line = None
+    if exc.revision:
+        try:
+            path = Path(project.revision(exc.revision).path)
+            line = _line_of(path, r"^def upgrade\b") if exc.direction == "upgrade" else None
+        except HistoryError:
+            pass
+    return MIGRATION_FAILS.finding(exc.message, path=path, line=line, revision=exc.revision)
+
+
+# --- review of changed migrations ----------------------------------------------------
+
+
+def review_changed(project: Project, paths: Sequence[Path]) -> list[Finding] | None:
+    """HOOK: review the migration files `paths` with `revisor review`'s engine.
+
+    Returns None while the review engine is not wired in (check then notes how many
+    changed migrations went unreviewed). The lead replaces the body with the review
+    engine's call, e.g. `return review_files(project, paths).findings`.
+    """
+    return None
+
+
+def review_since(project: Project, ref: str | None) -> list[Finding]:
+    """Review the migrations changed since `ref` (default: the merge-base with the default
+    branch). Returns [] outside git or when nothing changed. Runs git, reads files."""
+    changed = changed_migrations(project, ref)
+    if changed is None or not changed.paths:
+        return []
+    return review_changed(project, changed.paths) or []
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def run_check(
+    project: Project,
+    *,
+    server: DatabaseUrl | None = None,
+    url: DatabaseUrl | None = None,
+    since: str | None = None,
+    review: bool = True,
+    keep: bool = False,
+) -> CheckResult:
+    """Everything `revisor check` reports, as data.
+
+    With `url`, compares the user's database in place (read only) and raises
+    PendingRevisions / UnknownRevision when it is not at head; otherwise migrates a
+    scratch database on `server` (created and dropped here) to head and compares that.
+    """
+    if url is None and server is None:
+        raise ValueError("run_check needs a server for the scratch database or a url")
+    findings = history_findings(project)
+    target = url if url is not None else server
+    assert target is not None
+    result = CheckResult(findings=[], database=target.masked, in_place=url is not None)
+    if _broken(findings):
+        result.compared = False
+        result.notes.append("the history is broken, so models were not compared")
+    else:
+        result.heads = project.heads
+        result.revisions = len(project.revisions)
+        missing = models_missing(project)
+        if missing:
+            result.compared = False
+            result.notes.append(f"models not compared: {missing}")
+        if url is not None:
+            findings += check_database(project, url, compare=not missing)
+        else:
+            assert server is not None
+            found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
+            findings += found
+            if keep:
+                result.notes.append(f"kept the scratch database {scratch.database}")
+    if review:
+        result.review = changed_migrations(project, since)
+        if result.review is None:
+            result.notes.append("not in a git repository: no changed migrations to review")
+        elif result.review.paths:
+            reviewed = review_changed(project, result.review.paths)
+            if reviewed is None:
+                result.notes.append(
+                    f"{len(result.review.paths)} migration(s) changed since "
+                    f"{result.review.ref}; run `revisor review` on them"
+                )
+            else:
+                findings += reviewed
+    result.findings = sort_findings(findings)
+    return result

@@ -1,0 +1,165 @@
+"""`revisor test`: round-trip every revision on a scratch database and compare schemas."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from revisor.cli import app
+from revisor.cli.common import (
+    Common,
+    ConfigOption,
+    DebugOption,
+    NameOption,
+    UrlOption,
+    run,
+    stderr_console,
+    stdout_console,
+)
+from revisor.errors import ConfigError
+from revisor.exit_codes import ExitCode
+
+
+@app.command("test")
+def test_command(
+    config: ConfigOption = None,
+    name: NameOption = "alembic",
+    url: UrlOption = None,
+    in_place: Annotated[
+        bool,
+        typer.Option(
+            "--in-place",
+            help="Run on the --url database itself instead of a scratch copy on its server "
+            "(it is migrated; no downgrade to base).",
+        ),
+    ] = False,
+    last: Annotated[
+        int | None, typer.Option("--last", help="Test only the last N revisions.")
+    ] = None,
+    from_rev: Annotated[
+        str | None, typer.Option("--from", help="First revision to test (inclusive).")
+    ] = None,
+    to_rev: Annotated[
+        str | None, typer.Option("--to", help="Last revision to test (inclusive).")
+    ] = None,
+    no_data: Annotated[
+        bool, typer.Option("--no-data", help="Do not insert rows before each step.")
+    ] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the scratch database(s) for inspection.")
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: text, json or github.")
+    ] = "text",
+    exit_first: Annotated[
+        bool, typer.Option("--exitfirst", "-x", help="Stop at the first failing revision.")
+    ] = False,
+    locks: Annotated[
+        bool,
+        typer.Option("--locks", help="Report statements that lock existing tables against writes."),
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Upgrade, downgrade and re-upgrade every revision; the schema must match each time.
+
+    Exit codes: 0 every revision round-trips, 1 findings, 2 configuration, 3 database.
+    """
+    common = Common(config=config, name=name, url=url, debug=debug)
+    out = stdout_console()
+    err = stderr_console()
+
+    def body() -> int:
+        from revisor.db.resolve import resolve_url
+        from revisor.report import render
+        from revisor.testing.plan import make_plan
+        from revisor.testing.roundtrip import RoundTripOptions, round_trip
+
+        if fmt not in ("text", "json", "github"):
+            raise ConfigError(f"Unknown format {fmt!r}.", hint="Use text, json or github.")
+        if last is not None and (from_rev or to_rev):
+            raise ConfigError("--last cannot be combined with --from/--to.")
+        if in_place and not url:
+            raise ConfigError(
+                "--in-place needs an explicit --url: revisor never migrates a database you "
+                "did not name on the command line.",
+            )
+        project = common.project()
+        plan = make_plan(project, last=last, from_rev=from_rev, to_rev=to_rev)
+        server = resolve_url(
+            common.url,
+            config_url=project.config.get_main_option("sqlalchemy.url"),
+            env_var=project.url_env,
+        )
+        options = RoundTripOptions(data=not no_data, locks=locks, fail_fast=exit_first, keep=keep)
+        total = len(plan.tested)
+        err.print(
+            f"revisor test: {total} revision(s) on "
+            f"{server.masked if in_place else 'a scratch database on ' + server.masked}"
+        )
+        with _progress(err, total) as report:
+            result = round_trip(
+                project,
+                plan,
+                server,
+                options,
+                database=server if in_place else None,
+                on_progress=report,
+            )
+        root = project.root
+        if result.findings:
+            out.print(render(result.findings, fmt, root=root), end="", markup=False)
+        elif fmt != "text":
+            out.print(render([], fmt, root=root), end="", markup=False)
+        for name_kept in result.databases_kept:
+            err.print(f"kept scratch database {name_kept}")
+        status = "ok" if result.ok else "FAILED"
+        err.print(
+            f"{status}: {len(result.tested)} tested, {len(result.skipped)} skipped, "
+            f"{result.steps} steps in {result.seconds:.2f}s"
+        )
+        return ExitCode.OK if result.ok else ExitCode.FINDINGS
+
+    run(common, body)
+
+
+def _progress(err: object, total: int):  # type: ignore[no-untyped-def]
+    """A rich progress bar on a terminal; one line per revision in CI or a pipe."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from revisor.testing.roundtrip import Progress as Step
+
+    assert isinstance(err, Console)
+    interactive = err.is_terminal and not os.environ.get("CI")
+
+    @contextmanager
+    def bar():  # type: ignore[no-untyped-def]
+        with Progress(
+            TextColumn("round-trip"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("", total=total)
+
+            def report(step: Step) -> None:
+                progress.update(task, completed=step.done, description=step.revision or "")
+
+            yield report
+
+    @contextmanager
+    def lines():  # type: ignore[no-untyped-def]
+        def report(step: Step) -> None:
+            if step.revision is not None:
+                mark = "ok" if step.ok else "FAIL"
+                err.print(f"[{step.done}/{step.total}] {step.revision} {mark}", markup=False)
+
+        yield report
+
+    return bar() if interactive else lines()

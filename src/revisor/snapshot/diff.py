@@ -1,0 +1,99 @@
+"""Compare two catalog snapshots and say what differs in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from revisor.snapshot.catalog import CatalogObject, Snapshot
+
+
+class Change(StrEnum):
+    LEFT = "left"  # present now, absent from the expected schema
+    MISSING = "missing"  # expected, absent now
+    CHANGED = "changed"  # present in both with different definitions
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One object that differs between the expected and the actual schema."""
+
+    change: Change
+    expected: CatalogObject | None
+    actual: CatalogObject | None
+
+    @property
+    def object(self) -> CatalogObject:
+        found = self.actual or self.expected
+        assert found is not None
+        return found
+
+    def describe(self) -> str:
+        """'index ix_x on t', 'enum type mood (no longer there)', ... without the verb."""
+        what = self.object.describe()
+        if self.change is Change.CHANGED:
+            assert self.expected is not None and self.actual is not None
+            return f"{what} changed: {self.expected.definition!r} became {self.actual.definition!r}"
+        return what
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    """What the actual schema has that the expected one has not, and the other way round."""
+
+    differences: tuple[Difference, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.differences)
+
+    @property
+    def left(self) -> list[Difference]:
+        return [d for d in self.differences if d.change is Change.LEFT]
+
+    @property
+    def missing(self) -> list[Difference]:
+        return [d for d in self.differences if d.change is Change.MISSING]
+
+    @property
+    def changed(self) -> list[Difference]:
+        return [d for d in self.differences if d.change is Change.CHANGED]
+
+    def sentences(self, subject: str) -> list[str]:
+        """One sentence per difference, e.g. with subject "downgrade of 3f2a…":
+        "downgrade of 3f2a… left index ix_transactions_date on transactions"."""
+        verbs = {
+            Change.LEFT: "left",
+            Change.MISSING: "removed",
+            Change.CHANGED: "left",
+        }
+        return [f"{subject} {verbs[d.change]} {d.describe()}" for d in self.differences]
+
+
+# Objects that only restate a difference already reported for their owner: when a table
+# is left over, its columns, constraints and indexes come with it.
+_OWNED_KINDS = {"column", "constraint", "index", "trigger"}
+
+
+def diff_snapshots(expected: Snapshot, actual: Snapshot) -> SnapshotDiff:
+    """The differences from `expected` to `actual`, owners first, without restating the
+    columns/indexes/constraints of a table that is itself left over or missing."""
+    want = expected.by_key()
+    have = actual.by_key()
+    tables_left = {o.name for k, o in have.items() if o.kind == "table" and k not in want}
+    tables_missing = {o.name for k, o in want.items() if o.kind == "table" and k not in have}
+    found: list[Difference] = []
+    for key, obj in have.items():
+        if key not in want:
+            if obj.kind in _OWNED_KINDS and obj.table in tables_left:
+                continue
+            found.append(Difference(Change.LEFT, None, obj))
+        elif want[key].definition != obj.definition:
+            found.append(Difference(Change.CHANGED, want[key], obj))
+    for key, obj in want.items():
+        if key not in have:
+            if obj.kind in _OWNED_KINDS and obj.table in tables_missing:
+                continue
+            found.append(Difference(Change.MISSING, obj, None))
+    order = {"schema": 0, "extension": 1, "table": 2, "enum": 3, "domain": 3}
+    found.sort(key=lambda d: (order.get(d.object.kind, 5), d.object.key, d.change.value))
+    return SnapshotDiff(tuple(found))

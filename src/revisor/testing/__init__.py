@@ -1,0 +1,1 @@
+"""`revisor test`: every revision round-tripped on a scratch database, schemas compared."""

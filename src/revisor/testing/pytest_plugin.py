@@ -1,0 +1,186 @@
+"""pytest plugin: `pytest --revisor` adds tests for the project's migrations.
+
+Collected tests: `revisor::single_head`, `revisor::roundtrip[<rev>]` (one per revision),
+`revisor::models_match`. Fixtures for your own data-migration tests: `revisor_project` (the
+loaded Project) and `revisor_database` (the URL of a fresh scratch database, dropped after
+the test). Without `--revisor` the plugin adds no tests (it is loaded by every pytest run
+once revisor is installed), and its fixtures only run when a test asks for them.
+
+The database server: `--revisor-url`, else $DATABASE_URL's server, else the project's
+sqlalchemy.url, else revisor's embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("revisor", "revisor migration tests")
+    group.addoption("--revisor", action="store_true", help="Collect revisor's migration tests.")
+    group.addoption("--revisor-config", default=None, help="alembic.ini or pyproject.toml to test.")
+    group.addoption("--revisor-url", default=None, help="PostgreSQL server for scratch DBs.")
+    group.addoption(
+        "--revisor-no-data", action="store_true", help="Round-trip without sample rows."
+    )
+
+
+class _Session:
+    """Project, server and the (lazily run, shared) round trip of one pytest session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._project: Any = None
+        self._result: Any = None
+
+    @property
+    def project(self) -> Any:
+        if self._project is None:
+            from revisor.project import Project
+
+            self._project = Project.load(self.config.getoption("revisor_config"))
+        return self._project
+
+    def server(self) -> Any:
+        from revisor.db.resolve import resolve_url
+
+        project = self.project
+        return resolve_url(
+            self.config.getoption("revisor_url"),
+            config_url=project.config.get_main_option("sqlalchemy.url"),
+            env_var=project.url_env,
+        )
+
+    def round_trip(self) -> Any:
+        """Every revision round-tripped once; each roundtrip[rev] item reads its part."""
+        if self._result is None:
+            from revisor.testing.plan import make_plan
+            from revisor.testing.roundtrip import RoundTripOptions, round_trip
+
+            options = RoundTripOptions(data=not self.config.getoption("revisor_no_data"))
+            self._result = round_trip(self.project, make_plan(self.project), self.server(), options)
+        return self._result
+
+
+_KEY = pytest.StashKey[_Session]()
+
+
+def _session(config: pytest.Config) -> _Session:
+    if _KEY not in config.stash:
+        config.stash[_KEY] = _Session(config)
+    return config.stash[_KEY]
+
+
+class RevisorFailure(Exception):
+    """A migration check failed; the message is the whole report."""
+
+
+class RevisorItem(pytest.Item):
+    def __init__(self, *, check: str, revision: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+        self.revision = revision
+
+    def runtest(self) -> None:
+        state = _session(self.config)
+        if self.check == "single_head":
+            heads = state.project.heads
+            if len(heads) > 1:
+                raise RevisorFailure(
+                    f"{len(heads)} heads: {', '.join(heads)}; merge them with "
+                    "`alembic merge heads`."
+                )
+        elif self.check == "roundtrip":
+            result = state.round_trip()
+            mine = [f for f in result.findings if f.revision == self.revision]
+            errors = [f for f in mine if f.severity.value == "error"]
+            if errors:
+                raise RevisorFailure("\n".join(_line(f) for f in errors))
+            if self.revision in result.skipped:
+                pytest.skip("an earlier revision it builds on failed to upgrade")
+        elif self.check == "models_match":
+            engine = models_match_engine()
+            if engine is None:
+                pytest.skip("the `revisor check` engine is not installed in this build")
+            findings = engine(state.project, state.server())
+            errors = [f for f in findings if f.severity.value == "error"]
+            if errors:
+                raise RevisorFailure("\n".join(_line(f) for f in errors))
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, RevisorFailure):
+            return str(excinfo.value)
+        from revisor.errors import RevisorError
+
+        if isinstance(excinfo.value, RevisorError):
+            return f"{excinfo.value.message}\n{excinfo.value.hint or ''}".strip()
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, self.nodeid
+
+
+def models_match_engine() -> Any:
+    """The check engine's models-vs-migrations comparison, if present.
+
+    Hook for `revisor check`: expose `models_match(project, server) -> list[Finding]` in
+    `revisor.check.engine` and `revisor::models_match` runs it; until then it is skipped.
+    """
+    try:
+        from revisor.check.engine import models_match  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return models_match
+
+
+def _line(finding: Any) -> str:
+    where = f"{finding.path}:{finding.line}: " if finding.path else ""
+    text = f"{where}{finding.code} {finding.message}"
+    return text + (f"\n  help: {finding.help}" if finding.help else "")
+
+
+class RevisorCollector(pytest.Collector):
+    def collect(self) -> list[pytest.Item]:
+        state = _session(self.config)
+        items: list[pytest.Item] = [
+            RevisorItem.from_parent(self, name="single_head", check="single_head")
+        ]
+        from revisor.testing.plan import topological_order
+
+        for rev in topological_order(state.project):
+            items.append(
+                RevisorItem.from_parent(
+                    self, name=f"roundtrip[{rev}]", check="roundtrip", revision=rev
+                )
+            )
+        items.append(RevisorItem.from_parent(self, name="models_match", check="models_match"))
+        return items
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not config.getoption("revisor", default=False):
+        return
+    collector = RevisorCollector.from_parent(session, name="revisor", nodeid="revisor")
+    collector.path = session.path
+    items.extend(collector.collect())
+
+
+@pytest.fixture(scope="session")
+def revisor_project(request: pytest.FixtureRequest) -> Any:
+    """The project's revisor.project.Project (alembic Config + ScriptDirectory, loaded once)."""
+    return _session(request.config).project
+
+
+@pytest.fixture
+def revisor_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The SQLAlchemy URL of a new empty database, dropped after the test. Migrate it with
+    `revisor.migrate.upgrade(revisor_project, parse_url(url, source="test"), "abc123")`."""
+    from revisor.db.scratch import scratch_database
+
+    with scratch_database(_session(request.config).server(), label="pytest") as url:
+        yield url.sqlalchemy_url

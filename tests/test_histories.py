@@ -1,0 +1,40 @@
+"""Every fixture history loads with a clear outcome: its heads, or one error line."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revisor.cli import app
+from revisor.exit_codes import ExitCode
+from tests.conftest import HISTORIES
+
+CASES = sorted(p for p in HISTORIES.iterdir() if (p / "case.toml").is_file())
+
+
+def case_spec(case: Path) -> dict:
+    return tomllib.loads((case / "case.toml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_status_survives_history(
+    case: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = case_spec(case)
+    monkeypatch.chdir(case)  # prepend_sys_path = . means the working directory
+    result = cli.invoke(app, ["status", "--offline", "-c", str(case / "alembic.ini")])
+    assert "Traceback" not in result.output
+    if spec["roundtrip"] == "load-error":
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert result.output.startswith("error: "), result.output
+        assert len(result.output.strip().splitlines()) == 2  # message + hint
+    else:
+        assert result.exit_code == ExitCode.OK, result.output
+        for head in spec.get("alembic_heads", spec["heads"]):
+            assert head in result.output
+        assert f"revisions:  {spec['revision_count']}" in result.output
+        if "target_metadata" in spec:
+            assert "tables (" in result.output

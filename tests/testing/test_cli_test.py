@@ -1,0 +1,86 @@
+"""The real `revisor test` command: output, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from revisor.cli import app
+from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
+
+FORGETFUL_INDEX = (
+    "c3",
+    "b2",
+    'op.create_index("ix_orders_placed_on", "orders", ["placed_on"])',
+    "pass",
+)
+
+
+def server_url(pg18) -> str:
+    return pg18.url.url.render_as_string(hide_password=False)
+
+
+def test_clean_history_exits_0(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS])
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18)])
+    assert result.exit_code == 0, result.output
+    assert "[2/2] b2 ok" in result.output
+    assert "ok: 2 tested" in result.output
+
+
+def test_failing_history_exits_1_with_the_finding(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
+    assert result.exit_code == 1, result.output
+    assert (
+        "migrations/versions/c3_rev.py:14: RT103 [error] downgrade of c3 left index "
+        "ix_orders_placed_on on orders" in result.output
+    )
+
+
+def test_json_format(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    result = cli.invoke(
+        app, ["test", "-c", str(ini), "--url", server_url(pg18), "--format", "json", "--last", "1"]
+    )
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert [f["code"] for f in payload["findings"]] == ["RT103"]
+    assert payload["findings"][0]["revision"] == "c3"
+
+
+def test_github_format(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    result = cli.invoke(
+        app, ["test", "-c", str(ini), "--url", server_url(pg18), "-f", "github", "--no-data"]
+    )
+    assert result.exit_code == 1
+    assert "::error file=migrations/versions/c3_rev.py,line=14" in result.stdout
+
+
+def test_missing_config_exits_2(cli, tmp_path):
+    result = cli.invoke(app, ["test", "-c", str(tmp_path / "nope.ini")])
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_in_place_needs_an_explicit_url(cli, tmp_path):
+    ini = write_history(tmp_path, [ACCOUNTS])
+    result = cli.invoke(app, ["test", "-c", str(ini), "--in-place"])
+    assert result.exit_code == 2
+    assert "--in-place needs an explicit --url" in result.output
+
+
+def test_unknown_revision_exits_2(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS])
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--from", "zz"])
+    assert result.exit_code == 2
+    assert "zz" in result.output
+
+
+def test_unreachable_server_exits_3_without_password(cli, tmp_path):
+    ini = write_history(tmp_path, [ACCOUNTS])
+    url = "postgresql://bob:hunter2@127.0.0.1:1/db"
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url])
+    assert result.exit_code == 3, result.output
+    assert "hunter2" not in result.output
+    assert "Traceback" not in result.output
