@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 TEMPLATES = [
-    '''def upgrade():
+    """def upgrade():
     op.create_table(
         "t{i}",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -34,8 +34,8 @@ def downgrade():
     op.drop_index(op.f("ix_t{i}_name"), table_name="t{i}")
     op.drop_table("t{i}")
     sa.Enum(name="kind_{i}").drop(op.get_bind(), checkfirst=True)
-''',
-    '''def upgrade():
+""",
+    """def upgrade():
     op.add_column("t{p}", sa.Column("note_{i}", sa.Text(), nullable=True))
     op.create_foreign_key("fk_t{p}_ref_{i}", "t{p}", "t{q}", ["id"], ["id"])
 
@@ -43,8 +43,8 @@ def downgrade():
 def downgrade():
     op.drop_constraint("fk_t{p}_ref_{i}", "t{p}", type_="foreignkey")
     op.drop_column("t{p}", "note_{i}")
-''',
-    '''def upgrade():
+""",
+    """def upgrade():
     op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute(sa.text("UPDATE t{p} SET name = lower(name) WHERE id > {i}"))
     op.execute("ALTER TABLE t{p} ADD COLUMN flag_{i} boolean NOT NULL DEFAULT false")
@@ -52,8 +52,8 @@ def downgrade():
 
 def downgrade():
     op.execute("ALTER TABLE t{p} DROP COLUMN flag_{i}")
-''',
-    '''def upgrade():
+""",
+    """def upgrade():
     with op.batch_alter_table("t{p}") as batch_op:
         batch_op.add_column(sa.Column("code_{i}", sa.String(length=20), nullable=True))
         batch_op.alter_column("name", existing_type=sa.String(length=120), type_=sa.Text())
@@ -63,8 +63,8 @@ def downgrade():
     with op.batch_alter_table("t{p}") as batch_op:
         batch_op.alter_column("name", existing_type=sa.Text(), type_=sa.String(length=120))
         batch_op.drop_column("code_{i}")
-''',
-    '''def upgrade():
+""",
+    """def upgrade():
     with op.get_context().autocommit_block():
         op.create_index(
             "ix_t{p}_code_{i}", "t{p}", ["name"], postgresql_concurrently=True
@@ -74,7 +74,7 @@ def downgrade():
 def downgrade():
     with op.get_context().autocommit_block():
         op.drop_index("ix_t{p}_code_{i}", table_name="t{p}", postgresql_concurrently=True)
-''',
+""",
 ]
 
 INI = """[alembic]
