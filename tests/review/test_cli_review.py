@@ -36,7 +36,17 @@ FINDINGS_SCHEMA = {
                     "line": {"type": ["integer", "null"], "minimum": 1},
                     "fix": {
                         "type": ["object", "null"],
-                        "required": ["message", "applicability"],
+                        "required": ["message", "applicability", "edits"],
+                        "properties": {
+                            "applicability": {"enum": ["safe", "unsafe", "display-only"]},
+                            "edits": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["path", "start", "end", "replacement"],
+                                },
+                            },
+                        },
                     },
                 },
             },

@@ -186,3 +186,27 @@ def test_reference_history_without_models(tmp_path: Path) -> None:
     files = sorted((versions / "versions").glob("*.py"))
     codes = [f.code for f in review_files(files)]
     assert codes == ["RV101", "RV101"]  # models absent: only the file-level rules speak
+
+
+def test_fix_passes_repeat_until_later_revisions_follow(tmp_path: Path) -> None:
+    """Pass 1 names the constraint where it is created; pass 2 then knows the name for
+    the later revision that drops it (a SAFE fix only once the creator names it)."""
+    import shutil
+
+    from revisor.project import Project
+    from revisor.review import review
+
+    cases = Path(__file__).parent / "fixtures" / "RV101" / "fires_drop_in_later_revision"
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text("")
+    for path in cases.glob("*.py"):
+        shutil.copy(path, versions / path.name)
+    result = review(Project.load(tmp_path / "alembic.ini"), fix=True, select=["RV101"])
+    assert [f.code for f in result.findings] == []
+    assert len(result.fixed) == 2
+    assert (
+        'op.drop_constraint("fk_orders_customer_id", "orders"'
+        in (versions / "b2_drop_fk.py").read_text()
+    )
