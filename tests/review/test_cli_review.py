@@ -239,6 +239,15 @@ def test_since_reviews_only_changed_files(cli: CliRunner, example_project: Path)
     assert bad.exit_code == 2 and "git diff" in bad.stderr
 
 
+def test_paths_files_and_folders(cli: CliRunner, example_project: Path) -> None:
+    one = _review(cli, example_project, str(example_project / FK_REVISION), "--format", "json")
+    assert {c for c, _, _ in _codes(one.stdout)} == {"RV101", "RV102"}
+    folder = _review(
+        cli, example_project, str(example_project / "migrations/versions"), "--format", "json"
+    )
+    assert {c for c, _, _ in _codes(folder.stdout)} == {"RV101", "RV102", "RV103"}
+
+
 def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project: Path):
     env = example_project / "migrations" / "env.py"
     env.write_text("import app.no_such_module\n" + env.read_text())
@@ -254,7 +263,7 @@ def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project:
         (["--format", "xml"], "Unknown --format"),
         (["--select", "RV999"], "Unknown rule"),
         (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix"),
-        (["no/such/file.py"], "No such file"),
+        (["no/such/file.py"], "No such file or folder"),
     ],
 )
 def test_usage_errors_exit_2(cli: CliRunner, example_project: Path, args, message) -> None:

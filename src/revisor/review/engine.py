@@ -165,10 +165,17 @@ def review(
     """
     selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
     history = discover_files(project)
-    targets = [p.resolve() for p in paths] if paths else list(history)
-    for target in targets:
-        if not target.is_file():
-            raise ConfigError(f"No such file: {target}")
+    targets: list[Path] = []
+    for given in paths:
+        target = given.resolve()
+        if target.is_dir():
+            targets.extend(sorted(p for p in target.glob("*.py") if not p.name.startswith("__")))
+        elif target.is_file():
+            targets.append(target)
+        else:
+            raise ConfigError(f"No such file or folder: {given}")
+    if not paths:
+        targets = list(history)
     if since is not None:
         changed = changed_since(project, since)
         targets = [p for p in targets if p.resolve() in changed]
