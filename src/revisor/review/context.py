@@ -90,7 +90,18 @@ class ReviewContext:
         if root is None:
             return found
         skip = {p.resolve() for p in (self.project.version_locations if self.project else [])}
-        skip_names = {".venv", "venv", ".git", "node_modules", "__pycache__", ".tox", "build"}
+        skip_names = {
+            ".venv",
+            "venv",
+            ".git",
+            "node_modules",
+            "__pycache__",
+            ".tox",
+            "build",
+            "tests",
+            "test",
+            "docs",
+        }
         for path in sorted(root.rglob("*.py")):
             if any(part in skip_names for part in path.parts):
                 continue

@@ -76,6 +76,12 @@ class IncompleteDowngrade(Rule):
         dropped_enums = {a.name for a in undo if a.kind == "drop_enum"}
         renamed_back = {a.new_name for a in undo if a.kind == "rename_table"}
         for action in upgrade.actions:
+            if (
+                action.kind == "create_enum"
+                and action.extra.get("implicit")
+                and _created_earlier(action.name, migration, ctx)
+            ):
+                continue  # create_table reused an existing type (checkfirst)
             left = _left_behind(
                 action,
                 created_tables,
@@ -153,3 +159,17 @@ def _left_behind(
             "dropping the tables that use it.",
         )
     return None
+
+
+def _created_earlier(name: str | None, migration: Migration, ctx: ReviewContext) -> bool:
+    """True when an earlier revision created enum type `name` (and did not drop it)."""
+    exists = False
+    for other in ctx.ordered_migrations:
+        if other is migration:
+            return exists
+        for action in other.upgrade.actions if other.upgrade else []:
+            if action.name == name and action.kind == "create_enum":
+                exists = True
+            elif action.name == name and action.kind == "drop_enum":
+                exists = False
+    return False
