@@ -1,0 +1,111 @@
+"""What the lock rules claim, checked on real PostgreSQL (every available version): the
+statements they call failing do fail inside a migration's transaction, and the type
+changes / defaults they call rewriting do give the table a new file (relfilenode)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from revisor.db.connect import raw_connect
+from revisor.db.url import DatabaseUrl
+from revisor.review.types import rewrites_table
+
+
+def _in_transaction(url: DatabaseUrl, *statements: str) -> None:
+    """Run `statements` in one transaction (as Alembic runs a migration), then roll back."""
+    with raw_connect(url, autocommit=False) as conn:
+        try:
+            for statement in statements:
+                conn.execute(statement)
+        finally:
+            conn.rollback()
+
+
+def _setup(url: DatabaseUrl, *statements: str) -> None:
+    with raw_connect(url) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def test_rv302_concurrently_fails_in_a_transaction(database_url: DatabaseUrl) -> None:
+    _setup(database_url, "CREATE TABLE t (a int)")
+    with pytest.raises(psycopg.errors.ActiveSqlTransaction, match="transaction block"):
+        _in_transaction(database_url, "CREATE INDEX CONCURRENTLY ix_t_a ON t (a)")
+
+
+def test_rv303_new_enum_value_cannot_be_used_before_commit(database_url: DatabaseUrl) -> None:
+    _setup(
+        database_url,
+        "CREATE TYPE cycle AS ENUM ('weekly')",
+        "CREATE TABLE s (c cycle)",
+        "INSERT INTO s VALUES ('weekly')",
+    )
+    with pytest.raises(psycopg.errors.UnsafeNewEnumValueUsage):
+        _in_transaction(
+            database_url, "ALTER TYPE cycle ADD VALUE 'daily'", "UPDATE s SET c = 'daily'"
+        )
+    with pytest.raises(psycopg.errors.UnsafeNewEnumValueUsage):
+        _in_transaction(
+            database_url,
+            "ALTER TYPE cycle ADD VALUE 'daily'",
+            "ALTER TABLE s ALTER COLUMN c SET DEFAULT 'daily'",
+        )
+    # Added without using it: fine (RV303 stays quiet).
+    _in_transaction(database_url, "ALTER TYPE cycle ADD VALUE 'daily'")
+
+
+def test_rv304_not_null_without_default_fails_once_rows_exist(database_url: DatabaseUrl):
+    _setup(database_url, "CREATE TABLE t (a int)")
+    _in_transaction(database_url, "ALTER TABLE t ADD COLUMN b int NOT NULL")  # empty: passes
+    _setup(database_url, "INSERT INTO t VALUES (1)")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        _in_transaction(database_url, "ALTER TABLE t ADD COLUMN b int NOT NULL")
+    _in_transaction(database_url, "ALTER TABLE t ADD COLUMN b int NOT NULL DEFAULT 0")
+
+
+def _filenode_changes(url: DatabaseUrl, create: str, alter: str) -> bool:
+    with raw_connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS r")
+        conn.execute(create)
+        conn.execute("INSERT INTO r SELECT FROM generate_series(1, 10)")
+        before = conn.execute("SELECT pg_relation_filenode('r')").fetchone()[0]
+        conn.execute(alter)
+        after = conn.execute("SELECT pg_relation_filenode('r')").fetchone()[0]
+    return before != after
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("varchar(50)", "varchar(80)"),
+        ("varchar(80)", "varchar(50)"),
+        ("varchar(50)", "text"),
+        ("text", "varchar(20)"),
+        ("numeric(12,2)", "numeric(14,2)"),
+        ("numeric(12,2)", "numeric(14,3)"),
+        ("integer", "bigint"),
+        ("cidr", "inet"),
+    ],
+)
+def test_rv306_rewrite_table_matches_postgresql(database_url: DatabaseUrl, old: str, new: str):
+    rewritten = _filenode_changes(
+        database_url, f"CREATE TABLE r (c {old})", f"ALTER TABLE r ALTER COLUMN c TYPE {new}"
+    )
+    assert rewrites_table(old, new) is rewritten
+
+
+@pytest.mark.parametrize(
+    ("default", "rewrites"),
+    [("now()", False), ("'x'", False), ("random()", True), ("clock_timestamp()", True)],
+)
+def test_rv309_volatile_default_rewrites(database_url: DatabaseUrl, default: str, rewrites):
+    from revisor.review.specs import volatile_function
+
+    rewritten = _filenode_changes(
+        database_url,
+        "CREATE TABLE r (id int)",
+        f"ALTER TABLE r ADD COLUMN c text DEFAULT {default}",
+    )
+    assert rewritten is rewrites
+    assert (volatile_function(default) is not None) is rewrites
