@@ -109,3 +109,51 @@ def test_rv309_volatile_default_rewrites(database_url: DatabaseUrl, default: str
     )
     assert rewritten is rewrites
     assert (volatile_function(default) is not None) is rewrites
+
+
+def _locks(url: DatabaseUrl, statement: str, table: str) -> set[str]:
+    """Lock modes this backend holds on `table` right after `statement`, in a transaction."""
+    with raw_connect(url, autocommit=False) as conn:
+        try:
+            conn.execute(statement)
+            rows = conn.execute(
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND locktype = 'relation' AND relation = %s::regclass",
+                (table,),
+            ).fetchall()
+        finally:
+            conn.rollback()
+    return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize(
+    ("statement", "table", "mode"),
+    [
+        ("CREATE INDEX ix ON t (a)", "t", "ShareLock"),  # RV301
+        ("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p (id)", "t", "ShareRowExclusiveLock"),
+        ("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p (id)", "p", "ShareRowExclusiveLock"),
+        ("ALTER TABLE t ADD CHECK (a > 0)", "t", "AccessExclusiveLock"),  # RV305
+        ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", "t", "AccessExclusiveLock"),  # RV307
+        ("ALTER TABLE t ALTER COLUMN a TYPE bigint", "t", "AccessExclusiveLock"),  # RV306
+        ("ALTER TABLE t RENAME COLUMN a TO b", "t", "AccessExclusiveLock"),  # RV308
+    ],
+)
+def test_lock_modes_the_docs_name(database_url: DatabaseUrl, statement, table, mode) -> None:
+    _setup(
+        database_url,
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "CREATE TABLE t (a int)",
+    )
+    assert mode in _locks(database_url, statement, table)
+
+
+def test_validate_constraint_takes_the_weaker_lock(database_url: DatabaseUrl) -> None:
+    _setup(
+        database_url,
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "CREATE TABLE t (a int)",
+        "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES p (id) NOT VALID",
+    )
+    modes = _locks(database_url, "ALTER TABLE t VALIDATE CONSTRAINT fk", "t")
+    assert "ShareUpdateExclusiveLock" in modes
+    assert "AccessExclusiveLock" not in modes and "ShareRowExclusiveLock" not in modes
