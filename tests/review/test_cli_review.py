@@ -286,3 +286,11 @@ def test_rules_and_rule_commands(cli: CliRunner) -> None:
     assert "## Lock" in by_name.stdout
     unknown = cli.invoke(app, ["rule", "RV999"])
     assert unknown.exit_code == 2 and "Unknown rule" in unknown.stderr
+
+
+def test_paths_are_relative_to_the_working_directory_above_the_project(
+    cli: CliRunner, example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(example_project.parent)  # a CI job at the repository root
+    result = _review(cli, example_project, "--format", "github")
+    assert f"file=better_call_buffet/{FK_REVISION},line=24" in result.stdout

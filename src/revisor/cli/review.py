@@ -90,7 +90,11 @@ def review(
                 if result.fixed
                 else "Nothing to fix."
             )
-        root = project.root
+        # Paths relative to the working directory when the project is below it (a CI job
+        # at the repository root: GitHub annotations and SARIF need repository paths),
+        # else relative to the project.
+        cwd = Path.cwd().resolve()
+        root = cwd if project.root.resolve().is_relative_to(cwd) else project.root
         if output_format == "text" and sys.stdout.isatty():
             from revisor.report.excerpt import print_excerpts
 
