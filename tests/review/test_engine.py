@@ -210,3 +210,25 @@ def test_fix_passes_repeat_until_later_revisions_follow(tmp_path: Path) -> None:
         'op.drop_constraint("fk_orders_customer_id", "orders"'
         in (versions / "b2_drop_fk.py").read_text()
     )
+
+
+def test_a_failing_rule_becomes_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from revisor.review.rules.rv301_add_index_non_concurrently import AddIndexNonConcurrently
+
+    def broken(self, migration, ctx):  # type: ignore[no-untyped-def]
+        raise KeyError("boom")
+
+    monkeypatch.setattr(AddIndexNonConcurrently, "check", broken)
+    path = tmp_path / "m.py"
+    path.write_text('revision = "a"\ndown_revision = None\ndef upgrade():\n    pass\n')
+    with pytest.raises(KeyError):
+        review_files([path], codes={"RV301"})
+    monkeypatch.delenv("REVISOR_DEBUG")
+    from revisor.review.context import ReviewContext
+    from revisor.review.engine import run_rules
+    from revisor.review.parse import parse_migration as parse
+
+    migration = parse(path)
+    ctx = ReviewContext(migrations=[migration], all_migrations=[migration])
+    assert run_rules(ctx, Selection(frozenset({"RV301"}), {}, {})) == []
+    assert ctx.notes and "rule RV301 failed on m.py (KeyError" in ctx.notes[0]

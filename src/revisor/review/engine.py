@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import gc
+import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -267,9 +268,9 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
         if migration.tree is None:
             continue
         for rule in rules:
-            raw.extend(rule.check(migration, ctx))
+            raw.extend(_guarded(rule, ctx, migration))
     for rule in rules:
-        raw.extend(rule.check_project(ctx))
+        raw.extend(_guarded(rule, ctx, None))
     by_path = {m.path: m for m in ctx.migrations}
     kept: list[Finding] = []
     for finding in raw:
@@ -280,6 +281,24 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
     if UNUSED_IGNORE in selection.codes:
         kept.extend(_unused_ignores(ctx.migrations, selection))
     return sort_findings(kept)
+
+
+def _guarded(rule: Rule, ctx: ReviewContext, migration: Migration | None) -> list[Finding]:
+    """Run one rule; a bug in it becomes a note (the other rules still report), unless
+    REVISOR_DEBUG is set (--debug, the test suite), where it raises."""
+    try:
+        if migration is None:
+            return list(rule.check_project(ctx))
+        return list(rule.check(migration, ctx))
+    except Exception as exc:
+        if os.environ.get("REVISOR_DEBUG"):
+            raise
+        where = f" on {migration.path.name}" if migration is not None else ""
+        ctx.notes.append(
+            f"rule {rule.code} failed{where} ({type(exc).__name__}: {exc}); this is a bug "
+            "in revisor, rerun with --debug and report it"
+        )
+        return []
 
 
 def _silenced(
