@@ -4,6 +4,8 @@ ordinary revisions around them). No database needed: review reads files."""
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,8 +53,20 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
 }
 
 
+@pytest.fixture
+def clean_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget modules and sys.path entries other tests' projects left behind (a test
+    project's `reporting.py` would make broken_import's missing module findable)."""
+    temp = tempfile.gettempdir()
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if not p.startswith(temp)])
+    for name in list(sys.modules):
+        module_file = getattr(sys.modules[name], "__file__", None) or ""
+        if module_file.startswith(temp):
+            monkeypatch.delitem(sys.modules, name)
+
+
 @pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_fixture_history(case: str) -> None:
+def test_fixture_history(case: str, clean_imports: None) -> None:
     project = Project.load(HISTORIES / case / "alembic.ini")
     found = {(f.code, f.path.name) for f in review(project).findings if f.path}
     assert found == EXPECTED[case]
