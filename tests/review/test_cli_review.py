@@ -167,6 +167,15 @@ def test_fixed_history_upgrades_downgrades_to_base_and_reapplies(
     assert "Nothing to fix." in again.stderr
 
 
+def test_diff_shows_the_fix_and_writes_nothing(cli: CliRunner, example_project: Path):
+    before = (example_project / FK_REVISION).read_text()
+    result = _review(cli, example_project, "--diff")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"--- a/{FK_REVISION}\n+++ b/{FK_REVISION}\n")
+    assert '+    op.drop_constraint("fk_transactions_vendor_id", "transactions"' in result.stdout
+    assert (example_project / FK_REVISION).read_text() == before
+
+
 def test_settings_silence_and_raise(cli: CliRunner, example_project: Path) -> None:
     (example_project / "pyproject.toml").write_text(
         "[tool.revisor]\n"
@@ -262,7 +271,8 @@ def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project:
     [
         (["--format", "xml"], "Unknown --format"),
         (["--select", "RV999"], "Unknown rule"),
-        (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix"),
+        (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix or --diff"),
+        (["--fix", "--diff"], "pick one"),
         (["no/such/file.py"], "No such file or folder"),
     ],
 )
