@@ -279,7 +279,10 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
         level = selection.severity.get(finding.code)
         kept.append(replace(finding, severity=level) if level else finding)
     if UNUSED_IGNORE in selection.codes:
-        kept.extend(_unused_ignores(ctx.migrations, selection))
+        # When the models could not be loaded, the model rules did not run: their ignore
+        # comments are not known to be unused.
+        skipped = {r.code for r in all_rules() if r.needs_metadata} if ctx.metadata_error else set()
+        kept.extend(_unused_ignores(ctx.migrations, selection, skipped))
     return sort_findings(kept)
 
 
@@ -336,7 +339,9 @@ def _silenced(
     return False
 
 
-def _unused_ignores(migrations: list[Migration], selection: Selection) -> list[Finding]:
+def _unused_ignores(
+    migrations: list[Migration], selection: Selection, skipped: set[str]
+) -> list[Finding]:
     """RV001 findings for ignore comments that silenced nothing (codes of rules that are
     switched off are left alone: another configuration may enable them)."""
     from revisor.review.rules.rv001_unused_ignore import UnusedIgnore
@@ -353,7 +358,9 @@ def _unused_ignores(migrations: list[Migration], selection: Selection) -> list[F
             unused = [
                 c
                 for c in comment.codes
-                if c not in comment.used and (c in selection.codes or c not in known)
+                if c not in comment.used
+                and c not in skipped
+                and (c in selection.codes or c not in known)
             ]
             if unused:
                 whole = len(unused) == len(comment.codes)
