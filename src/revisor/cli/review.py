@@ -31,7 +31,9 @@ from revisor.report import FORMATS, render
 def review(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Revision files to review [default: every file of the history]."),
+        typer.Argument(
+            help="Revision files or folders to review (default: every file of the history)."
+        ),
     ] = None,
     since: Annotated[
         str | None,
