@@ -108,7 +108,7 @@ class InvalidDatabaseUrl(RevisorError):
     def __init__(self, masked_url: str, reason: str) -> None:
         super().__init__(
             f"Invalid database URL {masked_url!r}: {reason}",
-            hint="Expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME",
+            hint="Expected a URL like postgresql://user@localhost:5432/dbname",
         )
 
 

@@ -5,6 +5,7 @@ Engines get a `Project`; they never re-read alembic.ini or re-scan the versions 
 
 from __future__ import annotations
 
+import configparser
 import io
 import os
 import sys
@@ -85,6 +86,12 @@ class Project:
                 script = ScriptDirectory.from_config(config)
         except CommandError as exc:
             raise ConfigError(f"Alembic configuration problem: {exc}") from None
+        except configparser.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigError(
+                f"{ini} is not an Alembic ini file: {first}",
+                hint="Pass the alembic.ini (or pyproject.toml with [tool.alembic]) with -c.",
+            ) from None
         settings = load_settings(find_pyproject(config_file.parent))
         return cls(
             config=config,
