@@ -311,3 +311,38 @@ def test_paths_are_relative_to_the_working_directory_above_the_project(
     monkeypatch.chdir(example_project.parent)  # a CI job at the repository root
     result = _review(cli, example_project, "--format", "github")
     assert f"file=better_call_buffet/{FK_REVISION},line=24" in result.stdout
+
+
+def test_since_treats_tables_of_new_revisions_as_new(cli: CliRunner, example_project: Path):
+    """Two revisions on a branch: one creates a table, the next indexes it. In production
+    the table is new and empty when the index is built, so RV301 stays quiet; the same
+    index on a table from before the branch is reported."""
+    subprocess.run(["git", "init", "-q"], cwd=example_project, check=True)
+    for args in (["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=example_project,
+            check=True,
+        )
+    versions = example_project / "migrations" / "versions"
+    header = '"""x"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+    (versions / "aa01_create_tags.py").write_text(
+        header + 'revision = "aa01"\ndown_revision = "f72272eba32a"\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("tags", sa.Column("id", sa.Integer(), nullable=False),'
+        ' sa.Column("label", sa.Text()))\n\n\n'
+        'def downgrade():\n    op.drop_table("tags")\n'
+    )
+    (versions / "aa02_index_tags.py").write_text(
+        header + 'revision = "aa02"\ndown_revision = "aa01"\n\n\n'
+        "def upgrade():\n"
+        '    op.create_index("ix_tags_label", "tags", ["label"])\n'
+        '    op.create_index("ix_vendors_created_at", "vendors", ["created_at"])\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_index("ix_vendors_created_at", table_name="vendors")\n'
+        '    op.drop_index("ix_tags_label", table_name="tags")\n'
+    )
+    result = _review(cli, example_project, "--since", "HEAD", "--format", "json")
+    assert _codes(result.stdout) == [("RV301", "migrations/versions/aa02_index_tags.py", 11)]
+    whole = _review(cli, example_project, "--format", "json", "--select", "RV301")
+    assert [line for _, _, line in _codes(whole.stdout)] == [10, 11]  # no branch known

@@ -147,6 +147,21 @@ class ReviewContext:
                 by_revision[migration.revision] = migration
         return [by_revision[r] for r in self.graph.order() if r in by_revision]
 
+    def tables_created_before(self, migration: Migration) -> set[str]:
+        """On a partial run, tables that reviewed revisions before `migration` create (new
+        with this change, so empty in production). Empty on a whole-history run, where
+        nothing says what is deployed."""
+        if self.whole_history:
+            return set()
+        reviewed = {id(m) for m in self.migrations}
+        created: set[str] = set()
+        for earlier in self.ordered_migrations:
+            if earlier is migration:
+                break
+            if id(earlier) in reviewed:
+                created |= earlier.tables_created
+        return created
+
     def column_type_before(self, migration: Migration, table: str, column: str) -> str | None:
         """The column's type as the history defines it before `migration` runs, or None."""
         current: str | None = None
