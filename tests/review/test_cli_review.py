@@ -86,7 +86,7 @@ def test_text_output_shows_source_line_caret_and_fix(cli: CliRunner, example_pro
     out = result.stdout
     assert f"{FK_REVISION}:24:5: RV101 [*] [error] Unnamed foreign key on transactions" in out
     assert ' 24 |     op.create_foreign_key(None, "transactions"' in out
-    assert "    |     ^\n" in out
+    assert "    |     " + "^" * 77 + "\n" in out  # the whole call underlined
     assert 'fix (--fix): name it "fk_transactions_vendor_id" in upgrade and downgrade' in out
     assert "values_callable" in out
     assert "4 finding(s): 2 error(s), 1 warning(s); 2 fixable with --fix [*]." in out
