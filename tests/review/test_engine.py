@@ -169,6 +169,8 @@ def test_selection_from_settings() -> None:
         Selection.from_settings(RevisorSettings(severity={"RV101": "loud"}))
     with pytest.raises(ConfigError, match="Unknown rule"):
         Selection.from_settings(RevisorSettings(ignore=("RV9",)))
+    with pytest.raises(ConfigError, match="per-file-ignores"):
+        Selection.from_settings(RevisorSettings(per_file_ignores={"*.py": ("RV77",)}))
 
 
 def test_apply_edits_multi_line_and_unicode() -> None:

@@ -104,11 +104,10 @@ class Selection:
                 ) from None
             for matched in expand([code], "severity"):
                 severity[matched] = parsed
-        return cls(
-            codes=frozenset(codes),
-            severity=severity,
-            per_file_ignores=dict(settings.per_file_ignores if settings else {}),
-        )
+        per_file = dict(settings.per_file_ignores if settings else {})
+        for pattern, listed in per_file.items():
+            expand(listed, f"per-file-ignores {pattern!r}")
+        return cls(codes=frozenset(codes), severity=severity, per_file_ignores=per_file)
 
 
 def discover_files(project: Project) -> list[Path]:
