@@ -136,6 +136,8 @@ def _locks(url: DatabaseUrl, statement: str, table: str) -> set[str]:
         ("ALTER TABLE t ALTER COLUMN a SET NOT NULL", "t", "AccessExclusiveLock"),  # RV307
         ("ALTER TABLE t ALTER COLUMN a TYPE bigint", "t", "AccessExclusiveLock"),  # RV306
         ("ALTER TABLE t RENAME COLUMN a TO b", "t", "AccessExclusiveLock"),  # RV308
+        ("ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", "t", "AccessExclusiveLock"),  # RV301
+        ("ALTER TABLE t ADD COLUMN b int DEFAULT 1", "t", "AccessExclusiveLock"),  # RV304/309
     ],
 )
 def test_lock_modes_the_docs_name(database_url: DatabaseUrl, statement, table, mode) -> None:
@@ -157,3 +159,19 @@ def test_validate_constraint_takes_the_weaker_lock(database_url: DatabaseUrl) ->
     modes = _locks(database_url, "ALTER TABLE t VALIDATE CONSTRAINT fk", "t")
     assert "ShareUpdateExclusiveLock" in modes
     assert "AccessExclusiveLock" not in modes and "ShareRowExclusiveLock" not in modes
+
+
+def test_add_value_locks_the_type_not_the_tables(database_url: DatabaseUrl) -> None:
+    _setup(database_url, "CREATE TYPE e AS ENUM ('a')", "CREATE TABLE t (c e)")
+    with raw_connect(database_url, autocommit=False) as conn:
+        try:
+            conn.execute("ALTER TYPE e ADD VALUE 'b'")
+            rows = conn.execute(
+                "SELECT locktype, mode, relation::regclass::text FROM pg_locks "
+                "WHERE pid = pg_backend_pid() AND (objid = 'e'::regtype::oid "
+                "OR relation = 't'::regclass)"
+            ).fetchall()
+        finally:
+            conn.rollback()
+    assert ("object", "ExclusiveLock", None) in rows  # RV303's Lock section
+    assert not [r for r in rows if r[2] == "t"]

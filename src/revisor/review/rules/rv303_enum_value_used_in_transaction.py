@@ -31,8 +31,8 @@ class EnumValueUsedInTransaction(Rule):
     transaction block at all).
 
     ## Lock
-    `ALTER TYPE ... ADD VALUE` takes an `ACCESS EXCLUSIVE` lock on the type only briefly;
-    the hazard is the failure, not the wait.
+    `ALTER TYPE ... ADD VALUE` takes an `EXCLUSIVE` lock on the type itself (not on the
+    tables using it) until the transaction ends; the hazard is the failure, not the wait.
 
     ## Example
     ```python
