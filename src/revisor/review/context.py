@@ -147,20 +147,54 @@ class ReviewContext:
                 by_revision[migration.revision] = migration
         return [by_revision[r] for r in self.graph.order() if r in by_revision]
 
-    def tables_created_before(self, migration: Migration) -> set[str]:
-        """On a partial run, tables that reviewed revisions before `migration` create (new
-        with this change, so empty in production). Empty on a whole-history run, where
-        nothing says what is deployed."""
-        if self.whole_history:
-            return set()
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        """id(migration) → its index in `ordered_migrations`."""
+        return {id(m): index for index, m in enumerate(self.ordered_migrations)}
+
+    @cached_property
+    def _new_tables(self) -> dict[str, int]:
+        """Table → position of the first reviewed revision creating it (partial runs)."""
         reviewed = {id(m) for m in self.migrations}
-        created: set[str] = set()
-        for earlier in self.ordered_migrations:
-            if earlier is migration:
+        first: dict[str, int] = {}
+        for index, migration in enumerate(self.ordered_migrations):
+            if id(migration) in reviewed:
+                for table in migration.tables_created:
+                    first.setdefault(table, index)
+        return first
+
+    def table_created_before(self, migration: Migration, table: str) -> bool:
+        """On a partial run (`--since`, PATHS), True when a reviewed revision before
+        `migration` creates `table`: new with this change, so empty in production. Always
+        False on a whole-history run, where nothing says what is deployed."""
+        if self.whole_history:
+            return False
+        position = self._positions.get(id(migration))
+        created = self._new_tables.get(table)
+        return position is not None and created is not None and created < position
+
+    @cached_property
+    def _enum_events(self) -> dict[str, list[tuple[int, bool]]]:
+        """Enum type → [(position, created?)] for every create/drop in the history."""
+        events: dict[str, list[tuple[int, bool]]] = {}
+        for index, migration in enumerate(self.ordered_migrations):
+            for action in migration.upgrade.actions if migration.upgrade else []:
+                if action.name and action.kind in ("create_enum", "drop_enum"):
+                    events.setdefault(action.name, []).append((index, action.kind == "create_enum"))
+        return events
+
+    def enum_exists_before(self, migration: Migration, name: str) -> bool:
+        """True when the history before `migration` creates enum type `name` (and does
+        not drop it again)."""
+        position = self._positions.get(id(migration))
+        if position is None:
+            return False
+        exists = False
+        for at, created in self._enum_events.get(name, []):
+            if at >= position:
                 break
-            if id(earlier) in reviewed:
-                created |= earlier.tables_created
-        return created
+            exists = created
+        return exists
 
     def column_type_before(self, migration: Migration, table: str, column: str) -> str | None:
         """The column's type as the history defines it before `migration` runs, or None."""

@@ -230,6 +230,11 @@ def _gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Everything allocated meanwhile sits in the youngest generation, and the first
+        # young collection would scan all of it: move it to the oldest one instead (freeze
+        # then unfreeze), where only the rare full collections look.
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -17,7 +17,7 @@ def on_existing_table(migration: Migration, action: Action, ctx: ReviewContext) 
     while the migration runs."""
     if action.table is None or action.table in migration.tables_created:
         return False
-    return action.table not in ctx.tables_created_before(migration)
+    return not ctx.table_created_before(migration, action.table)
 
 
 def upgrade_actions(migration: Migration) -> list[Action]:

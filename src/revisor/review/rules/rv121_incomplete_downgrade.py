@@ -79,7 +79,8 @@ class IncompleteDowngrade(Rule):
             if (
                 action.kind == "create_enum"
                 and action.extra.get("implicit")
-                and _created_earlier(action.name, migration, ctx)
+                and action.name
+                and ctx.enum_exists_before(migration, action.name)
             ):
                 continue  # create_table reused an existing type (checkfirst)
             left = _left_behind(
@@ -159,17 +160,3 @@ def _left_behind(
             "dropping the tables that use it.",
         )
     return None
-
-
-def _created_earlier(name: str | None, migration: Migration, ctx: ReviewContext) -> bool:
-    """True when an earlier revision created enum type `name` (and did not drop it)."""
-    exists = False
-    for other in ctx.ordered_migrations:
-        if other is migration:
-            return exists
-        for action in other.upgrade.actions if other.upgrade else []:
-            if action.name == name and action.kind == "create_enum":
-                exists = True
-            elif action.name == name and action.kind == "drop_enum":
-                exists = False
-    return False
