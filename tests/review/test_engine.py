@@ -234,3 +234,18 @@ def test_a_failing_rule_becomes_a_note(tmp_path: Path, monkeypatch: pytest.Monke
     ctx = ReviewContext(migrations=[migration], all_migrations=[migration])
     assert run_rules(ctx, Selection(frozenset({"RV301"}), {}, {})) == []
     assert ctx.notes and "rule RV301 failed on m.py (KeyError" in ctx.notes[0]
+
+
+def test_ignore_text_inside_strings_is_not_a_comment(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        '"""Docstring.\n\n    # revisor: ignore\n"""\n'
+        'revision = "a"\ndown_revision = None\n'
+        'SQL = "x  # revisor: ignore[RV301]"\n'
+        "def upgrade():\n"
+        '    op.create_index("ix", "t", ["a"])  # revisor: ignore[RV301] -- small table\n'
+    )
+    migration = parse_migration(path)
+    assert list(migration.ignores) == [9]
+    assert migration.ignores[9].column == 39
+    assert review_files([path], codes={"RV001", "RV301"}) == []
