@@ -66,6 +66,14 @@ def test_planted_drift_text_json_github(cli: CliRunner, tmp_path: Path, scratch_
     assert by_code["RV603"]["name"] == "column-missing-in-database"
     assert payload["summary"]["error"] == 2
 
+    if find_spec("revisor.report.sarif") is not None:
+        code, out, _ = invoke(cli, "check", "-c", ini, "--format", "sarif")
+        results = json.loads(out)["runs"][0]["results"]
+        assert {r["ruleId"] for r in results} == {"RV603", "RV617"}
+        assert {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results
+        } == {"models.py"}
+
     code, out, _ = invoke(cli, "check", "-c", ini, "--format", "github")
     assert code == ExitCode.FINDINGS
     assert "::error file=models.py,line=" in out and "title=RV603" in out
@@ -116,6 +124,11 @@ def test_url_behind_head(cli: CliRunner, example_project: Path, database_url_18)
 def test_url_unstamped_database_is_behind(cli: CliRunner, example_project: Path, database_url_18):
     code, both = check_url(cli, example_project, database_url_18)
     assert code == ExitCode.PENDING and "6 revision(s) pending" in both
+    assert "revisor deploy" in both
+    with raw_connect(database_url_18) as conn:  # tables built without Alembic
+        conn.execute("CREATE TABLE vendors (id int)")
+    code, both = check_url(cli, example_project, database_url_18)
+    assert code == ExitCode.PENDING and "no Alembic revision stamp" in both
 
 
 def test_url_unknown_revision(cli: CliRunner, example_project: Path, database_url_18):
@@ -313,3 +326,14 @@ def test_reference_workflow_runs_check_and_test():
     assert "run: revisor check" in workflow
     assert "run: revisor test --last 5" in workflow
     assert "run: alembic check" not in workflow
+
+
+def test_warnings_alone_do_not_fail(cli: CliRunner, tmp_path: Path, scratch_server):
+    """Same enum labels in another order: reported as a warning, exit 0."""
+    write_plans(
+        tmp_path,
+        upgrade=replaced(UPGRADE, 'sa.Enum("WEEKLY", "MONTHLY"', 'sa.Enum("MONTHLY", "WEEKLY"'),
+    )
+    code, out, _ = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"), "-f", "github")
+    assert code == ExitCode.OK
+    assert out.startswith("::warning file=models.py,line=") and "title=RV620" in out

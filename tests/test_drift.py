@@ -302,7 +302,11 @@ def test_env_include_object_is_honoured(tmp_path: Path, pg18):
     )
     assert drift(tmp_path, pg18.url) == []
     write_plans(tmp_path / "plain", upgrade=upgrade)
-    assert [f.code for f in drift(tmp_path / "plain", pg18.url)] == ["RV602"]
+    findings = drift(tmp_path / "plain", pg18.url)
+    assert [f.code for f in findings] == ["RV602"]
+    # no model to point at: the finding points at the migration that created the table
+    assert findings[0].path == tmp_path / "plain" / "migrations" / "versions" / "a1_plans.py"
+    assert "audit_log" in findings[0].path.read_text().splitlines()[findings[0].line - 1]
 
 
 def test_unnamed_check_matched_by_definition(tmp_path: Path, pg_server):
@@ -386,3 +390,65 @@ def test_generated_history_clean_then_planted_model_column(tmp_path: Path, datab
         findings = compare_connection(conn, [metadata], CompareOptions())
     assert [f.code for f in findings] == ["RV603"]
     assert f"{table.name}.planted_note" in findings[0].message
+
+
+def test_without_probe_text_fallback(tmp_path: Path, pg18, monkeypatch: pytest.MonkeyPatch):
+    """When the server refuses temporary tables (no TEMP privilege, a standby), CHECKs are
+    compared by normalised text: still no false positive, still the planted difference."""
+    from revisor.drift.probe import Probe
+
+    monkeypatch.setattr(Probe, "_copy", lambda self, schema, table: None)
+    write_plans(tmp_path / "clean")
+    assert drift(tmp_path / "clean", pg18.url) == []
+    write_plans(tmp_path / "planted", upgrade=replaced(UPGRADE, '"price > 0"', '"price > 1"'))
+    assert [f.code for f in drift(tmp_path / "planted", pg18.url)] == ["RV617"]
+
+
+def test_column_from_a_mixin_points_at_the_mixin(tmp_path: Path, pg18):
+    models = replaced(
+        MODELS,
+        "class Plan(Base):",
+        "class Audited:\n"
+        "    updated_by: Mapped[str | None] = mapped_column(sa.String(40))\n\n\n"
+        "class Plan(Audited, Base):",
+    )
+    write_plans(tmp_path, models=models)
+    findings = drift(tmp_path, pg18.url)
+    assert [f.code for f in findings] == ["RV603"]
+    line = (tmp_path / "models.py").read_text().splitlines()[findings[0].line - 1]
+    assert "updated_by: Mapped" in line
+
+
+ONLINE_ONLY_FILTER_ENV = """\
+from alembic import context
+
+from models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name == "audit_log")
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    connection = config.attributes["connection"]
+    # As in many projects: the filter is passed only where autogenerate runs (online).
+    context.configure(
+        connection=connection, target_metadata=target_metadata, include_object=include_object
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_include_object_passed_only_online_is_honoured(tmp_path: Path, pg18):
+    upgrade = UPGRADE + 'op.create_table("audit_log", sa.Column("id", sa.Integer()))\n'
+    write_plans(tmp_path, upgrade=upgrade)
+    (tmp_path / "migrations" / "env.py").write_text(ONLINE_ONLY_FILTER_ENV)
+    assert drift(tmp_path, pg18.url) == []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revisor import migrate
+from revisor.db.connect import raw_connect
 from revisor.db.scratch import scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
@@ -168,20 +169,22 @@ def _check_scratch(
     _ = project.revisions  # an unimportable revision is a config error, before any DB work
     if compare:
         _ = project.metadata  # fail on unloadable models before creating anything
-    options = compare_options(project)
     with scratch_database(server, label="check", keep=keep) as url:
         try:
             migrate.upgrade(project, url, "heads")
         except MigrationFailed as exc:
             return [_migration_failed(project, exc)], url
-        return (compare_models(project, url, options=options) if compare else []), url
+        if not compare:
+            return [], url
+        return compare_models(project, url, options=compare_options(project, url)), url
 
 
 def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
     """Compare the models with the user's database at `url`, which must be at head.
 
     Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
-    (behind head). Reads only: nothing is migrated or written.
+    (behind head). Nothing is migrated: env.py runs online with no steps, as
+    `alembic check` runs it, and revisor's own probes are rolled back.
     """
     options = compare_options(project)
     current = migrate.current_heads(url, version_table=options.version_table)
@@ -191,8 +194,17 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
         raise UnknownRevision(unknown)
     pending = pending_revisions(project, current)
     if pending:
-        raise PendingRevisions(current, pending)
-    return compare_models(project, url, options=options) if compare else []
+        error = PendingRevisions(current, pending)
+        if not current and _has_tables(url, options.version_table):
+            error.hint = (
+                "The database has tables but no Alembic revision stamp (built by "
+                "create_all or by hand?). Once its schema matches a revision, record it with "
+                "`alembic stamp REVISION`; otherwise run `revisor deploy`."
+            )
+        raise error
+    if not compare:
+        return []
+    return compare_models(project, url, options=compare_options(project, url))
 
 
 def models_missing(project: Project) -> str | None:
@@ -206,6 +218,17 @@ def models_missing(project: Project) -> str | None:
             return exc.message
         raise
     return None
+
+
+def _has_tables(url: DatabaseUrl, version_table: str) -> bool:
+    """Whether the database holds any user table besides the version table."""
+    with raw_connect(url) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "
+            "'information_schema') AND tablename <> %s LIMIT 1",
+            (version_table,),
+        ).fetchone()
+    return row is not None
 
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
@@ -296,12 +319,18 @@ def run_check(
             assert server is not None
             found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
             findings += found
+            if any(f.code == MIGRATION_FAILS.code for f in found):
+                result.compared = False
+                result.notes.append("a migration failed, so models were not compared")
             if keep:
                 result.notes.append(f"kept the scratch database {scratch.database}")
     if review:
         result.review = changed_migrations(project, since)
         if result.review is None:
-            result.notes.append("not in a git repository: no changed migrations to review")
+            result.notes.append(
+                "no git repository or default branch found: changed migrations not reviewed "
+                "(pass --since REF)"
+            )
         elif result.review.paths:
             reviewed = review_changed(project, result.review.paths)
             if reviewed is None:

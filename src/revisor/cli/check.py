@@ -38,7 +38,8 @@ def check(
         str | None,
         typer.Option(
             "--url",
-            help="Check this database in place (read only) instead of a scratch database: "
+            help="Check this database in place (nothing is migrated) instead of a scratch "
+            "database: "
             "exit 5 if it is behind head, 6 if at an unknown revision, 1 on drift.",
             show_default=False,
         ),
@@ -47,8 +48,8 @@ def check(
         str | None,
         typer.Option(
             "--since",
-            help="Review migrations changed since this git ref [default: the merge-base "
-            "with the default branch].",
+            help="Review migrations changed since this git ref (default: the merge-base "
+            "with the default branch).",
             show_default=False,
         ),
     ] = None,

@@ -9,6 +9,8 @@ storage, CHECK constraints, full index definitions). One module per object kind.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from revisor.db.connect import connect
 from revisor.db.url import DatabaseUrl
 from revisor.drift import columns, constraints, defaults, enums, indexes, tables  # noqa: F401
@@ -38,6 +40,7 @@ def compare_models(
     when the models cannot be loaded, DatabaseError when the database cannot be reached.
     """
     metadata = project.metadata
-    options = options or compare_options(project)
+    options = options or compare_options(project, url)
+    files = [Path(script.path) for script in project.revisions]
     with connect(url) as connection:
-        return compare_connection(connection, metadata, options)
+        return compare_connection(connection, metadata, options, migration_files=files)

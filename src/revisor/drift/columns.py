@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, text
 
-from revisor.drift.context import DriftContext, qualified, translates
+from revisor.drift.context import PG_DIALECT, DriftContext, qualified, translates
 from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import NOWHERE, Location
 from revisor.drift.tables import COMMENT_DIFFERS
@@ -71,15 +71,9 @@ def type_text(type_: Any) -> str:
     try:
         if isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
             return f"enum {type_.name}"
-        return str(type_.compile(dialect=_pg()))
+        return str(type_.compile(dialect=PG_DIALECT))
     except Exception:
         return repr(type_)
-
-
-def _pg() -> Any:
-    from revisor.drift.context import PG_DIALECT
-
-    return PG_DIALECT
 
 
 @translates("add_column")
@@ -119,6 +113,8 @@ def column_missing_in_models(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterab
 @translates("modify_type")
 def column_type_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     _, schema, table, column, _info, existing, new = diff
+    if _same_in_postgresql(ctx, schema or ctx.default_schema, table, column, new):
+        return
     where = column_location(ctx, schema, table, column)
     ctx.reported.add(("column", schema or ctx.default_schema, table, column))
     yield COLUMN_TYPE_DIFFERS.finding(
@@ -129,6 +125,30 @@ def column_type_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Fi
         table=table,
         column=column,
     )
+
+
+_FORMAT_TYPE = text(
+    """
+    SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relname = :table AND a.attname = :column
+    """
+)
+
+
+def _same_in_postgresql(ctx: DriftContext, schema: str, table: str, column: str, new: Any) -> bool:
+    """Whether the model's type is the very type the column has once PostgreSQL resolves
+    it: Alembic compares SQLAlchemy types, so FLOAT(24) and REAL differ there although
+    PostgreSQL creates REAL for both."""
+    try:
+        model_sql = str(new.compile(dialect=PG_DIALECT))
+    except Exception:
+        return False
+    ours = ctx.probe.type_definition(schema, table, model_sql)
+    theirs = ctx.connection.execute(
+        _FORMAT_TYPE, {"schema": schema, "table": table, "column": column}
+    ).scalar()
+    return ours is not None and ours == theirs
 
 
 @translates("modify_nullable")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -53,6 +54,7 @@ def compare_connection(
     options: CompareOptions,
     *,
     lock_timeout: str | None = "5s",
+    migration_files: Sequence[Path] = (),
 ) -> list[Finding]:
     """Every difference between `metadata` and the database behind `connection`.
 
@@ -71,6 +73,7 @@ def compare_connection(
             locator=ModelLocator(),
             probe=Probe(connection),
             default_schema=default_schema,
+            migration_files=list(migration_files),
         )
         ctx.shared_tables = _shared_tables(ctx)
         findings: list[Finding] = []

@@ -10,8 +10,10 @@ Registering by decorator keeps a new object kind to one file, as review rules do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
@@ -60,6 +62,9 @@ class DriftContext:
     locator: ModelLocator
     probe: Probe
     default_schema: str
+    # Revision files in graph order (base first), to point at the migration that created
+    # an object no model declares; empty when comparing without a project.
+    migration_files: list[Path] = field(default_factory=list)
     # Tables that exist on both sides: (schema, name) -> model Table.
     shared_tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     # Objects Alembic already reported, so a comparator does not report them twice:
@@ -96,13 +101,28 @@ class DriftContext:
                 return candidate
         return item
 
+    def created_in(self, pattern: str) -> tuple[Path | None, int | None]:
+        """The first revision file (graph order) with a line matching `pattern`."""
+        regex = re.compile(pattern)
+        for path in self.migration_files:
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                continue
+            for number, line in enumerate(lines, 1):
+                if regex.search(line):
+                    return path, number
+        return None, None
+
     def model_tables(self) -> list[Table]:
         """Model tables env.py's filters keep, in MetaData order."""
+        # Like autogenerate: without include_schemas only the default schema is compared.
         return [
             table
             for md in self.metadata
             for table in md.tables.values()
             if self.options.table_included(table)
+            and (self.options.include_schemas or self.schema_of(table) == self.default_schema)
         ]
 
 

@@ -92,6 +92,8 @@ def model_enums(ctx: DriftContext) -> list[ModelEnum]:
     found = []
     for table in ctx.shared_tables.values():
         for column in table.columns:
+            if not ctx.options.column_included(column):
+                continue
             type_ = column.type
             if isinstance(type_, sa.ARRAY):
                 type_ = type_.item_type

@@ -27,8 +27,17 @@ class Location:
 NOWHERE = Location()
 
 
-@cache
 def _parsed(path: str) -> ast.Module | None:
+    """The file's AST, cached while the file is unchanged (draft rewrites models.py)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse(path: str, mtime_ns: int, size: int) -> ast.Module | None:
     try:
         return ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
     except (OSError, SyntaxError, ValueError):
@@ -57,10 +66,14 @@ def _class_node(cls: type) -> tuple[Path, ast.ClassDef] | None:
 
 
 def _assigned_names(stmt: ast.stmt) -> list[str]:
+    """Attribute names a class-body statement defines (`x = ...`, `x: T = ...`, and
+    `@declared_attr def x(cls)`)."""
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return [stmt.target.id]
     if isinstance(stmt, ast.Assign):
         return [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [stmt.name]
     return []
 
 

@@ -90,6 +90,19 @@ class Probe:
             ),
         )
 
+    def type_definition(self, schema: str, table: str, type_sql: str) -> str | None:
+        """PostgreSQL's `format_type` for a column declared `type_sql`, or None."""
+        copy = self._copy(schema, table)
+        if copy is None:
+            return None
+        return self._run(
+            f"ALTER TABLE {copy} ADD COLUMN revisor_probe_column {type_sql}",
+            query=(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                f"WHERE attrelid = '{copy}'::regclass AND attname = 'revisor_probe_column'"
+            ),
+        )
+
     def index_definition(self, schema: str, index: Index) -> str | None:
         """PostgreSQL's `pg_get_indexdef` for the model `index` built on a copy of its
         table, reduced by `index_signature`; None when it cannot be built."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,8 +54,11 @@ def table_missing_in_database(ctx: DriftContext, diff: tuple[Any, ...]) -> Itera
 @translates("remove_table")
 def table_missing_in_models(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     table = diff[1]
+    path, line = ctx.created_in(rf"""create_table\(\s*['"]{re.escape(table.name)}['"]""")
     yield TABLE_MISSING_IN_MODELS.finding(
         f"table {_name(ctx, table)} exists in the database but no model declares it",
+        path=path,
+        line=line,
         table=table.name,
         schema=table.schema,
     )
