@@ -275,7 +275,8 @@ def test_changed_migrations_since_default_branch(cli: CliRunner, tmp_path: Path,
     new.write_text(
         '"""note"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
         'revision = "a2"\ndown_revision = "a1"\nbranch_labels = None\ndepends_on = None\n\n\n'
-        'def upgrade():\n    op.add_column("plans", sa.Column("note", sa.Text()))\n\n\n'
+        "def upgrade():\n"
+        '    op.add_column("plans", sa.Column("note", sa.Text(), nullable=False))\n\n\n'
         'def downgrade():\n    op.drop_column("plans", "note")\n'
     )
     project = Project.load(tmp_path / "alembic.ini")
@@ -289,7 +290,9 @@ def test_changed_migrations_since_default_branch(cli: CliRunner, tmp_path: Path,
 
     code, out, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"))
     assert "RV604" in out and "plans.note" in out  # the new column has no model
-    assert "1 migration(s) changed since main" in both
+    # The changed migration is reviewed: a NOT NULL column without default on a table
+    # that already exists (RV304).
+    assert "RV304" in out and "a2_note.py" in out
     code, _, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"), "--since", "nope")
     assert code == ExitCode.USAGE and "--since nope" in both
 

@@ -260,13 +260,14 @@ def _migration_failed(project: Project, exc: MigrationFailed) -> Finding:
 
 
 def review_changed(project: Project, paths: Sequence[Path]) -> list[Finding] | None:
-    """HOOK: review the migration files `paths` with `revisor review`'s engine.
+    """Review the migration files `paths` with `revisor review`'s engine (the project's
+    [tool.revisor] selection and ignores apply). Returns the findings; reads files only."""
+    from revisor.review import review
 
-    Returns None while the review engine is not wired in (check then notes how many
-    changed migrations went unreviewed). The lead replaces the body with the review
-    engine's call, e.g. `return review_files(project, paths).findings`.
-    """
-    return None
+    existing = [p for p in paths if Path(p).is_file()]
+    if not existing:
+        return []
+    return review(project, existing).findings
 
 
 def review_since(project: Project, ref: str | None) -> list[Finding]:

@@ -36,7 +36,17 @@ FINDINGS_SCHEMA = {
                     "line": {"type": ["integer", "null"], "minimum": 1},
                     "fix": {
                         "type": ["object", "null"],
-                        "required": ["message", "applicability"],
+                        "required": ["message", "applicability", "edits"],
+                        "properties": {
+                            "applicability": {"enum": ["safe", "unsafe", "display-only"]},
+                            "edits": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["path", "start", "end", "replacement"],
+                                },
+                            },
+                        },
                     },
                 },
             },
@@ -76,7 +86,7 @@ def test_text_output_shows_source_line_caret_and_fix(cli: CliRunner, example_pro
     out = result.stdout
     assert f"{FK_REVISION}:24:5: RV101 [*] [error] Unnamed foreign key on transactions" in out
     assert ' 24 |     op.create_foreign_key(None, "transactions"' in out
-    assert "    |     ^\n" in out
+    assert "    |     " + "^" * 77 + "\n" in out  # the whole call underlined
     assert 'fix (--fix): name it "fk_transactions_vendor_id" in upgrade and downgrade' in out
     assert "values_callable" in out
     assert "4 finding(s): 2 error(s), 1 warning(s); 2 fixable with --fix [*]." in out
@@ -157,6 +167,15 @@ def test_fixed_history_upgrades_downgrades_to_base_and_reapplies(
     assert "Nothing to fix." in again.stderr
 
 
+def test_diff_shows_the_fix_and_writes_nothing(cli: CliRunner, example_project: Path):
+    before = (example_project / FK_REVISION).read_text()
+    result = _review(cli, example_project, "--diff")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"--- a/{FK_REVISION}\n+++ b/{FK_REVISION}\n")
+    assert '+    op.drop_constraint("fk_transactions_vendor_id", "transactions"' in result.stdout
+    assert (example_project / FK_REVISION).read_text() == before
+
+
 def test_settings_silence_and_raise(cli: CliRunner, example_project: Path) -> None:
     (example_project / "pyproject.toml").write_text(
         "[tool.revisor]\n"
@@ -229,12 +248,28 @@ def test_since_reviews_only_changed_files(cli: CliRunner, example_project: Path)
     assert bad.exit_code == 2 and "git diff" in bad.stderr
 
 
+def test_paths_files_and_folders(cli: CliRunner, example_project: Path) -> None:
+    one = _review(cli, example_project, str(example_project / FK_REVISION), "--format", "json")
+    assert {c for c, _, _ in _codes(one.stdout)} == {"RV101", "RV102"}
+    folder = _review(
+        cli, example_project, str(example_project / "migrations/versions"), "--format", "json"
+    )
+    assert {c for c, _, _ in _codes(folder.stdout)} == {"RV101", "RV102", "RV103"}
+
+
 def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project: Path):
     env = example_project / "migrations" / "env.py"
     env.write_text("import app.no_such_module\n" + env.read_text())
+    enum_file = example_project / ENUM_REVISION
+    enum_file.write_text(
+        enum_file.read_text().replace(
+            'name="billing_cycle"),', 'name="billing_cycle"),  # revisor: ignore[RV103]', 1
+        )
+    )
     result = _review(cli, example_project, "--format", "json")
     assert result.exit_code == 1
     assert "note: model checks skipped" in result.stderr
+    # RV103 could not run, so its ignore comment is not reported as unused (RV001).
     assert [c for c, _, _ in _codes(result.stdout)] == ["RV101", "RV101"]
 
 
@@ -243,8 +278,9 @@ def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project:
     [
         (["--format", "xml"], "Unknown --format"),
         (["--select", "RV999"], "Unknown rule"),
-        (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix"),
-        (["no/such/file.py"], "No such file"),
+        (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix or --diff"),
+        (["--fix", "--diff"], "pick one"),
+        (["no/such/file.py"], "No such file or folder"),
     ],
 )
 def test_usage_errors_exit_2(cli: CliRunner, example_project: Path, args, message) -> None:
@@ -267,3 +303,46 @@ def test_rules_and_rule_commands(cli: CliRunner) -> None:
     assert "## Lock" in by_name.stdout
     unknown = cli.invoke(app, ["rule", "RV999"])
     assert unknown.exit_code == 2 and "Unknown rule" in unknown.stderr
+
+
+def test_paths_are_relative_to_the_working_directory_above_the_project(
+    cli: CliRunner, example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(example_project.parent)  # a CI job at the repository root
+    result = _review(cli, example_project, "--format", "github")
+    assert f"file=better_call_buffet/{FK_REVISION},line=24" in result.stdout
+
+
+def test_since_treats_tables_of_new_revisions_as_new(cli: CliRunner, example_project: Path):
+    """Two revisions on a branch: one creates a table, the next indexes it. In production
+    the table is new and empty when the index is built, so RV301 stays quiet; the same
+    index on a table from before the branch is reported."""
+    subprocess.run(["git", "init", "-q"], cwd=example_project, check=True)
+    for args in (["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=example_project,
+            check=True,
+        )
+    versions = example_project / "migrations" / "versions"
+    header = '"""x"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+    (versions / "aa01_create_tags.py").write_text(
+        header + 'revision = "aa01"\ndown_revision = "f72272eba32a"\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("tags", sa.Column("id", sa.Integer(), nullable=False),'
+        ' sa.Column("label", sa.Text()))\n\n\n'
+        'def downgrade():\n    op.drop_table("tags")\n'
+    )
+    (versions / "aa02_index_tags.py").write_text(
+        header + 'revision = "aa02"\ndown_revision = "aa01"\n\n\n'
+        "def upgrade():\n"
+        '    op.create_index("ix_tags_label", "tags", ["label"])\n'
+        '    op.create_index("ix_vendors_created_at", "vendors", ["created_at"])\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_index("ix_vendors_created_at", table_name="vendors")\n'
+        '    op.drop_index("ix_tags_label", table_name="tags")\n'
+    )
+    result = _review(cli, example_project, "--since", "HEAD", "--format", "json")
+    assert _codes(result.stdout) == [("RV301", "migrations/versions/aa02_index_tags.py", 11)]
+    whole = _review(cli, example_project, "--format", "json", "--select", "RV301")
+    assert [line for _, _, line in _codes(whole.stdout)] == [10, 11]  # no branch known

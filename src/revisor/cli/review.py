@@ -31,7 +31,9 @@ from revisor.report import FORMATS, render
 def review(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Revision files to review [default: every file of the history]."),
+        typer.Argument(
+            help="Revision files or folders to review (default: every file of the history)."
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -39,7 +41,12 @@ def review(
     ] = None,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes to the files.")] = False,
     unsafe_fixes: Annotated[
-        bool, typer.Option("--unsafe-fixes", help="With --fix, also apply unsafe fixes.")
+        bool,
+        typer.Option("--unsafe-fixes", help="With --fix or --diff, include unsafe fixes."),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option("--diff", help="Print the fixes as a unified diff; change no file."),
     ] = False,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="text, json, github or sarif.")
@@ -68,8 +75,10 @@ def review(
             raise ConfigError(
                 f"Unknown --format {output_format!r}.", hint=f"Use one of {', '.join(FORMATS)}."
             )
-        if unsafe_fixes and not fix:
-            raise ConfigError("--unsafe-fixes only makes sense with --fix.")
+        if unsafe_fixes and not (fix or diff):
+            raise ConfigError("--unsafe-fixes only makes sense with --fix or --diff.")
+        if fix and diff:
+            raise ConfigError("--fix writes the fixes and --diff only shows them: pick one.")
         project = common.project()
         result = run_review(
             project,
@@ -90,7 +99,17 @@ def review(
                 if result.fixed
                 else "Nothing to fix."
             )
-        root = project.root
+        # Paths relative to the working directory when the project is below it (a CI job
+        # at the repository root: GitHub annotations and SARIF need repository paths),
+        # else relative to the project.
+        cwd = Path.cwd().resolve()
+        root = cwd if project.root.resolve().is_relative_to(cwd) else project.root
+        if diff:
+            from revisor.review.fix import fixes_diff
+
+            patch = fixes_diff(result.findings, unsafe=unsafe_fixes, root=root)
+            sys.stdout.write(patch)
+            return ExitCode.FINDINGS if patch else ExitCode.OK
         if output_format == "text" and sys.stdout.isatty():
             from revisor.report.excerpt import print_excerpts
 

@@ -57,7 +57,10 @@ def _blocks(findings: Sequence[Finding], root: Path | None) -> list[list[tuple[s
             block.append(("dim", f" {number} | {source.rstrip()}"))
             caret_at = (finding.column or 1) - 1
             indent = len(source) - len(source.lstrip()) if not finding.column else caret_at
-            block.append((_STYLE[finding.severity], f" {' ' * len(number)} | {' ' * indent}^"))
+            end = finding.extra.get("end_column")
+            width = max(1, end - 1 - indent) if isinstance(end, int) else 1
+            underline = f" {' ' * len(number)} | {' ' * indent}{'^' * width}"
+            block.append((_STYLE[finding.severity], underline))
         if finding.help:
             block.append(("cyan", f"  help: {finding.help}"))
         if finding.fix is not None and finding.fix.edits:

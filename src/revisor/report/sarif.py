@@ -38,10 +38,13 @@ def _rule_descriptor(code: str, name: str | None) -> dict[str, Any]:
     return descriptor
 
 
-def _region(line: int | None, column: int | None) -> dict[str, int]:
-    region = {"startLine": line or 1}
-    if column:
-        region["startColumn"] = column
+def _region(finding: Finding) -> dict[str, int]:
+    region = {"startLine": finding.line or 1}
+    if finding.column:
+        region["startColumn"] = finding.column
+        end = finding.extra.get("end_column")
+        if isinstance(end, int) and end > finding.column:
+            region["endColumn"] = end  # exclusive, on the start line
     return region
 
 
@@ -59,7 +62,7 @@ def _result(finding: Finding, index: int, root: Path | None) -> dict[str, Any]:
             {
                 "physicalLocation": {
                     "artifactLocation": {"uri": path},
-                    "region": _region(finding.line, finding.column),
+                    "region": _region(finding),
                 }
             }
         ]

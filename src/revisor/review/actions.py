@@ -8,69 +8,19 @@ each rule is written once and applies to both.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 
-from revisor.review.types import type_text
-
-VOLATILE_FUNCTIONS = (
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "random",
-    "clock_timestamp",
-    "timeofday",
-    "statement_timestamp",
-    "nextval",
-    "txid_current",
+from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
+from revisor.review.specs import (
+    ColumnSpec,
+    ConstraintSpec,
+    EnumSpec,
+    column_spec,
+    constraint_spec,
+    enum_spec,
+    volatile_function,
 )
-_VOLATILE_RE = re.compile(r"\b(" + "|".join(VOLATILE_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
-
-
-def volatile_function(default_sql: str | None) -> str | None:
-    """The volatile function a default expression calls (e.g. gen_random_uuid), or None."""
-    if not default_sql:
-        return None
-    match = _VOLATILE_RE.search(default_sql)
-    return match.group(1).lower() if match else None
-
-
-@dataclass
-class EnumSpec:
-    """An `sa.Enum` / `postgresql.ENUM` / `CREATE TYPE ... AS ENUM` as written."""
-
-    name: str | None
-    labels: tuple[str, ...] | None  # None: built from a Python enum class (not literal)
-    create_type: bool = True
-    node: ast.AST | None = None
-
-
-@dataclass
-class ColumnSpec:
-    name: str | None
-    type_text: str | None = None
-    nullable: bool = True
-    primary_key: bool = False
-    server_default: str | None = None  # SQL text of the default, when known
-    has_server_default: bool = False
-    enum: EnumSpec | None = None
-    foreign_keys: tuple[str, ...] = ()  # "table.column" targets of sa.ForeignKey
-    node: ast.AST | None = None
-
-
-@dataclass
-class ConstraintSpec:
-    """A table-level constraint inside create_table (or added by SQL)."""
-
-    kind: str  # foreignkey | unique | check | primary
-    name: str | None
-    columns: tuple[str, ...] = ()
-    referred_table: str | None = None
-    node: ast.Call | None = None
-    name_node: ast.expr | None = None
+from revisor.review.types import type_text
 
 
 @dataclass
@@ -117,195 +67,6 @@ class Action:
     @property
     def col(self) -> int:
         return self.node.col_offset
-
-
-def dotted(node: ast.AST) -> str:
-    """`op.create_table` for the callee of `op.create_table(...)`; `?` for anything odd."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{dotted(node.value)}.{node.attr}"
-    if isinstance(node, ast.Call):
-        return f"{dotted(node.func)}()"
-    return "?"
-
-
-def literal(node: ast.AST | None) -> object:
-    """The Python value of a literal node (str, number, bool, None, list/tuple of them),
-    else `...`. (ast.literal_eval builds closures per call, which made the garbage
-    collector dominate reviews of large histories.)"""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.List | ast.Tuple):
-        values = [literal(element) for element in node.elts]
-        if any(v is ... for v in values):
-            return ...
-        return values if isinstance(node, ast.List) else tuple(values)
-    return ...
-
-
-def text_of(node: ast.AST | None) -> str | None:
-    """The string a node holds: "x", sa.text("x"), op.f("x"), text("x"); else None."""
-    if node is None:
-        return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if (
-        isinstance(node, ast.Call)
-        and node.args
-        and dotted(node.func).split(".")[-1]
-        in (
-            "text",
-            "f",
-            "literal_column",
-            "quoted_name",
-        )
-    ):
-        return text_of(node.args[0])
-    return None
-
-
-def kw(call: ast.Call, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None
-
-
-def arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
-    """Positional argument `index`, or the keyword `name`."""
-    if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
-        return call.args[index]
-    return kw(call, name)
-
-
-def _bool_kw(call: ast.Call, name: str) -> bool | None:
-    value = literal(kw(call, name))
-    return value if isinstance(value, bool) else None
-
-
-def _strings(node: ast.AST | None) -> tuple[str, ...]:
-    value = literal(node)
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value if isinstance(v, str))
-    return ()
-
-
-# --- sa.Column / sa.Enum / constraints --------------------------------------------------
-
-_ENUM_CALLEES = ("Enum", "ENUM")
-
-
-def enum_spec(node: ast.AST | None) -> EnumSpec | None:
-    """An EnumSpec for `sa.Enum(...)` / `postgresql.ENUM(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] not in _ENUM_CALLEES:
-        return None
-    labels: tuple[str, ...] | None = None  # None: labels come from a Python enum class
-    if all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
-        labels = tuple(a.value for a in node.args)  # type: ignore[union-attr]
-    name = literal(kw(node, "name"))
-    create_type = _bool_kw(node, "create_type")
-    return EnumSpec(
-        name=name if isinstance(name, str) else None,
-        labels=labels,
-        create_type=create_type is not False,
-        node=node,
-    )
-
-
-def _default_sql(node: ast.AST | None) -> str | None:
-    """SQL text of a server_default: sa.text("now()") → now(); "x" → 'x'; sa.func.now()."""
-    if node is None:
-        return None
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return "'" + node.value.replace("'", "''") + "'"
-        return None if node.value is None else str(node.value)
-    text = text_of(node)
-    if text is not None:
-        return text
-    if isinstance(node, ast.Call):
-        name = dotted(node.func)
-        if ".func." in f".{name}" or name.startswith("func."):
-            return name.split("func.", 1)[1] + "()"
-        return name.split(".")[-1] + "()"
-    return None
-
-
-def column_spec(node: ast.AST) -> ColumnSpec | None:
-    """A ColumnSpec for `sa.Column(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] != "Column":
-        return None
-    args = list(node.args)
-    name: str | None = None
-    if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-        name = args.pop(0).value  # type: ignore[union-attr]
-    elif isinstance(literal(kw(node, "name")), str):
-        name = literal(kw(node, "name"))  # type: ignore[assignment]
-    type_node = args[0] if args and not _is_foreign_key(args[0]) else kw(node, "type_")
-    primary_key = _bool_kw(node, "primary_key") is True
-    nullable = _bool_kw(node, "nullable")
-    default_node = kw(node, "server_default")
-    has_default = default_node is not None and literal(default_node) is not None
-    fks = tuple(
-        str(literal(a.args[0]))
-        for a in node.args
-        if _is_foreign_key(a) and isinstance(a, ast.Call) and a.args
-    )
-    return ColumnSpec(
-        name=name,
-        type_text=type_text(type_node) if type_node is not None else None,
-        nullable=(not primary_key) if nullable is None else nullable,
-        primary_key=primary_key,
-        server_default=_default_sql(default_node) if has_default else None,
-        has_server_default=has_default,
-        enum=enum_spec(type_node),
-        foreign_keys=fks,
-        node=node,
-    )
-
-
-def _is_foreign_key(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] == "ForeignKey"
-
-
-_CONSTRAINT_KINDS = {
-    "ForeignKeyConstraint": "foreignkey",
-    "UniqueConstraint": "unique",
-    "CheckConstraint": "check",
-    "PrimaryKeyConstraint": "primary",
-}
-
-
-def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
-    if not isinstance(node, ast.Call):
-        return None
-    kind = _CONSTRAINT_KINDS.get(dotted(node.func).split(".")[-1])
-    if kind is None:
-        return None
-    name_node = kw(node, "name")
-    name = literal(name_node)
-    referred = None
-    if kind == "foreignkey":
-        columns = _strings(arg(node, 0, "columns"))
-        targets = _strings(arg(node, 1, "refcolumns"))
-        referred = targets[0].rsplit(".", 1)[0] if targets and "." in targets[0] else None
-    elif kind == "check":
-        columns = ()
-    else:
-        columns = tuple(
-            a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-        )
-    return ConstraintSpec(
-        kind=kind,
-        name=name if isinstance(name, str) else None,
-        columns=columns,
-        referred_table=referred,
-        node=node,
-        name_node=name_node,
-    )
 
 
 # --- op.* calls → actions ---------------------------------------------------------------
@@ -488,13 +249,16 @@ def _alter_column(call: ast.Call, table: str | None, column_node: ast.expr | Non
         call,
         table=table,
         column=ColumnSpec(name=text_of(column_node)),
-        nullable=_bool_kw(call, "nullable"),
+        nullable=bool_kw(call, "nullable"),
         type_text=type_text(type_node) if type_node is not None else None,
         existing_type_text=type_text(existing) if existing is not None else None,
         using=kw(call, "postgresql_using") is not None,
         new_name=text_of(kw(call, "new_column_name")),
         enum=enum_spec(type_node),
-        extra={"existing_nullable": _bool_kw(call, "existing_nullable")},
+        extra={
+            "existing_nullable": bool_kw(call, "existing_nullable"),
+            "using_sql": text_of(kw(call, "postgresql_using")),
+        },
     )
 
 
@@ -512,8 +276,8 @@ def _create_index(
         table=table or text_of(table_node),
         name=text_of(name_node),
         name_node=name_node,
-        column_names=_strings(arg(call, columns_index, "columns")),
-        concurrently=_bool_kw(call, "postgresql_concurrently") is True,
+        column_names=strings(arg(call, columns_index, "columns")),
+        concurrently=bool_kw(call, "postgresql_concurrently") is True,
     )
 
 
@@ -530,7 +294,7 @@ def _drop_index(
         table=table or text_of(table_node if table_node is not None else kw(call, "table_name")),
         name=text_of(name_node),
         name_node=name_node,
-        concurrently=_bool_kw(call, "postgresql_concurrently") is True,
+        concurrently=bool_kw(call, "postgresql_concurrently") is True,
     )
 
 
@@ -546,9 +310,9 @@ def _add_constraint(
     columns: tuple[str, ...] = ()
     if kind == "foreignkey":
         referred = text_of(arg(call, 1 + offset, "referent_table"))
-        columns = _strings(arg(call, 2 + offset, "local_cols"))
+        columns = strings(arg(call, 2 + offset, "local_cols"))
     elif kind in ("unique", "primary"):
-        columns = _strings(arg(call, 1 + offset, "columns"))
+        columns = strings(arg(call, 1 + offset, "columns"))
     return Action(
         "add_constraint",
         call,
@@ -559,7 +323,7 @@ def _add_constraint(
         constraint_type=kind,
         referred_table=referred,
         column_names=columns,
-        not_valid=_bool_kw(call, "postgresql_not_valid") is True,
+        not_valid=bool_kw(call, "postgresql_not_valid") is True,
         extra={
             "condition": text_of(arg(call, 1 + offset, "condition")) if kind == "check" else None
         },
@@ -577,3 +341,16 @@ def _execute(call: ast.Call) -> list[Action]:
     from revisor.review.sql import actions_from_sql
 
     return actions_from_sql(sql, call)
+
+
+__all__ = [
+    "Action",
+    "ColumnSpec",
+    "ConstraintSpec",
+    "EnumSpec",
+    "actions_from_call",
+    "dotted",
+    "literal",
+    "text_of",
+    "volatile_function",
+]

@@ -90,7 +90,18 @@ class ReviewContext:
         if root is None:
             return found
         skip = {p.resolve() for p in (self.project.version_locations if self.project else [])}
-        skip_names = {".venv", "venv", ".git", "node_modules", "__pycache__", ".tox", "build"}
+        skip_names = {
+            ".venv",
+            "venv",
+            ".git",
+            "node_modules",
+            "__pycache__",
+            ".tox",
+            "build",
+            "tests",
+            "test",
+            "docs",
+        }
         for path in sorted(root.rglob("*.py")):
             if any(part in skip_names for part in path.parts):
                 continue
@@ -135,6 +146,55 @@ class ReviewContext:
             if migration.revision and migration.revision not in by_revision:
                 by_revision[migration.revision] = migration
         return [by_revision[r] for r in self.graph.order() if r in by_revision]
+
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        """id(migration) → its index in `ordered_migrations`."""
+        return {id(m): index for index, m in enumerate(self.ordered_migrations)}
+
+    @cached_property
+    def _new_tables(self) -> dict[str, int]:
+        """Table → position of the first reviewed revision creating it (partial runs)."""
+        reviewed = {id(m) for m in self.migrations}
+        first: dict[str, int] = {}
+        for index, migration in enumerate(self.ordered_migrations):
+            if id(migration) in reviewed:
+                for table in migration.tables_created:
+                    first.setdefault(table, index)
+        return first
+
+    def table_created_before(self, migration: Migration, table: str) -> bool:
+        """On a partial run (`--since`, PATHS), True when a reviewed revision before
+        `migration` creates `table`: new with this change, so empty in production. Always
+        False on a whole-history run, where nothing says what is deployed."""
+        if self.whole_history:
+            return False
+        position = self._positions.get(id(migration))
+        created = self._new_tables.get(table)
+        return position is not None and created is not None and created < position
+
+    @cached_property
+    def _enum_events(self) -> dict[str, list[tuple[int, bool]]]:
+        """Enum type → [(position, created?)] for every create/drop in the history."""
+        events: dict[str, list[tuple[int, bool]]] = {}
+        for index, migration in enumerate(self.ordered_migrations):
+            for action in migration.upgrade.actions if migration.upgrade else []:
+                if action.name and action.kind in ("create_enum", "drop_enum"):
+                    events.setdefault(action.name, []).append((index, action.kind == "create_enum"))
+        return events
+
+    def enum_exists_before(self, migration: Migration, name: str) -> bool:
+        """True when the history before `migration` creates enum type `name` (and does
+        not drop it again)."""
+        position = self._positions.get(id(migration))
+        if position is None:
+            return False
+        exists = False
+        for at, created in self._enum_events.get(name, []):
+            if at >= position:
+                break
+            exists = created
+        return exists
 
     def column_type_before(self, migration: Migration, table: str, column: str) -> str | None:
         """The column's type as the history defines it before `migration` runs, or None."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import gc
+import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -103,11 +104,10 @@ class Selection:
                 ) from None
             for matched in expand([code], "severity"):
                 severity[matched] = parsed
-        return cls(
-            codes=frozenset(codes),
-            severity=severity,
-            per_file_ignores=dict(settings.per_file_ignores if settings else {}),
-        )
+        per_file = dict(settings.per_file_ignores if settings else {})
+        for pattern, listed in per_file.items():
+            expand(listed, f"per-file-ignores {pattern!r}")
+        return cls(codes=frozenset(codes), severity=severity, per_file_ignores=per_file)
 
 
 def discover_files(project: Project) -> list[Path]:
@@ -165,10 +165,17 @@ def review(
     """
     selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
     history = discover_files(project)
-    targets = [p.resolve() for p in paths] if paths else list(history)
-    for target in targets:
-        if not target.is_file():
-            raise ConfigError(f"No such file: {target}")
+    targets: list[Path] = []
+    for given in paths:
+        target = given.resolve()
+        if target.is_dir():
+            targets.extend(sorted(p for p in target.glob("*.py") if not p.name.startswith("__")))
+        elif target.is_file():
+            targets.append(target)
+        else:
+            raise ConfigError(f"No such file or folder: {given}")
+    if not paths:
+        targets = list(history)
     if since is not None:
         changed = changed_since(project, since)
         targets = [p for p in targets if p.resolve() in changed]
@@ -223,6 +230,11 @@ def _gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # Everything allocated meanwhile sits in the youngest generation, and the first
+        # young collection would scan all of it: move it to the oldest one instead (freeze
+        # then unfreeze), where only the rare full collections look.
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -260,9 +272,9 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
         if migration.tree is None:
             continue
         for rule in rules:
-            raw.extend(rule.check(migration, ctx))
+            raw.extend(_guarded(rule, ctx, migration))
     for rule in rules:
-        raw.extend(rule.check_project(ctx))
+        raw.extend(_guarded(rule, ctx, None))
     by_path = {m.path: m for m in ctx.migrations}
     kept: list[Finding] = []
     for finding in raw:
@@ -271,8 +283,29 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
         level = selection.severity.get(finding.code)
         kept.append(replace(finding, severity=level) if level else finding)
     if UNUSED_IGNORE in selection.codes:
-        kept.extend(_unused_ignores(ctx.migrations, selection))
+        # When the models could not be loaded, the model rules did not run: their ignore
+        # comments are not known to be unused.
+        skipped = {r.code for r in all_rules() if r.needs_metadata} if ctx.metadata_error else set()
+        kept.extend(_unused_ignores(ctx.migrations, selection, skipped))
     return sort_findings(kept)
+
+
+def _guarded(rule: Rule, ctx: ReviewContext, migration: Migration | None) -> list[Finding]:
+    """Run one rule; a bug in it becomes a note (the other rules still report), unless
+    REVISOR_DEBUG is set (--debug, the test suite), where it raises."""
+    try:
+        if migration is None:
+            return list(rule.check_project(ctx))
+        return list(rule.check(migration, ctx))
+    except Exception as exc:
+        if os.environ.get("REVISOR_DEBUG"):
+            raise
+        where = f" on {migration.path.name}" if migration is not None else ""
+        ctx.notes.append(
+            f"rule {rule.code} failed{where} ({type(exc).__name__}: {exc}); this is a bug "
+            "in revisor, rerun with --debug and report it"
+        )
+        return []
 
 
 def _silenced(
@@ -310,7 +343,9 @@ def _silenced(
     return False
 
 
-def _unused_ignores(migrations: list[Migration], selection: Selection) -> list[Finding]:
+def _unused_ignores(
+    migrations: list[Migration], selection: Selection, skipped: set[str]
+) -> list[Finding]:
     """RV001 findings for ignore comments that silenced nothing (codes of rules that are
     switched off are left alone: another configuration may enable them)."""
     from revisor.review.rules.rv001_unused_ignore import UnusedIgnore
@@ -327,7 +362,9 @@ def _unused_ignores(migrations: list[Migration], selection: Selection) -> list[F
             unused = [
                 c
                 for c in comment.codes
-                if c not in comment.used and (c in selection.codes or c not in known)
+                if c not in comment.used
+                and c not in skipped
+                and (c in selection.codes or c not in known)
             ]
             if unused:
                 whole = len(unused) == len(comment.codes)

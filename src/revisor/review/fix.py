@@ -9,7 +9,7 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from revisor.findings import Applicability, Edit, Finding
+from revisor.findings import Applicability, Edit, Finding, Fix
 from revisor.review.rule import char_column
 
 
@@ -69,6 +69,42 @@ def apply_fixes(findings: Sequence[Finding], *, unsafe: bool = False) -> list[Fi
         text = path.read_text(encoding="utf-8")
         path.write_text(apply_edits(text, [edit for _, edit in pairs]), encoding="utf-8")
     return accepted
+
+
+def fixes_diff(
+    findings: Sequence[Finding], *, unsafe: bool = False, root: Path | None = None
+) -> str:
+    """The unified diff the allowed fixes of `findings` would make (nothing is written)."""
+    import difflib
+
+    edits: dict[Path, list[Edit]] = {}
+    taken: list[Fix] = []
+    for finding in findings:
+        if not applicable(finding, unsafe=unsafe) or finding.fix in taken:
+            continue
+        assert finding.fix is not None
+        new = finding.fix.edits
+        if any(_overlaps(e, o) for e in new for o in edits.get(e.path, [])):
+            continue
+        taken.append(finding.fix)
+        for edit in new:
+            edits.setdefault(edit.path, []).append(edit)
+    chunks = []
+    for path in sorted(edits):
+        before = path.read_text(encoding="utf-8")
+        after = apply_edits(before, edits[path])
+        name = path.as_posix()
+        if root is not None and path.is_relative_to(root):
+            name = path.relative_to(root).as_posix()
+        chunks.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{name}",
+                f"b/{name}",
+            )
+        )
+    return "".join(chunks)
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:

@@ -10,7 +10,9 @@ file has any).
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -178,17 +180,19 @@ class Migration:
 
     @cached_property
     def ignores(self) -> dict[int, IgnoreComment]:
-        """`# revisor: ignore` comments by line (only lines that have a `#`)."""
+        """`# revisor: ignore` comments by line. Only real comments count (tokenize tells
+        them from text inside strings and docstrings); files without "revisor:" skip it."""
         found: dict[int, IgnoreComment] = {}
         if "revisor:" not in self.source:
             return found
-        for number, text in enumerate(self.lines, start=1):
+        for number, column, text in _comments(self.source):
             match = IGNORE_RE.search(text)
-            if match is None or not _is_comment(text, match.start()):
+            if match is None:
                 continue
             codes = match.group("codes")
             parsed = tuple(c.strip().upper() for c in (codes or "").split(",") if c.strip())
-            found[number] = IgnoreComment(number, match.start(), match.end(), parsed)
+            start = column + match.start()
+            found[number] = IgnoreComment(number, start, column + match.end(), parsed)
         return found
 
     def function_at(self, line: int) -> Function | None:
@@ -218,16 +222,16 @@ class Migration:
         }
 
 
-def _is_comment(text: str, position: int) -> bool:
-    """True when the `#` at `position` starts a comment (not inside a string literal)."""
-    quote: str | None = None
-    for char in text[:position]:
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-    return quote is None
+def _comments(source: str) -> list[tuple[int, int, str]]:
+    """(line, character column, text) of every comment token in `source`."""
+    found: list[tuple[int, int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                found.append((token.start[0], token.start[1], token.string))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an unterminated construct: keep the comments seen so far
+    return found
 
 
 def parse_migration(path: Path, source: str | None = None) -> Migration:

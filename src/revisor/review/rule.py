@@ -77,6 +77,7 @@ class Rule:
         line: int | None = None
         column: int | None = None
         end_line: int | None = None
+        end_column: int | None = None
         if isinstance(node, int):
             line = node
         elif node is not None:
@@ -87,6 +88,7 @@ class Rule:
             offset = getattr(node, "col_offset", None)
             if migration is not None and line is not None and offset is not None:
                 column = char_column(migration.lines, line, offset) + 1
+                end_column = _end_column(migration.lines, node, line)
         return Finding(
             code=self.code,
             severity=severity or self.severity,
@@ -98,7 +100,11 @@ class Rule:
             name=self.name,
             revision=migration.revision if migration else None,
             fix=fix,
-            extra={"end_line": end_line} if end_line else {},
+            extra={
+                key: value
+                for key, value in (("end_line", end_line), ("end_column", end_column))
+                if value
+            },
         )
 
     # --- documentation -----------------------------------------------------------------
@@ -138,6 +144,16 @@ def doc_sections(doc: str) -> dict[str, str]:
     if current is not None:
         sections[current] = "\n".join(buffer).strip()
     return sections
+
+
+def _end_column(lines: list[str], node: ast.AST, line: int) -> int | None:
+    """1-based column just past the node on its first line (its end, or the line's end
+    for a node spanning several lines), for underlining; None for statements."""
+    if not isinstance(node, ast.expr) or not 0 < line <= len(lines):
+        return None
+    if getattr(node, "end_lineno", line) == line and node.end_col_offset is not None:
+        return char_column(lines, line, node.end_col_offset) + 1
+    return len(lines[line - 1].rstrip()) + 1
 
 
 def char_column(lines: list[str], line: int, byte_offset: int) -> int:

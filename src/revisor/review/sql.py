@@ -173,6 +173,11 @@ def _rename(stmt: Any, call: ast.Call) -> list[Action]:
     table = _relname(stmt.relation)
     if stmt.renameType == ObjectType.OBJECT_TABLE:
         return [Action("rename_table", call, table=table, new_name=stmt.newname)]
+    if stmt.renameType == ObjectType.OBJECT_TYPE:
+        names = _names(getattr(stmt.object, "names", None) or stmt.object)
+        return [
+            Action("rename_enum", call, name=names[-1] if names else None, new_name=stmt.newname)
+        ]
     if stmt.renameType == ObjectType.OBJECT_COLUMN:
         return [
             Action(
@@ -201,6 +206,9 @@ def _alter_table_cmd(cmd: Any, table: str | None, call: ast.Call) -> list[Action
                 column=ColumnSpec(name=cmd.name),
                 type_text=_type_name(cmd.def_.typeName),
                 using=cmd.def_.raw_default is not None,
+                extra={
+                    "using_sql": _deparse(cmd.def_.raw_default) if cmd.def_.raw_default else None
+                },
             )
         ]
     if subtype in (AlterTableType.AT_SetNotNull, AlterTableType.AT_DropNotNull):

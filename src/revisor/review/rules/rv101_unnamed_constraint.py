@@ -100,26 +100,33 @@ class UnnamedConstraint(Rule):
                 help=f'Name it, e.g. "{name}" (and use that name in the downgrade).',
                 fix=fix,
             )
-        for drop in drops:
+        upgrade_drops = [a for a in upgrade if a.kind == "drop_constraint" and not a.from_sql]
+        for drop in [*upgrade_drops, *drops]:
             if drop.name_given:
                 continue
             fix = matched.get(id(drop))
-            guess = _postgres_guess(drop, migration, ctx)
-            help_text = (
-                f"Use the constraint's real name{f', probably {guess!r}' if guess else ''}."
-                if fix is None
-                else "The fix gives it the name the upgrade now uses."
-            )
-            if fix is None and guess and drop.name_node is not None:
-                fix = Fix(
-                    f'use "{guess}" (PostgreSQL\'s default name)',
-                    (
-                        edit_replacing(
-                            migration.lines, migration.path, drop.name_node, repr_str(guess)
-                        ),
-                    ),
-                    Applicability.UNSAFE,
+            help_text = "The fix gives it the name the upgrade now uses."
+            if fix is None:
+                known = _known_name(drop, migration, ctx)
+                help_text = "Use the constraint's real name" + (
+                    f", probably {known[0]!r}." if known else "."
                 )
+                if known and drop.name_node is not None:
+                    name, applicability = known
+                    origin = (
+                        "the name its revision gives it"
+                        if applicability is (Applicability.SAFE)
+                        else "PostgreSQL's default name"
+                    )
+                    fix = Fix(
+                        f'use "{name}" ({origin})',
+                        (
+                            edit_replacing(
+                                migration.lines, migration.path, drop.name_node, repr_str(name)
+                            ),
+                        ),
+                        applicability,
+                    )
             yield self.finding(
                 migration,
                 drop.node,
@@ -161,21 +168,47 @@ def _matching_drop(create: Action, drops: list[Action]) -> Action | None:
     return None
 
 
-def _postgres_guess(drop: Action, migration: Migration, ctx: ReviewContext) -> str | None:
-    """PostgreSQL's own name for the constraint the upgrade created, when it is knowable."""
-    sources = [migration, *reversed(ctx.ordered_migrations)]
-    suffix = {"foreignkey": "fkey", "unique": "key", "check": "check", "primary": "pkey"}
-    for source in sources:
-        if source.upgrade is None:
-            continue
-        for action in source.upgrade.actions:
-            if (
-                action.kind == "add_constraint"
-                and not action.name_given
-                and action.table == drop.table
-                and action.constraint_type in (drop.constraint_type, None)
-                and action.column_names
-                and action.constraint_type in suffix
-            ):
-                return f"{drop.table}_{action.column_names[0]}_{suffix[action.constraint_type]}"
+_PG_SUFFIX = {"foreignkey": "fkey", "unique": "key", "check": "check", "primary": "pkey"}
+
+
+def _known_name(
+    drop: Action, migration: Migration, ctx: ReviewContext
+) -> tuple[str, Applicability] | None:
+    """The name of the constraint `drop` removes, from the revision that created it:
+    (its name, SAFE) when that revision names it; (PostgreSQL's default name, UNSAFE)
+    when it left the naming to PostgreSQL and the columns are known."""
+    earlier: list[Migration] = []
+    for other in ctx.ordered_migrations:
+        if other is migration:
+            break
+        earlier.append(other)
+    own = migration.upgrade.actions if migration.upgrade else []
+    own = own[: own.index(drop)] if drop in own else []
+    sources = [own, *[(m.upgrade.actions if m.upgrade else []) for m in reversed(earlier)]]
+    for actions in sources:
+        for action in reversed(actions):
+            if action.table != drop.table:
+                continue
+            for kind, name, columns in _constraints_made(action):
+                if drop.constraint_type not in (None, kind):
+                    continue
+                if name:
+                    return name, Applicability.SAFE
+                if columns and kind in _PG_SUFFIX:
+                    return f"{drop.table}_{columns[0]}_{_PG_SUFFIX[kind]}", Applicability.UNSAFE
     return None
+
+
+def _constraints_made(action: Action) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """(kind, name, columns) of each constraint an action creates."""
+    if action.kind == "add_constraint" and action.constraint_type:
+        return [(action.constraint_type, action.name, action.column_names)]
+    made: list[tuple[str, str | None, tuple[str, ...]]] = []
+    if action.kind == "create_table":
+        made += [(c.kind, c.name, c.columns) for c in action.constraints if c.kind != "primary"]
+        made += [
+            ("foreignkey", None, (c.name,)) for c in action.columns if c.foreign_keys and c.name
+        ]
+    if action.kind == "add_column" and action.column and action.column.foreign_keys:
+        made.append(("foreignkey", None, (action.column.name or "",)))
+    return made

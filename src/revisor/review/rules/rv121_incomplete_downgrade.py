@@ -81,6 +81,13 @@ class IncompleteDowngrade(Rule):
                 renamed_away.add(action.name)
             if action.kind == "create_enum" and action.name in renamed_away:
                 continue  # replaces the type renamed away above: it existed before
+            if (
+                action.kind == "create_enum"
+                and action.extra.get("implicit")
+                and action.name
+                and ctx.enum_exists_before(migration, action.name)
+            ):
+                continue  # create_table reused an existing type (checkfirst)
             left = _left_behind(
                 action,
                 created_tables,

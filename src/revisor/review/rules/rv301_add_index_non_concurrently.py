@@ -61,7 +61,7 @@ class AddIndexNonConcurrently(Rule):
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):
-            if not on_existing_table(migration, action):
+            if not on_existing_table(migration, action, ctx):
                 continue
             if action.kind == "create_index" and not action.concurrently:
                 yield self.finding(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Severity
+from revisor.review.nodes import text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import upgrade_actions
 
@@ -30,8 +31,8 @@ class EnumValueUsedInTransaction(Rule):
     transaction block at all).
 
     ## Lock
-    `ALTER TYPE ... ADD VALUE` takes an `ACCESS EXCLUSIVE` lock on the type only briefly;
-    the hazard is the failure, not the wait.
+    `ALTER TYPE ... ADD VALUE` takes an `EXCLUSIVE` lock on the type itself (not on the
+    tables using it) until the transaction ends; the hazard is the failure, not the wait.
 
     ## Example
     ```python
@@ -81,6 +82,11 @@ def _uses(action: Action, value: str) -> bool:
         return False
     if action.from_sql:
         return f"'{value}'" in (action.sql or "")
-    return any(
-        isinstance(node, ast.Constant) and node.value == value for node in ast.walk(action.node)
-    )
+    # In op calls only a server default can hold the label (a column or constraint that
+    # merely shares the label's spelling is not a use of it).
+    for node in ast.walk(action.node):
+        if isinstance(node, ast.keyword) and node.arg == "server_default":
+            text = text_of(node.value)
+            if text is not None and (text == value or f"'{value}'" in text):
+                return True
+    return False

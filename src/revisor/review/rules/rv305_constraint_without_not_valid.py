@@ -74,7 +74,7 @@ class ConstraintWithoutNotValid(Rule):
                 continue
             if action.constraint_type not in ("foreignkey", "check"):
                 continue
-            if not on_existing_table(migration, action):
+            if not on_existing_table(migration, action, ctx):
                 continue
             if action.column_names and all(
                 (action.table, c) in _new_empty_columns(migration) for c in action.column_names

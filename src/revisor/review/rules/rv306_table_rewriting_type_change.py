@@ -60,7 +60,7 @@ class TableRewritingTypeChange(Rule):
         for action in upgrade_actions(migration):
             if action.kind != "alter_column" or not action.type_text or action.column is None:
                 continue
-            if not on_existing_table(migration, action):
+            if not on_existing_table(migration, action, ctx):
                 continue
             column = action.column.name or "?"
             if (action.table, column) in migration.columns_added:

@@ -63,7 +63,7 @@ class SetNotNull(Rule):
                 continue
             if action.extra.get("existing_nullable") is False or action.column is None:
                 continue
-            if not on_existing_table(migration, action):
+            if not on_existing_table(migration, action, ctx):
                 continue
             column = action.column.name or "?"
             if (action.table, column) in migration.columns_added:

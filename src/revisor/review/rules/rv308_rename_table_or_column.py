@@ -54,7 +54,7 @@ class RenameTableOrColumn(Rule):
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):
-            if not action.new_name or not on_existing_table(migration, action):
+            if not action.new_name or not on_existing_table(migration, action, ctx):
                 continue
             if action.kind == "rename_table":
                 what = f"table {action.table!r} to {action.new_name!r}"

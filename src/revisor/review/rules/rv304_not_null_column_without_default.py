@@ -63,7 +63,7 @@ class NotNullColumnWithoutDefault(Rule):
                 continue
             if column.has_server_default or column.primary_key:
                 continue
-            if not on_existing_table(migration, action):
+            if not on_existing_table(migration, action, ctx):
                 continue
             yield self.finding(
                 migration,

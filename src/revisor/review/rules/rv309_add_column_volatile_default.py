@@ -62,7 +62,7 @@ class VolatileDefault(Rule):
             if action.kind != "add_column" or action.column is None:
                 continue
             function = volatile_function(action.column.server_default)
-            if function is None or not on_existing_table(migration, action):
+            if function is None or not on_existing_table(migration, action, ctx):
                 continue
             yield self.finding(
                 migration,
