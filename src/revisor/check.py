@@ -2,7 +2,7 @@
 the history's shape, and review of the migrations changed on the branch.
 
 Seams for other engines (see docs/check.md):
-- `history_findings(project)`: the history rules (graph.py's rules plug in here);
+- `history_findings(project)`: review's graph rules (RV201-RV204);
 - `review_changed(project, paths)`: `revisor review` on the migrations changed since a ref;
 - `check_models(project, server)` / `check_database(project, url)`: the drift engine, as the
   pytest plugin's `revisor::models_match` calls it.
@@ -32,24 +32,11 @@ from revisor.findings import Finding, Severity, sort_findings
 from revisor.gitdiff import ChangedMigrations, changed_migrations
 from revisor.project import Project
 
-MULTIPLE_HEADS = DriftKind(
-    "RV650",
-    "multiple-heads",
-    Severity.ERROR,
-    "Two or more heads on the same branch: `alembic upgrade head` refuses to run and "
-    "deploys stop (heads of separately labelled branches are fine).",
-    "Merge them: `alembic merge heads -m 'merge'` (or rebase your revision onto the "
-    "other head by editing its down_revision).",
-)
-BROKEN_HISTORY = DriftKind(
-    "RV651",
-    "broken-history",
-    Severity.ERROR,
-    "The revision graph cannot be built: a down_revision names a revision that does not "
-    "exist, a cycle, a duplicate id.",
-    "Fix the revision ids and down_revision values named in the message so every revision "
-    "has a unique id and a known parent (`alembic history` shows the graph).",
-)
+# review's graph rules; the last three mean the graph cannot be built or walked. (A file
+# that does not import is a config error, exit 2, as for every command that migrates.)
+HISTORY_RULES = ("RV201", "RV202", "RV203", "RV204")
+BROKEN_HISTORY_RULES = frozenset(HISTORY_RULES[1:])
+
 MIGRATION_FAILS = DriftKind(
     "RV652",
     "migration-fails",
@@ -78,62 +65,12 @@ class CheckResult:
 
 
 def history_findings(project: Project) -> list[Finding]:
-    """The history rules: one head, every down_revision known. Reads files only.
+    """The history rules of `revisor review` (one head per branch, known down_revisions, no
+    cycle, unique ids), from the files alone: a broken graph is still described. Reads
+    files only."""
+    from revisor.review import review
 
-    This is the seam for graph.py's rules: replace the body with a call to them; `check`
-    skips the drift comparison when a BROKEN_HISTORY (RV651) finding is returned.
-    """
-    try:
-        heads = project.heads
-        _ = project.revisions
-    except HistoryError as exc:
-        path, line = _named_revision_file(project, exc.message)
-        return [BROKEN_HISTORY.finding(exc.message, path=path, line=line)]
-    # Heads on separately labelled branches (branch_labels, e.g. one per version folder)
-    # are deliberate and upgraded with `heads` / `label@head`; heads sharing the same
-    # labels (usually none) are an accidental fork that `alembic upgrade head` refuses.
-    groups: dict[frozenset[str], list[str]] = {}
-    for head in heads:
-        groups.setdefault(frozenset(project.revision(head).branch_labels), []).append(head)
-    findings = []
-    for labels, forked in groups.items():
-        if len(forked) < 2:
-            continue
-        branch = f" on branch {', '.join(sorted(labels))}" if labels else ""
-        for head in forked:
-            path = Path(project.revision(head).path)
-            others = ", ".join(h for h in forked if h != head)
-            findings.append(
-                MULTIPLE_HEADS.finding(
-                    f"revision {head} is one of {len(forked)} heads{branch} (also: {others})",
-                    path=path,
-                    line=_line_of(path, r"^revision\b"),
-                    revision=head,
-                )
-            )
-    return findings
-
-
-_REVISION_LINE = re.compile(r"""^revision\b[^=]*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
-
-
-def _named_revision_file(project: Project, message: str) -> tuple[Path | None, int | None]:
-    """The revision file (and its `revision =` line) of the first id the message names
-    that a file declares; the graph is broken, so the files are read as text."""
-    declared: dict[str, tuple[Path, int]] = {}
-    for location in project.version_locations:
-        for path in sorted(location.rglob("*.py")):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError:
-                continue
-            for match in _REVISION_LINE.finditer(text):
-                line = text.count("\n", 0, match.start()) + 1
-                declared.setdefault(match.group(1), (path, line))
-    for token in re.findall(r"[\w-]+", message):
-        if token in declared:
-            return declared[token]
-    return None, None
+    return review(project, select=HISTORY_RULES).findings
 
 
 def _line_of(path: Path, pattern: str) -> int | None:
@@ -146,7 +83,7 @@ def _line_of(path: Path, pattern: str) -> int | None:
 
 
 def _broken(findings: Sequence[Finding]) -> bool:
-    return any(f.code == BROKEN_HISTORY.code for f in findings)
+    return any(f.code in BROKEN_HISTORY_RULES for f in findings)
 
 
 # --- drift ---------------------------------------------------------------------------

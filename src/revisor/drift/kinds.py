@@ -1,9 +1,10 @@
 """The kinds of drift `revisor check` reports: one code, name and severity each.
 
-Codes live in the RV6xx range (RV600-RV649 models vs database, RV650-RV699 history and
-the check run itself). Each comparator module declares the kinds it reports with
-`DriftKind(...)`; declaring one registers it, and a duplicate code or name raises, so a new
-kind touches one file. docs/drift.md is generated from this registry (`render_markdown`).
+Codes live in the RV6xx range (RV600-RV649 models vs database, RV650-RV699 the check run
+itself, e.g. a migration that fails to apply; history problems are review's RV2xx). Each
+comparator module declares the kinds it reports with `DriftKind(...)`; declaring one
+registers it, and a duplicate code or name raises, so a new kind touches one file.
+docs/drift.md is generated from this registry (`render_markdown`).
 """
 
 from __future__ import annotations
