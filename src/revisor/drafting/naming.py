@@ -9,7 +9,6 @@ seed's style (`fk_transactions_vendor_id`, `uq_<table>_<cols>`, `ck_<table>_<nam
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.naming import ConventionDict
 
-MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
+from revisor.naming import fit, seed_style
 
 _PREFIX = {
     sa.ForeignKeyConstraint: "fk",
@@ -93,7 +92,7 @@ def constraint_name(item: Any, table: sa.Table | None, convention: dict[Any, str
     template = convention.get(prefix) or convention.get(type(item))
     if template and table is not None:
         try:
-            return _fit(template % ConventionDict(item, table, convention))
+            return fit(template % ConventionDict(item, table, convention))
         except (sa.exc.InvalidRequestError, KeyError, TypeError):
             pass  # e.g. %(constraint_name)s on an unnamed constraint: use the seed's style
     table_name = table.name if table is not None else "table"
@@ -101,7 +100,7 @@ def constraint_name(item: Any, table: sa.Table | None, convention: dict[Any, str
         words = _check_columns(item, table) or ["check"]
     else:
         words = [str(c.name) for c in _columns(item)]
-    return _fit("_".join([prefix, table_name, *words]))
+    return seed_style(prefix, table_name, words)
 
 
 def _columns(item: Any) -> list[Any]:
@@ -117,15 +116,6 @@ def _check_columns(item: sa.CheckConstraint, table: sa.Table | None) -> list[str
         return []
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     return [c.name for c in table.columns if c.name in words]
-
-
-def _fit(name: str) -> str:
-    """Longer names are cut with a hash suffix, as PostgreSQL would otherwise truncate them
-    silently and two long names could collide."""
-    if len(name.encode()) <= MAX_IDENTIFIER:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return name.encode()[: MAX_IDENTIFIER - 9].decode(errors="ignore") + "_" + digest
 
 
 def _convention(metadata: Sequence[MetaData]) -> dict[Any, str]:

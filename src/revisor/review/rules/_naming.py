@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-PREFIX = {"foreignkey": "fk", "unique": "uq", "check": "ck", "primary": "pk"}
+from revisor.naming import PREFIX, fit, seed_style
+
 _SQL_WORDS = {"and", "or", "not", "null", "is", "in", "like", "between", "true", "false"}
-MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 
 
 def has_convention(metadata: tuple[Any, ...] | None) -> bool:
@@ -55,13 +55,11 @@ def constraint_name(
         template = item.naming_convention.get(prefix)
         if isinstance(template, str):
             try:
-                return (template % tokens)[:MAX_IDENTIFIER]
+                return fit(template % tokens)
             except (KeyError, ValueError, TypeError):
                 break  # a token revisor cannot fill: fall back to the seed's style
     if kind == "check":
-        tail = condition_word(condition)
-    elif kind == "primary":
-        return f"pk_{table}"[:MAX_IDENTIFIER]
-    else:
-        tail = "_".join(columns) or "key"
-    return f"{prefix}_{table}_{tail}"[:MAX_IDENTIFIER]
+        return seed_style(prefix, table, [condition_word(condition)])
+    if kind == "primary":
+        return fit(f"pk_{table}")
+    return seed_style(prefix, table, columns or ["key"])
