@@ -17,6 +17,7 @@ from sqlalchemy import Column, Table, text
 
 from revisor.drift.context import DriftContext, comparator, qualified
 from revisor.drift.kinds import DriftKind
+from revisor.enums.detect import other_spelling
 from revisor.findings import Finding, Severity
 
 ENUM_LABEL_MISSING_IN_DATABASE = DriftKind(
@@ -69,17 +70,8 @@ class ModelEnum:
 
     def alternative(self) -> tuple[str, list[str]] | None:
         """("names"|"values", labels) the model would write with the other spelling."""
-        enum_class = self.type.enum_class
-        if enum_class is None:
-            return None
-        members = list(enum_class)  # type: ignore[call-overload]
-        names = [m.name for m in members]
-        values = [str(m.value) for m in members]
-        if self.labels == names and names != values:
-            return "values", values
-        if self.labels == values and names != values:
-            return "names", names
-        return None
+        other = other_spelling(self.labels, self.type.enum_class)
+        return None if other is None else (other[0], list(other[1]))
 
     @property
     def stores(self) -> str:

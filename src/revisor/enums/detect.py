@@ -15,6 +15,38 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData
 
 
+def spellings(enum_class: type[enum.Enum]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(member names, member values as text) of a Python enum, in definition order."""
+    members = list(enum_class)
+    return tuple(m.name for m in members), tuple(str(m.value) for m in members)
+
+
+def stored_spelling(labels: Sequence[str], enum_class: type[enum.Enum] | None) -> str:
+    """'names', 'values' or 'strings': what SQLAlchemy writes for an sa.Enum whose `enums`
+    are `labels` (member names by default, values with values_callable)."""
+    if enum_class is None:
+        return "strings"
+    names, _values = spellings(enum_class)
+    return "names" if tuple(labels) == names else "values"
+
+
+def other_spelling(
+    labels: Sequence[str], enum_class: type[enum.Enum] | None
+) -> tuple[str, tuple[str, ...]] | None:
+    """("values"|"names", labels) the model would store with the other spelling; None when
+    there is no Python enum or its names and values are the same strings."""
+    if enum_class is None:
+        return None
+    names, values = spellings(enum_class)
+    if names == values:
+        return None
+    if tuple(labels) == names:
+        return "values", values
+    if tuple(labels) == values:
+        return "names", names
+    return None
+
+
 @dataclass(frozen=True)
 class ModelEnum:
     """One named enum type as the models declare it."""
@@ -28,10 +60,7 @@ class ModelEnum:
     @property
     def stores(self) -> str:
         """'names', 'values' or 'strings': what SQLAlchemy writes for this type."""
-        if self.enum_class is None:
-            return "strings"
-        names = tuple(m.name for m in self.enum_class)
-        return "names" if self.labels == names else "values"
+        return stored_spelling(self.labels, self.enum_class)
 
 
 @dataclass(frozen=True)
@@ -248,8 +277,7 @@ def _storage_mismatch(model: ModelEnum, db_labels: tuple[str, ...]) -> StorageMi
     deliberate switch and becomes renames, with a note."""
     if model.enum_class is None or model.stores != "names":
         return None
-    values = tuple(str(m.value) for m in model.enum_class)
-    if db_labels != values:
+    if db_labels != spellings(model.enum_class)[1]:
         return None
     return StorageMismatch(
         name=model.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from revisor.enums.detect import other_spelling, spellings
 from revisor.findings import Finding, Severity
 from revisor.review.rule import Rule
 
@@ -97,13 +98,12 @@ class EnumStoredByName(Rule):
             return
         for type_name, kind in sorted(model_enums(ctx).items()):
             enum_class = getattr(kind, "enum_class", None)
-            if enum_class is None or getattr(kind, "values_callable", None) is not None:
-                continue
-            members = list(enum_class)
-            values = [m.value for m in members]
-            names = [m.name for m in members]
-            if not all(isinstance(v, str) for v in values) or names == values:
-                continue
+            other = other_spelling(kind.enums, enum_class)
+            if enum_class is None or other is None or other[0] != "values":
+                continue  # stores values already, or names and values are the same
+            if not all(isinstance(m.value, str) for m in enum_class):
+                continue  # int values cannot be labels: storing names is the only choice
+            names, values = spellings(enum_class)
             if type_name not in created:
                 continue
             migration, action = created[type_name]
