@@ -217,7 +217,9 @@ def step_review(ctx: DemoContext) -> DemoStep:
 
 def step_rollback_crashes(ctx: DemoContext) -> DemoStep:
     """The seed's bug, live: the rollback through e6995e90df34 crashes (and is undone)."""
-    step = DemoStep("Roll back to base: the unnamed constraint crashes it", "revisor redo", None)
+    step = DemoStep(
+        "Roll back to base: the unnamed constraint crashes it", "alembic downgrade base", None
+    )
     try:
         migrate.downgrade(ctx.project, ctx.url, "base")
     except MigrationFailed as exc:
@@ -268,8 +270,8 @@ def step_rollback_past_fk(ctx: DemoContext) -> DemoStep:
     return ctx.state(
         DemoStep(
             f"Roll back past {FK_REVISION}: the downgrade works now",
-            "revisor redo",
             "alembic downgrade 42bbf4a64104",
+            None,
         )
     )
 
