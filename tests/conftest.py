@@ -39,11 +39,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolated_cache() -> Iterator[None]:
     """CLI runs without --url use the embedded server: give it a per-session cache dir and
-    keep the developer's DATABASE_URL out of the tests."""
+    keep the developer's DATABASE_URL out of the tests.
+
+    Not under pytest's basetemp: pytest re-chmods pytest-of-<user> to 0700 whenever a
+    (xdist) worker starts, which locks out the server's own system user mid-run."""
     old = {k: os.environ.get(k) for k in ("REVISOR_CACHE_DIR", "DATABASE_URL")}
-    os.environ["REVISOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("revisor-cache"))
+    os.environ["REVISOR_CACHE_DIR"] = str(_base / "revisor-cache")
     os.environ.pop("DATABASE_URL", None)
     yield
     for key, value in old.items():

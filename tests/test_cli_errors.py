@@ -102,3 +102,20 @@ def test_exit_code_docs_are_current():
 
     docs = Path(__file__).resolve().parents[1] / "docs" / "exit-codes.md"
     assert docs.read_text() == render_markdown()
+
+
+def test_config_that_is_not_an_ini_file(cli: CliRunner, tmp_path: Path):
+    bogus = tmp_path / "alembic.ini"
+    bogus.write_text("this is not\nan ini file\n")
+    code, out = invoke(cli, "status", "-c", str(bogus), "--offline")
+    assert code == ExitCode.USAGE
+    assert "is not an Alembic ini file" in out
+
+
+def test_role_without_createdb_cannot_make_scratch_databases(
+    cli: CliRunner, example_project: Path, password_role: str
+):
+    url = password_role.replace("RIGHT", SECRET)
+    code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.DATABASE, out
+    assert "may not create databases" in out and "CREATEDB" in out

@@ -14,6 +14,12 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "Apply every migration" in result.output
         assert "Roll back the last migration" in result.output
         assert "Re-apply it" in result.output
+        assert "RV101 error e6995e90df34:24 unnamed-constraint" in result.output
+        assert "RV103 warning c611d8776a6b:30 enum-stored-by-name" in result.output
+        assert "downgrade of e6995e90df34 failed" in result.output
+        assert "fixed 2 finding(s) in e6995e90df34" in result.output
+        assert "Roll back past e6995e90df34: the downgrade works now" in result.output
+        assert "Models match migrations" in result.output and "no drift" in result.output
         assert "demo finished" in result.output
         assert "f72272eba32a" in result.output
         assert "Round-trip every revision" in result.output

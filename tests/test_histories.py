@@ -38,3 +38,34 @@ def test_status_survives_history(
         assert f"revisions:  {spec['revision_count']}" in result.output
         if "target_metadata" in spec:
             assert "tables (" in result.output
+
+
+def _expected_test_exit(spec: dict) -> int:
+    if spec["roundtrip"] == "load-error":
+        return ExitCode.USAGE
+    if spec.get("needs_extension"):
+        return ExitCode.DATABASE
+    return ExitCode.OK if spec["roundtrip"] == "clean" else ExitCode.FINDINGS
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_every_command_survives_history(
+    case: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch, pg18
+) -> None:
+    """review, test and check on each messy history: a documented exit code, never a
+    traceback; test's exit code follows the case's recorded round-trip outcome."""
+    spec = case_spec(case)
+    monkeypatch.chdir(case)
+    url = pg18.url.sqlalchemy_url
+    outcomes = {}
+    for command in (["review"], ["test", "--no-data", "--url", url], ["check", "--url", url]):
+        if command[0] == "check":
+            command = ["check", "--no-review"]
+            monkeypatch.setenv("DATABASE_URL", url)
+        result = cli.invoke(app, [*command, "-c", str(case / "alembic.ini")])
+        assert "Traceback" not in result.output, result.output
+        assert result.exit_code in {0, 1, 2, 3}, (command, result.output)
+        outcomes[command[0]] = result.exit_code
+    assert outcomes["test"] == _expected_test_exit(spec), spec
+    if spec["roundtrip"] == "clean" and "target_metadata" in spec and spec["heads"][1:] == []:
+        assert outcomes["check"] == ExitCode.OK

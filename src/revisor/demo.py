@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
+
 from revisor import migrate
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import scratch_database
 from revisor.db.url import DatabaseUrl
+from revisor.errors import MigrationFailed
 from revisor.examples import example_dir
 from revisor.project import Project
 
@@ -78,6 +81,59 @@ def step_upgrade_head(ctx: DemoContext) -> DemoStep:
     return ctx.state(DemoStep("Apply every migration", "alembic upgrade head", None))
 
 
+_NAMES_STORAGE = 'sa.Enum(BillingCycle, name="billing_cycle")'
+_VALUES_STORAGE = (
+    'sa.Enum(BillingCycle, name="billing_cycle", values_callable=lambda e: [m.value for m in e])'
+)
+_SUBSCRIPTIONS = (
+    "INSERT INTO vendors (name) VALUES ('Buffet Co');"
+    "INSERT INTO subscriptions (vendor_id, amount, billing_cycle, next_charge_on) "
+    "SELECT v.id, 9.90, c.cycle::billing_cycle, DATE '2025-01-01' FROM vendors v, "
+    "(VALUES ('WEEKLY'), ('MONTHLY'), ('YEARLY')) AS c(cycle)"
+)
+
+
+def step_draft(ctx: DemoContext) -> DemoStep:
+    """The seed's enum trap: store BillingCycle by value (monthly) instead of by name
+    (MONTHLY), then let `revisor draft` write the migration, labels renamed in place."""
+    from revisor.draft import draft
+
+    with raw_connect(ctx.url) as conn:
+        conn.execute(_SUBSCRIPTIONS)  # rows that the later rollback and re-apply must keep
+    models = ctx.project_dir / "app" / "models.py"
+    models.write_text(models.read_text().replace(_NAMES_STORAGE, _VALUES_STORAGE))
+    result = draft(ctx.reload(), ctx.url, "store billing cycle values")
+    ctx.reload()
+    details = ["model: BillingCycle stored by value (values_callable)"]
+    if result.path is not None:
+        details.append(f"wrote: migrations/versions/{result.path.name}")
+    details.extend(f"  {line}" for line in result.operations)
+    details.extend(f"revisor: {line}" for line in result.report.rewrites)
+    return ctx.state(
+        DemoStep(
+            "Draft a migration from a model change",
+            'revisor draft -m "store billing cycle values"',
+            'alembic revision --autogenerate -m "store billing cycle values"',
+            details=details,
+            ok=result.path is not None,
+        )
+    )
+
+
+def step_apply_draft(ctx: DemoContext) -> DemoStep:
+    """Apply the drafted migration; the subscription rows now hold the lowercase labels."""
+    migrate.upgrade(ctx.project, ctx.url, "heads")
+    with raw_connect(ctx.url) as conn:
+        rows = conn.execute("SELECT billing_cycle::text FROM subscriptions ORDER BY id").fetchall()
+    step = DemoStep(
+        "Apply the draft",
+        "alembic upgrade head",
+        None,
+        details=[f"subscriptions.billing_cycle: {', '.join(r[0] for r in rows)}"],
+    )
+    return ctx.state(step)
+
+
 def step_downgrade_one(ctx: DemoContext) -> DemoStep:
     migrate.downgrade(ctx.project, ctx.url, "-1")
     return ctx.state(DemoStep("Roll back the last migration", "alembic downgrade -1", None))
@@ -122,8 +178,121 @@ def step_test(ctx: DemoContext) -> DemoStep:
     return ctx.state(step)
 
 
+def step_check(ctx: DemoContext) -> DemoStep:
+    """`revisor check` on the demo database (at head): models vs database, one head."""
+    from rich.markup import escape
+
+    from revisor.check import run_check
+    from revisor.findings import has_errors
+
+    result = run_check(ctx.project, url=ctx.url, review=False)
+    step = DemoStep("Models match migrations", "revisor check", "alembic check")
+    step.details = [escape(f"{f.code} {f.message}") for f in result.findings] or [
+        "no drift: the models match the migrated database; one head",
+        "(compared: tables, columns, types, defaults, enums, CHECKs, indexes)",
+    ]
+    step.ok = not has_errors(result.findings)
+    return ctx.state(step)
+
+
+FK_REVISION = "e6995e90df34"
+
+
+def step_review(ctx: DemoContext) -> DemoStep:
+    """`revisor review` on the history: the seed's checklist, automated."""
+    from revisor.review import review
+
+    result = review(ctx.project)
+    step = DemoStep("Review the migrations (the mandatory checklist)", "revisor review", None)
+    for finding in result.findings:
+        where = f"{finding.revision}:{finding.line}" if finding.revision else "project"
+        style = _SEVERITY_STYLE[finding.severity.value]
+        step.details.append(
+            f"[{style}]{finding.code} {finding.severity.value}[/] {where} {finding.name}"
+        )
+    codes = {f.code for f in result.findings}
+    step.ok = {"RV101", "RV103"} <= codes
+    return ctx.state(step)
+
+
+def step_rollback_crashes(ctx: DemoContext) -> DemoStep:
+    """The seed's bug, live: the rollback through e6995e90df34 crashes (and is undone)."""
+    step = DemoStep(
+        "Roll back to base: the unnamed constraint crashes it", "alembic downgrade base", None
+    )
+    try:
+        migrate.downgrade(ctx.project, ctx.url, "base")
+    except MigrationFailed as exc:
+        cause = str(exc.cause).split(";")
+        step.details.append(
+            f"[red]downgrade of {exc.revision} failed: {type(exc.cause).__name__}[/]"
+        )
+        step.details.append(f"[red]  {escape(cause[0][:40])}…{escape(cause[-1][:30])}[/]")
+        step.details.append("the failed downgrade's transaction was rolled back")
+    else:
+        step.ok = False
+        step.details.append("expected the downgrade to fail")
+    return ctx.state(step)
+
+
+def step_review_fix(ctx: DemoContext) -> DemoStep:
+    """`revisor review --fix` names the constraint in upgrade and downgrade; this database
+    applied the old file, so its constraint is renamed to match (what the docs tell
+    users to do on databases that already ran the revision)."""
+    from revisor.db.connect import raw_connect
+    from revisor.review import review
+
+    result = review(ctx.project, fix=True)
+    step = DemoStep("Apply the safe fixes", "revisor review --fix", None)
+    lines = ", ".join(str(f.line) for f in result.fixed)
+    step.details.append(f"fixed {len(result.fixed)} finding(s) in {FK_REVISION} (lines {lines}):")
+    path = ctx.project.revision(FK_REVISION).path
+    for line in Path(path).read_text().splitlines():
+        if "_constraint(" in line or "create_foreign_key(" in line:
+            step.details.append(f"[green]  {escape(line.strip()[:74])}[/]")
+    sql = (
+        "ALTER TABLE transactions RENAME CONSTRAINT transactions_vendor_id_fkey "
+        "TO fk_transactions_vendor_id"
+    )
+    with raw_connect(ctx.url) as conn:
+        conn.execute(sql)
+        conn.commit()
+    step.details.append("this database ran the old file, so its constraint is renamed:")
+    step.details.append("  RENAME CONSTRAINT transactions_vendor_id_fkey")
+    step.details.append("  TO fk_transactions_vendor_id")
+    step.ok = bool(result.fixed)
+    ctx.reload()
+    return ctx.state(step)
+
+
+def step_rollback_past_fk(ctx: DemoContext) -> DemoStep:
+    migrate.downgrade(ctx.project, ctx.url, "42bbf4a64104")
+    return ctx.state(
+        DemoStep(
+            f"Roll back past {FK_REVISION}: the downgrade works now",
+            "alembic downgrade 42bbf4a64104",
+            None,
+        )
+    )
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
 # The walk-through, in the seed's order; each command's issue adds its step here.
-DEMO_STEPS: list[DemoStepFn] = [step_upgrade_head, step_downgrade_one, step_reapply, step_test]
+DEMO_STEPS: list[DemoStepFn] = [
+    step_upgrade_head,
+    step_test,
+    step_review,
+    step_rollback_crashes,
+    step_review_fix,
+    step_rollback_past_fk,
+    step_reapply,
+    step_draft,
+    step_apply_draft,
+    step_downgrade_one,
+    step_reapply,
+    step_check,
+]
 
 
 @contextmanager

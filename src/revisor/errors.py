@@ -108,7 +108,7 @@ class InvalidDatabaseUrl(RevisorError):
     def __init__(self, masked_url: str, reason: str) -> None:
         super().__init__(
             f"Invalid database URL {masked_url!r}: {reason}",
-            hint="Expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME",
+            hint="Expected a URL like postgresql://user@localhost:5432/dbname",
         )
 
 
@@ -219,4 +219,29 @@ class LockNotAcquired(RevisorError):
             f"Another migration run holds the revisor lock{holder}; gave up after "
             f"{waited_seconds:g}s.",
             hint="Wait for the other deploy to finish, or raise --lock-timeout.",
+        )
+
+
+# --- draft ---------------------------------------------------------------------------
+
+
+class DraftBlocked(RevisorError):
+    """`revisor draft` found a change it cannot turn into a migration that would apply."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+class DatabaseNotAtHead(RevisorError):
+    """Autogenerate compares the models with a database at head; this one is not."""
+
+    exit_code = ExitCode.PENDING
+
+    def __init__(self, current: Sequence[str], heads: Sequence[str]) -> None:
+        self.current = list(current)
+        self.heads = list(heads)
+        at = ", ".join(self.current) or "no revision"
+        super().__init__(
+            f"The database is at {at}, not at head ({', '.join(self.heads)}): a draft "
+            "would repeat the pending migrations.",
+            hint="Apply them first (`alembic upgrade head`), then draft again.",
         )

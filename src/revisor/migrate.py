@@ -70,6 +70,9 @@ def current_heads(url: DatabaseUrl, *, version_table: str = "alembic_version") -
 
 
 def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> MigrationRun:
+    # Load the whole graph first: a broken history is a HistoryError/RevisionImportError
+    # naming the file, not a failure of "revision ?" halfway through a run.
+    project.revisions  # noqa: B018
     script = project.script
     result = MigrationRun()
     planned: list[str] = []
@@ -92,7 +95,7 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
-        project.pointed_at(url.sqlalchemy_url, connection=conn),
+        project.pointed_at(url, connection=conn),
     ):
         try:
             with EnvironmentContext(

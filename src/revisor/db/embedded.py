@@ -51,4 +51,20 @@ def embedded_server_url() -> DatabaseUrl:
             f"The embedded PostgreSQL did not start ({type(exc).__name__}: {exc}).",
             hint=f"See its log at {log}, or pass --url / DATABASE_URL to use your own server.",
         ) from exc
-    return parse_url(uri, source="embedded")
+    url = parse_url(uri, source="embedded")
+    _tune_for_throwaway_data(url)
+    return url
+
+
+def _tune_for_throwaway_data(url: DatabaseUrl) -> None:
+    """The embedded server holds scratch databases and a local dev copy, never anything
+    that must survive a power cut; without fsync CREATE DATABASE and each migration commit
+    are two to three times faster. (Delete the cache folder to start afresh.)"""
+    import psycopg
+
+    with psycopg.connect(**url.libpq_kwargs(), autocommit=True) as conn:  # type: ignore[arg-type]
+        row = conn.execute("SELECT current_setting('fsync')").fetchone()
+        if row and row[0] == "on":
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            conn.execute("SELECT pg_reload_conf()")

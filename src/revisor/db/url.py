@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -61,6 +62,22 @@ class DatabaseUrl:
     @property
     def user(self) -> str | None:
         return self.url.username
+
+    @property
+    def for_env_py(self) -> str:
+        """The URL as handed to a user's env.py. A socket directory in the query is written
+        unencoded (`host=/tmp/pg`, which SQLAlchemy and libpq accept), because env.py files
+        often pass the URL through ConfigParser (set_main_option), where `%2F` is
+        interpolation syntax."""
+        head, sep, query = self.sqlalchemy_url.partition("?")
+
+        def plain(match: re.Match[str]) -> str:
+            value = unquote(match.group(2))
+            if re.fullmatch(r"[\w/.\-]+", value):
+                return match.group(1) + value
+            return match.group(0)
+
+        return head + sep + re.sub(r"((?:^|&)host=)([^&]*)", plain, query)
 
     def libpq_kwargs(self) -> dict[str, object]:
         """Keyword arguments for `psycopg.connect`."""

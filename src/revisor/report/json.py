@@ -26,6 +26,16 @@ def finding_dict(finding: Finding, root: Path | None) -> dict[str, object]:
         else {
             "message": finding.fix.message,
             "applicability": finding.fix.applicability.value,
+            # 1-based lines, 0-based character columns; end is exclusive.
+            "edits": [
+                {
+                    "path": relative(edit.path, root),
+                    "start": [edit.start_line, edit.start_col],
+                    "end": [edit.end_line, edit.end_col],
+                    "replacement": edit.replacement,
+                }
+                for edit in finding.fix.edits
+            ],
         },
     }
 

@@ -9,11 +9,9 @@ env.py runs once per call of `run_steps`, whatever the number of steps.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 import psycopg
 import sqlalchemy as sa
@@ -65,7 +63,7 @@ def run_steps(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunO
     with (
         connect(url) as conn,
         quiet_alembic_logging(),
-        project.pointed_at(env_url(url), connection=conn),
+        project.pointed_at(url, connection=conn),
     ):
         try:
             with EnvironmentContext(project.config, project.script, fn=migrations_fn):
@@ -87,20 +85,6 @@ def run_steps(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunO
             RuntimeError("env.py never called context.run_migrations() in online mode"),
         )
     return outcome
-
-
-def env_url(url: DatabaseUrl) -> str:
-    """The URL as env.py gets it. A socket directory in the query is written unencoded
-    (`host=/tmp/pg`, which SQLAlchemy and libpq accept): env.py files often pass the URL
-    through ConfigParser (set_main_option), where `%2F` is read as interpolation syntax."""
-    text = url.sqlalchemy_url
-
-    def plain(match: re.Match[str]) -> str:
-        value = unquote(match.group(2))
-        return match.group(1) + value if re.fullmatch(r"[\w/.\-]+", value) else match.group(0)
-
-    head, sep, query = text.partition("?")
-    return head + sep + re.sub(r"((?:^|&)host=)([^&]*)", plain, query)
 
 
 def _is_connect_error(exc: BaseException) -> bool:

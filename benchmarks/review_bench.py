@@ -1,0 +1,144 @@
+"""How fast `revisor review` reads a history: N generated revision files, files/second.
+
+Goal (issue #4): 1000 files in under 1 second on 2 cores, linear in N.
+
+    .venv/bin/python benchmarks/review_bench.py            # N = 100, 1000, 5000
+    .venv/bin/python benchmarks/review_bench.py 200 2000   # other sizes
+
+Each file is a realistic autogenerate-style revision (tables, columns, indexes, foreign
+keys, enums; one in five has raw SQL for pglast). The timing covers the whole engine
+(discover, parse, every default rule, history graph) through `revisor.review.review` on
+a real alembic project, excluding the one-off import of revisor itself; best of 3 runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMPLATES = [
+    """def upgrade():
+    op.create_table(
+        "t{i}",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.Enum("a", "b", name="kind_{i}"), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_t{i}_name"), "t{i}", ["name"], unique=False)
+
+
+def downgrade():
+    op.drop_index(op.f("ix_t{i}_name"), table_name="t{i}")
+    op.drop_table("t{i}")
+    sa.Enum(name="kind_{i}").drop(op.get_bind(), checkfirst=True)
+""",
+    """def upgrade():
+    op.add_column("t{p}", sa.Column("note_{i}", sa.Text(), nullable=True))
+    op.create_foreign_key("fk_t{p}_ref_{i}", "t{p}", "t{q}", ["id"], ["id"])
+
+
+def downgrade():
+    op.drop_constraint("fk_t{p}_ref_{i}", "t{p}", type_="foreignkey")
+    op.drop_column("t{p}", "note_{i}")
+""",
+    """def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute(sa.text("UPDATE t{p} SET name = lower(name) WHERE id > {i}"))
+    op.execute("ALTER TABLE t{p} ADD COLUMN flag_{i} boolean NOT NULL DEFAULT false")
+
+
+def downgrade():
+    op.execute("ALTER TABLE t{p} DROP COLUMN flag_{i}")
+""",
+    """def upgrade():
+    with op.batch_alter_table("t{p}") as batch_op:
+        batch_op.add_column(sa.Column("code_{i}", sa.String(length=20), nullable=True))
+        batch_op.alter_column("name", existing_type=sa.String(length=120), type_=sa.Text())
+
+
+def downgrade():
+    with op.batch_alter_table("t{p}") as batch_op:
+        batch_op.alter_column("name", existing_type=sa.Text(), type_=sa.String(length=120))
+        batch_op.drop_column("code_{i}")
+""",
+    """def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_t{p}_code_{i}", "t{p}", ["name"], postgresql_concurrently=True
+        )
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_t{p}_code_{i}", table_name="t{p}", postgresql_concurrently=True)
+""",
+]
+
+INI = """[alembic]
+script_location = migrations
+path_separator = os
+"""
+ENV = "from alembic import context\n"
+
+
+def write_history(root: Path, count: int) -> None:
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "alembic.ini").write_text(INI)
+    (root / "migrations" / "env.py").write_text(ENV)
+    previous = None
+    for i in range(count):
+        revision = f"{i:012x}"
+        body = TEMPLATES[0 if i < 2 else i % len(TEMPLATES)].format(
+            i=i, p=max(0, i - 1) // 5 * 5, q=i // 7 * 5
+        )
+        header = (
+            f'"""revision {i}\n\nRevision ID: {revision}\n"""\n'
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            f'revision = "{revision}"\ndown_revision = {previous!r}\n'
+            "branch_labels = None\ndepends_on = None\n\n\n"
+        )
+        (versions / f"{revision}_rev_{i}.py").write_text(header + body)
+        previous = revision
+
+
+def measure(count: int, repeat: int = 3) -> tuple[float, int]:
+    """Best wall time of `repeat` reviews of a fresh N-file history (best-of damps the
+    noise of a shared machine), and the number of findings."""
+    from revisor.project import Project
+    from revisor.review import review
+
+    with tempfile.TemporaryDirectory(prefix="revisor-bench-") as tmp:
+        root = Path(tmp)
+        write_history(root, count)
+        best = float("inf")
+        findings = 0
+        for _ in range(repeat):
+            start = time.perf_counter()
+            project = Project.load(root / "alembic.ini")
+            result = review(project)
+            best = min(best, time.perf_counter() - start)
+            findings = len(result.findings)
+        return best, findings
+
+
+def main(argv: list[str]) -> None:
+    sizes = [int(a) for a in argv] or [100, 1000, 5000]
+    import revisor.review.rules
+    import revisor.review.sql  # noqa: F401
+
+    measure(20, repeat=1)  # warm caches (pglast, sqlalchemy imports)
+    print(f"{'files':>7} {'seconds':>9} {'files/s':>9} {'ms/file':>8} {'findings':>9}")
+    for count in sizes:
+        elapsed, findings = measure(count)
+        print(
+            f"{count:>7} {elapsed:>9.3f} {count / elapsed:>9.0f} "
+            f"{1000 * elapsed / count:>8.3f} {findings:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,281 @@
+"""`revisor check`: the CI gate. Models vs migrations drift on a scratch database at head,
+the history's shape, and review of the migrations changed on the branch.
+
+Seams for other engines (see docs/check.md):
+- `history_findings(project)`: review's graph rules (RV201-RV204);
+- `review_changed(project, paths)`: `revisor review` on the migrations changed since a ref;
+- `check_models(project, server)` / `check_database(project, url)`: the drift engine, as the
+  pytest plugin's `revisor::models_match` calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from revisor import migrate
+from revisor.db.connect import raw_connect
+from revisor.db.scratch import scratch_database
+from revisor.db.url import DatabaseUrl
+from revisor.drift import compare_models, compare_options
+from revisor.drift.kinds import DriftKind
+from revisor.errors import (
+    HistoryError,
+    MetadataNotFound,
+    MigrationFailed,
+    PendingRevisions,
+    UnknownRevision,
+)
+from revisor.findings import Finding, Severity, sort_findings
+from revisor.gitdiff import ChangedMigrations, changed_migrations
+from revisor.project import Project
+
+# review's graph rules; the last three mean the graph cannot be built or walked. (A file
+# that does not import is a config error, exit 2, as for every command that migrates.)
+HISTORY_RULES = ("RV201", "RV202", "RV203", "RV204")
+BROKEN_HISTORY_RULES = frozenset(HISTORY_RULES[1:])
+
+MIGRATION_FAILS = DriftKind(
+    "RV652",
+    "migration-fails",
+    Severity.ERROR,
+    "Upgrading an empty database to head fails at this revision, so nothing after it "
+    "(and no drift) could be checked.",
+    "Run `revisor test` on it, fix the revision, and rerun check.",
+)
+
+
+@dataclass
+class CheckResult:
+    """What `revisor check` found and what it compared."""
+
+    findings: list[Finding]
+    database: str  # masked URL of the database compared (scratch or --url)
+    in_place: bool  # True with --url: the user's database, not a scratch one
+    heads: tuple[str, ...] = ()
+    revisions: int = 0
+    review: ChangedMigrations | None = None
+    compared: bool = True  # False when models were not compared (no models, broken history)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- history -----------------------------------------------------------------------
+
+
+def history_findings(project: Project) -> list[Finding]:
+    """The history rules of `revisor review` (one head per branch, known down_revisions, no
+    cycle, unique ids), from the files alone: a broken graph is still described. Reads
+    files only."""
+    from revisor.review import review
+
+    return review(project, select=HISTORY_RULES).findings
+
+
+def _line_of(path: Path, pattern: str) -> int | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    regex = re.compile(pattern)
+    return next((n for n, text in enumerate(lines, 1) if regex.search(text)), None)
+
+
+def _broken(findings: Sequence[Finding]) -> bool:
+    return any(f.code in BROKEN_HISTORY_RULES for f in findings)
+
+
+# --- drift ---------------------------------------------------------------------------
+
+
+def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -> list[Finding]:
+    """Upgrade a new scratch database on `server` to every head and compare the models
+    with it. A revision that fails to apply becomes one MIGRATION_FAILS finding.
+
+    Side effects: creates a scratch database on `server` and drops it (unless `keep`).
+    Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
+    the pytest plugin's `revisor::models_match` calls.
+    """
+    return _check_scratch(project, server, keep=keep, compare=True)[0]
+
+
+def _check_scratch(
+    project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
+) -> tuple[list[Finding], DatabaseUrl]:
+    _ = project.revisions  # an unimportable revision is a config error, before any DB work
+    if compare:
+        _ = project.metadata  # fail on unloadable models before creating anything
+    with scratch_database(server, label="check", keep=keep) as url:
+        try:
+            migrate.upgrade(project, url, "heads")
+        except MigrationFailed as exc:
+            return [_migration_failed(project, exc)], url
+        if not compare:
+            return [], url
+        return compare_models(project, url, options=compare_options(project, url)), url
+
+
+def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
+    """Compare the models with the user's database at `url`, which must be at head.
+
+    Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
+    (behind head). Nothing is migrated: env.py runs online with no steps, as
+    `alembic check` runs it, and revisor's own probes are rolled back.
+    """
+    options = compare_options(project)
+    current = migrate.current_heads(url, version_table=options.version_table)
+    known = {script.revision for script in project.revisions}
+    unknown = [rev for rev in current if rev not in known]
+    if unknown:
+        raise UnknownRevision(unknown)
+    pending = pending_revisions(project, current)
+    if pending:
+        error = PendingRevisions(current, pending)
+        if not current and _has_tables(url, options.version_table):
+            error.hint = (
+                "The database has tables but no Alembic revision stamp (built by "
+                "create_all or by hand?). Once its schema matches a revision, record it with "
+                "`alembic stamp REVISION`; otherwise run `revisor deploy`."
+            )
+        raise error
+    if not compare:
+        return []
+    return compare_models(project, url, options=compare_options(project, url))
+
+
+def models_missing(project: Project) -> str | None:
+    """Why models cannot be compared when env.py deliberately sets no target_metadata
+    (then check still verifies the history and that every migration applies); None when
+    the models load. Other MetadataNotFound cases (a bad [tool.revisor] metadata) raise."""
+    try:
+        _ = project.metadata
+    except MetadataNotFound as exc:
+        if project.settings.metadata is None and "sets no target_metadata" in exc.message:
+            return exc.message
+        raise
+    return None
+
+
+def _has_tables(url: DatabaseUrl, version_table: str) -> bool:
+    """Whether the database holds any user table besides the version table."""
+    with raw_connect(url) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "
+            "'information_schema') AND tablename <> %s LIMIT 1",
+            (version_table,),
+        ).fetchone()
+    return row is not None
+
+
+def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
+    """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
+    applied: set[str] = set()
+    stack = list(current)
+    while stack:
+        rev = stack.pop()
+        if rev in applied:
+            continue
+        applied.add(rev)
+        script = project.revision(rev)
+        stack.extend(script._all_down_revisions)
+    return [s.revision for s in project.revisions if s.revision not in applied]
+
+
+def _migration_failed(project: Project, exc: MigrationFailed) -> Finding:
+    path = line = None
+    if exc.revision:
+        try:
+            path = Path(project.revision(exc.revision).path)
+            line = _line_of(path, r"^def upgrade\b") if exc.direction == "upgrade" else None
+        except HistoryError:
+            pass
+    return MIGRATION_FAILS.finding(exc.message, path=path, line=line, revision=exc.revision)
+
+
+# --- review of changed migrations ----------------------------------------------------
+
+
+def review_changed(project: Project, paths: Sequence[Path]) -> list[Finding] | None:
+    """Review the migration files `paths` with `revisor review`'s engine (the project's
+    [tool.revisor] selection and ignores apply). Returns the findings; reads files only."""
+    from revisor.review import review
+
+    existing = [p for p in paths if Path(p).is_file()]
+    if not existing:
+        return []
+    return review(project, existing).findings
+
+
+def review_since(project: Project, ref: str | None) -> list[Finding]:
+    """Review the migrations changed since `ref` (default: the merge-base with the default
+    branch). Returns [] outside git or when nothing changed. Runs git, reads files."""
+    changed = changed_migrations(project, ref)
+    if changed is None or not changed.paths:
+        return []
+    return review_changed(project, changed.paths) or []
+
+
+# --- the command ---------------------------------------------------------------------
+
+
+def run_check(
+    project: Project,
+    *,
+    server: DatabaseUrl | None = None,
+    url: DatabaseUrl | None = None,
+    since: str | None = None,
+    review: bool = True,
+    keep: bool = False,
+) -> CheckResult:
+    """Everything `revisor check` reports, as data.
+
+    With `url`, compares the user's database in place (read only) and raises
+    PendingRevisions / UnknownRevision when it is not at head; otherwise migrates a
+    scratch database on `server` (created and dropped here) to head and compares that.
+    """
+    if url is None and server is None:
+        raise ValueError("run_check needs a server for the scratch database or a url")
+    findings = history_findings(project)
+    target = url if url is not None else server
+    assert target is not None
+    result = CheckResult(findings=[], database=target.masked, in_place=url is not None)
+    if _broken(findings):
+        result.compared = False
+        result.notes.append("the history is broken, so models were not compared")
+    else:
+        result.heads = project.heads
+        result.revisions = len(project.revisions)
+        missing = models_missing(project)
+        if missing:
+            result.compared = False
+            result.notes.append(f"models not compared: {missing}")
+        if url is not None:
+            findings += check_database(project, url, compare=not missing)
+        else:
+            assert server is not None
+            found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
+            findings += found
+            if any(f.code == MIGRATION_FAILS.code for f in found):
+                result.compared = False
+                result.notes.append("a migration failed, so models were not compared")
+            if keep:
+                result.notes.append(f"kept the scratch database {scratch.database}")
+    if review:
+        result.review = changed_migrations(project, since)
+        if result.review is None:
+            result.notes.append(
+                "no git repository or default branch found: changed migrations not reviewed "
+                "(pass --since REF)"
+            )
+        elif result.review.paths:
+            reviewed = review_changed(project, result.review.paths)
+            if reviewed is None:
+                result.notes.append(
+                    f"{len(result.review.paths)} migration(s) changed since "
+                    f"{result.review.ref}; run `revisor review` on them"
+                )
+            else:
+                findings += reviewed
+    result.findings = sort_findings(findings)
+    return result

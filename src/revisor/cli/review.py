@@ -1,0 +1,189 @@
+"""`revisor review`, `revisor rules`, `revisor rule CODE`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.table import Table
+
+from revisor.cli import app
+from revisor.cli.common import (
+    Common,
+    ConfigOption,
+    DebugOption,
+    NameOption,
+    run,
+    stderr_console,
+    stdout_console,
+)
+from revisor.errors import ConfigError
+from revisor.exit_codes import ExitCode
+from revisor.findings import has_errors
+from revisor.report import FORMATS, render
+
+
+@app.command()
+def review(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Revision files or folders to review (default: every file of the history)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only files added or changed since this git ref."),
+    ] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes to the files.")] = False,
+    unsafe_fixes: Annotated[
+        bool,
+        typer.Option("--unsafe-fixes", help="With --fix or --diff, include unsafe fixes."),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option("--diff", help="Print the fixes as a unified diff; change no file."),
+    ] = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, github or sarif.")
+    ] = "text",
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Only these rules (codes or prefixes, e.g. RV3)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Skip these rules (codes or prefixes).")
+    ] = None,
+    config: ConfigOption = None,
+    name: NameOption = "alembic",
+    debug: DebugOption = False,
+) -> None:
+    """Review migration files: the seed's mandatory checklist, lock safety, history.
+
+    Exit 0 when nothing is at error level, 1 when something is, 2 on a usage error.
+    """
+    common = Common(config=config, name=name, debug=debug)
+
+    def body() -> int:
+        from revisor.review import review as run_review
+
+        if output_format not in FORMATS:
+            raise ConfigError(
+                f"Unknown --format {output_format!r}.", hint=f"Use one of {', '.join(FORMATS)}."
+            )
+        if unsafe_fixes and not (fix or diff):
+            raise ConfigError("--unsafe-fixes only makes sense with --fix or --diff.")
+        if fix and diff:
+            raise ConfigError("--fix writes the fixes and --diff only shows them: pick one.")
+        project = common.project()
+        result = run_review(
+            project,
+            paths or (),
+            since=since,
+            fix=fix,
+            unsafe_fixes=unsafe_fixes,
+            select=select or (),
+            ignore=ignore or (),
+        )
+        err = stderr_console()
+        for note in result.notes:
+            err.print(f"[yellow]note:[/] {escape(note)}")
+        if fix:
+            fixed_files = sorted({str(e.path) for f in result.fixed for e in f.fix.edits})  # type: ignore[union-attr]
+            err.print(
+                f"Fixed {len(result.fixed)} finding(s) in {len(fixed_files)} file(s)."
+                if result.fixed
+                else "Nothing to fix."
+            )
+        # Paths relative to the working directory when the project is below it (a CI job
+        # at the repository root: GitHub annotations and SARIF need repository paths),
+        # else relative to the project.
+        cwd = Path.cwd().resolve()
+        root = cwd if project.root.resolve().is_relative_to(cwd) else project.root
+        if diff:
+            from revisor.review.fix import fixes_diff
+
+            patch = fixes_diff(result.findings, unsafe=unsafe_fixes, root=root)
+            sys.stdout.write(patch)
+            return ExitCode.FINDINGS if patch else ExitCode.OK
+        if output_format == "text" and sys.stdout.isatty():
+            from revisor.report.excerpt import print_excerpts
+
+            print_excerpts(result.findings, stdout_console(), root=root)
+        elif output_format == "text":
+            from revisor.report.excerpt import render_excerpts
+
+            sys.stdout.write(render_excerpts(result.findings, root=root))
+        else:
+            sys.stdout.write(render(result.findings, output_format, root=root))
+        return ExitCode.FINDINGS if has_errors(result.findings) else ExitCode.OK
+
+    run(common, body)
+
+
+@app.command()
+def rules(
+    write_docs: Annotated[
+        Path | None,
+        typer.Option("--write-docs", help="Write docs/rules/<CODE>.md pages into this folder."),
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """List the review rules (code, name, severity, default)."""
+    common = Common(debug=debug)
+    out = stdout_console()
+
+    def body() -> int:
+        from revisor.review.docs import write_docs as write
+        from revisor.review.rule import all_rules
+
+        if write_docs is not None:
+            pages = write(write_docs)
+            out.print(f"wrote {len(pages)} pages to {write_docs}")
+            return 0
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("code", "name", "severity", "default"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("summary", overflow="fold")
+        for rule in all_rules():
+            table.add_row(
+                rule.code,
+                rule.name,
+                rule.severity.value,
+                "on" if rule.default_enabled else "opt-in",
+                escape(rule.summary()),
+            )
+        out.print(table)
+        return 0
+
+    run(common, body)
+
+
+@app.command()
+def rule(
+    code: Annotated[str, typer.Argument(help="A rule code (RV101) or name.")],
+    debug: DebugOption = False,
+) -> None:
+    """Show one rule's documentation."""
+    common = Common(debug=debug)
+    out = stdout_console()
+
+    def body() -> int:
+        from revisor.review.docs import rule_markdown
+        from revisor.review.rule import get_rule
+
+        found = get_rule(code)
+        if found is None:
+            raise ConfigError(f"Unknown rule {code!r}.", hint="`revisor rules` lists them all.")
+        text = rule_markdown(found)
+        if sys.stdout.isatty():
+            out.print(Markdown(text))
+        else:
+            sys.stdout.write(text)
+        return 0
+
+    run(common, body)

@@ -1,0 +1,186 @@
+"""`revisor draft`: Alembic autogenerate, run in-process through the project's own env.py,
+with revisor's rewrite chained after the user's process_revision_directives.
+
+Alembic's `command.revision` runs a programmatic hook *before* env.py's; revisor wants the
+user's first, so it drives the same RevisionContext itself and revises the directives once
+env.py's hook has run, while the connection is still open for catalog reads.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import render
+from alembic.autogenerate.api import RevisionContext
+from alembic.operations import ops
+from alembic.runtime.environment import EnvironmentContext
+from alembic.util import CommandError
+
+from revisor import migrate
+from revisor.alembic import QUIET_ATTRIBUTE
+from revisor.db.connect import connect, translate_connect_error
+from revisor.db.url import DatabaseUrl
+from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
+from revisor.errors import (
+    DatabaseNotAtHead,
+    EnvImportError,
+    HistoryError,
+    MetadataNotFound,
+    RevisorError,
+)
+from revisor.project import Project, quiet_alembic_logging
+
+
+@dataclass
+class DraftResult:
+    """The written migration (None when nothing changed) and what it contains."""
+
+    path: Path | None
+    revision: str | None
+    operations: list[str] = field(default_factory=list)  # one line per upgrade op
+    report: DraftReport = field(default_factory=DraftReport)
+
+    @property
+    def empty(self) -> bool:
+        return self.path is None
+
+
+def draft(
+    project: Project,
+    url: DatabaseUrl,
+    message: str,
+    options: DraftOptions | None = None,
+    *,
+    rev_id: str | None = None,
+) -> DraftResult:
+    """Autogenerate a migration from the models against the database at `url`, revise it,
+    and write it to the versions folder unless it is empty.
+
+    Reads the database (schema and catalog) and never writes to it. Raises
+    DatabaseNotAtHead, DraftBlocked, EnvImportError or a database error.
+    """
+    options = options or DraftOptions.build(
+        settings=project.settings.raw, source_roots=[project.root]
+    )
+    command_args = {
+        "message": message,
+        "autogenerate": True,
+        "sql": False,
+        "head": "head",
+        "splice": False,
+        "branch_label": None,
+        "version_path": None,
+        "rev_id": rev_id,
+        "depends_on": None,
+    }
+    revision_context = RevisionContext(project.config, project.script, command_args)
+    reports: list[DraftReport] = []
+    state = {"started": False}
+
+    def retrieve(rev: Any, context: Any) -> list[Any]:
+        state["started"] = True
+        revision_context.run_autogenerate(rev, context)  # env.py's own hook runs in here
+        reports.append(revise(context, revision_context.generated_revisions, options))
+        return []
+
+    attributes = project.config.attributes
+    attributes[QUIET_ATTRIBUTE] = True  # an env.py hook of revisor's stays silent
+    with (
+        connect(url) as conn,
+        quiet_alembic_logging(),
+        project.pointed_at(url, connection=conn),
+    ):
+        try:
+            with EnvironmentContext(
+                project.config,
+                project.script,
+                fn=retrieve,
+                as_sql=False,
+                template_args=revision_context.template_args,
+                revision_context=revision_context,
+            ):
+                project.script.run_env()
+        except RevisorError:
+            raise
+        except CommandError as exc:
+            text = str(exc)
+            if "not up to date" in text:
+                raise DatabaseNotAtHead(migrate.current_heads(url), project.heads) from exc
+            if "does not provide a MetaData" in text:
+                env_py = Path(project.script.dir) / "env.py"
+                raise MetadataNotFound(
+                    f"{env_py} passes no target_metadata to context.configure()"
+                ) from exc
+            if "ultiple heads" in text:
+                raise HistoryError(
+                    f"The history has several heads ({', '.join(project.heads)}); a draft "
+                    "needs one parent.",
+                    hint="Merge them first: alembic merge heads -m merge",
+                ) from exc
+            raise HistoryError(f"Alembic refused to autogenerate: {exc}") from exc
+        except Exception as exc:
+            if state["started"]:
+                raise  # autogenerate itself or revisor's rewrite: not the user's env.py
+            if migrate._is_connect_error(exc):
+                raise translate_connect_error(url, exc) from exc
+            raise EnvImportError(Path(project.script.dir) / "env.py", exc) from exc
+        finally:
+            attributes.pop(QUIET_ATTRIBUTE, None)
+            if conn.in_transaction():
+                conn.rollback()
+
+    report = _merge(reports)
+    scripts = revision_context.generated_revisions
+    if not scripts or all(_is_empty(s) for s in scripts):
+        return DraftResult(path=None, revision=None, report=report)
+    operations = _describe(revision_context, scripts)
+    messaging = project.script.messaging_opts
+    project.script.messaging_opts = {**messaging, "quiet": True}  # revisor reports the path
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            written = [s for s in revision_context.generate_scripts() if s is not None]
+    finally:
+        project.script.messaging_opts = messaging
+    first = written[0]
+    return DraftResult(
+        path=Path(first.path),
+        revision=first.revision,
+        operations=operations,
+        report=report,
+    )
+
+
+def _is_empty(script: ops.MigrationScript) -> bool:
+    return all(up.is_empty() for up in script.upgrade_ops_list)
+
+
+def _merge(reports: list[DraftReport]) -> DraftReport:
+    merged = DraftReport()
+    for one in reports:
+        merge_into(merged, one)
+    return merged
+
+
+def _describe(revision_context: RevisionContext, scripts: list[ops.MigrationScript]) -> list[str]:
+    """The first line of each upgrade op as it will be rendered (comments skipped)."""
+    context = revision_context._last_autogen_context
+    lines: list[str] = []
+    for script in scripts:
+        for upgrade in script.upgrade_ops_list:
+            for op in upgrade.ops:
+                inner = op.ops if isinstance(op, ops.ModifyTableOps) else [op]
+                for item in inner:
+                    rendered = [
+                        line
+                        for line in render.render_op(context, item)
+                        if line and not line.startswith("#")
+                    ]
+                    text = rendered[0] if rendered else type(item).__name__
+                    if text.startswith("with ") and len(rendered) > 1:
+                        text = rendered[1]
+                    lines.append(text if len(text) <= 110 else text[:107] + "...")
+    return lines

@@ -1,0 +1,57 @@
+"""Server defaults: Alembic compares them (asking PostgreSQL whether two expressions are
+equal) once `compare_server_default` is on; revisor turns each difference into a finding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from revisor.drift.columns import column_location, column_name
+from revisor.drift.context import DriftContext, render_sql, translates
+from revisor.drift.kinds import DriftKind
+from revisor.findings import Finding, Severity
+
+SERVER_DEFAULT_DIFFERS = DriftKind(
+    "RV607",
+    "server-default-differs",
+    Severity.ERROR,
+    "A column's server default in the database is not the model's server_default.",
+    "Set it in a migration (op.alter_column(..., server_default=...)) or fix the model.",
+)
+
+
+def default_text(default: Any) -> str:
+    """A server default as SQL text (`now()`, `'5'`, `true`), or "no default"."""
+    if default is None or default is False:
+        return "no default"
+    if isinstance(default, str):
+        return default
+    arg = getattr(default, "arg", default)
+    if isinstance(arg, str):
+        # server_default="5" is rendered as the string literal '5' in DDL.
+        return "'" + arg.replace("'", "''") + "'"
+    try:
+        return render_sql(arg)
+    except Exception:
+        return repr(arg)
+
+
+@translates("modify_default")
+def server_default_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
+    _, schema, table, column, _info, existing, new = diff
+    where = column_location(ctx, schema, table, column)
+    ours = default_text(new)
+    if new is not None and new is not False:
+        # Print the model's default as PostgreSQL would store it ('5' on an integer
+        # column is stored as 5), so both sides read alike.
+        ours = (
+            ctx.probe.default_definition(schema or ctx.default_schema, table, column, ours) or ours
+        )
+    yield SERVER_DEFAULT_DIFFERS.finding(
+        f"server default of {column_name(ctx, schema, table, column)} differs: database "
+        f"{default_text(existing)}, models {ours}",
+        path=where.path,
+        line=where.line,
+        table=table,
+        column=column,
+    )

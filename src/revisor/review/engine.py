@@ -1,0 +1,389 @@
+"""`review`: migration files → findings (and, with fix=True, files repaired in place).
+
+Never prints, never exits; the CLI renders the `ReviewResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import gc
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from revisor.errors import ConfigError
+from revisor.findings import Applicability, Edit, Finding, Fix, Severity, sort_findings
+from revisor.review.context import ReviewContext
+from revisor.review.fix import apply_fixes
+from revisor.review.parse import Migration, parse_migration
+from revisor.review.rule import Rule, all_rules
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+    from revisor.config import RevisorSettings
+    from revisor.project import Project
+
+UNUSED_IGNORE = "RV001"
+MAX_FIX_PASSES = 5
+
+
+@dataclass
+class ReviewResult:
+    """What a review run found (after fixes, if any were applied)."""
+
+    findings: list[Finding]
+    files: list[Path]
+    fixed: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fixable(self) -> int:
+        return sum(
+            1
+            for f in self.findings
+            if f.fix is not None and f.fix.applicability is Applicability.SAFE
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rules run and how loud: from [tool.revisor] and the command line."""
+
+    codes: frozenset[str]
+    severity: dict[str, Severity]
+    per_file_ignores: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: RevisorSettings | None,
+        *,
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+    ) -> Selection:
+        """Raises ConfigError for an unknown code or severity."""
+        rules = list(all_rules())
+        known = {r.code for r in rules}
+        chosen_select = list(select) or list(settings.select if settings else ())
+        extend = list(settings.get("extend-select", []) if settings else [])
+        chosen_ignore = list(ignore) + list(settings.ignore if settings else ())
+
+        def expand(patterns: Iterable[str], what: str) -> set[str]:
+            codes: set[str] = set()
+            for pattern in patterns:
+                key = pattern.strip().upper()
+                matched = {c for c in known if key == "ALL" or c.startswith(key)}
+                if not matched:
+                    raise ConfigError(
+                        f"Unknown rule {pattern!r} in {what}.",
+                        hint="`revisor rules` lists every code.",
+                    )
+                codes |= matched
+            return codes
+
+        if chosen_select:
+            codes = expand(chosen_select, "select")
+        else:
+            codes = {r.code for r in rules if r.default_enabled}
+        codes |= expand(extend, "extend-select")
+        codes -= expand(chosen_ignore, "ignore")
+        severity: dict[str, Severity] = {}
+        for code, level in (settings.severity if settings else {}).items():
+            try:
+                parsed = Severity(level.lower())
+            except ValueError:
+                raise ConfigError(
+                    f"[tool.revisor] severity for {code} must be error, warning or info, "
+                    f"not {level!r}."
+                ) from None
+            for matched in expand([code], "severity"):
+                severity[matched] = parsed
+        per_file = dict(settings.per_file_ignores if settings else {})
+        for pattern, listed in per_file.items():
+            expand(listed, f"per-file-ignores {pattern!r}")
+        return cls(codes=frozenset(codes), severity=severity, per_file_ignores=per_file)
+
+
+def discover_files(project: Project) -> list[Path]:
+    """Every revision file in the project's version locations, sorted."""
+    files: list[Path] = []
+    recursive = (project.config.get_main_option("recursive_version_locations") or "").lower()
+    for location in project.version_locations:
+        location = location.resolve()  # once: the files below it are then resolved too
+        pattern = "**/*.py" if recursive in ("true", "1", "yes") else "*.py"
+        files.extend(
+            p for p in location.glob(pattern) if p.is_file() and not p.name.startswith("__")
+        )
+    return sorted(set(files))
+
+
+def changed_since(project: Project, ref: str) -> set[Path]:
+    """Files added or modified since git `ref` (committed, staged, or untracked).
+
+    Raises ConfigError when git fails (not a repository, unknown ref).
+    """
+    root = project.root
+
+    def git(*args: str) -> list[str]:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError:
+            raise ConfigError("--since needs git, which is not installed.") from None
+        if done.returncode != 0:
+            detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+            raise ConfigError(f"git {' '.join(args)} failed: {detail}")
+        return [line for line in done.stdout.splitlines() if line]
+
+    top = Path(git("rev-parse", "--show-toplevel")[0])
+    changed = git("diff", "--name-only", "--diff-filter=AMR", ref, "--")
+    untracked = git("ls-files", "--others", "--exclude-standard", "--full-name")
+    return {(top / name).resolve() for name in [*changed, *untracked]}
+
+
+def review(
+    project: Project,
+    paths: Sequence[Path] = (),
+    *,
+    since: str | None = None,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> ReviewResult:
+    """Review the project's revision files (or `paths`, or the files changed since `since`).
+
+    With fix=True, safe fixes (and unsafe ones with unsafe_fixes=True) are written to the
+    files, and the result lists what remains. Raises ConfigError for bad settings.
+    """
+    selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
+    history = discover_files(project)
+    targets: list[Path] = []
+    for given in paths:
+        target = given.resolve()
+        if target.is_dir():
+            targets.extend(sorted(p for p in target.glob("*.py") if not p.name.startswith("__")))
+        elif target.is_file():
+            targets.append(target)
+        else:
+            raise ConfigError(f"No such file or folder: {given}")
+    if not paths:
+        targets = list(history)
+    if since is not None:
+        changed = changed_since(project, since)
+        targets = [p for p in targets if p.resolve() in changed]
+    whole = not paths and since is None
+    fixed: list[Finding] = []
+    passes = MAX_FIX_PASSES if fix else 1
+    with _gc_paused():
+        for _ in range(passes):
+            ctx = _context(project, targets, history, whole)
+            findings = run_rules(ctx, selection)
+            if not fix:
+                break
+            applied = apply_fixes(findings, unsafe=unsafe_fixes)
+            if not applied:
+                break
+            fixed.extend(applied)
+    return ReviewResult(findings=findings, files=targets, fixed=fixed, notes=ctx.notes)
+
+
+def _parse(path: Path) -> Migration:
+    """Parse a file and collect its actions (while the garbage collector waits)."""
+    migration = parse_migration(path)
+    migration.functions  # noqa: B018 — cached: every rule reads it
+    migration.module_values  # noqa: B018
+    return migration
+
+
+def _context(
+    project: Project, targets: list[Path], history: list[Path], whole: bool
+) -> ReviewContext:
+    # Paths are already resolved (discover_files, review): no per-file resolve() here,
+    # it costs more than parsing on large histories.
+    parsed = {p: _parse(p) for p in history}
+    for target in targets:
+        if target not in parsed:
+            parsed[target] = _parse(target)
+    return ReviewContext(
+        migrations=[parsed[t] for t in targets],
+        all_migrations=[parsed[p] for p in history],
+        project=project,
+        whole_history=whole,
+    )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing thousands of files allocates millions of acyclic AST nodes; the cyclic
+    garbage collector would rescan them all repeatedly (quadratic time), so it waits
+    until the review is done (the run creates next to no reference cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # Everything allocated meanwhile sits in the youngest generation, and the first
+        # young collection would scan all of it: move it to the oldest one instead (freeze
+        # then unfreeze), where only the rare full collections look.
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def review_files(
+    paths: Sequence[Path],
+    *,
+    codes: Iterable[str] | None = None,
+    metadata: tuple[MetaData, ...] | None = None,
+    project: Project | None = None,
+) -> list[Finding]:
+    """Review standalone files (tests, docs examples): `paths` are the whole history."""
+    with _gc_paused():
+        migrations = [parse_migration(p) for p in paths]
+    ctx = ReviewContext(
+        migrations=migrations,
+        all_migrations=migrations,
+        project=project,
+        metadata_override=metadata,
+    )
+    chosen = (
+        frozenset(codes)
+        if codes is not None
+        else frozenset(r.code for r in all_rules() if r.default_enabled)
+    )
+    return run_rules(ctx, Selection(codes=chosen, severity={}, per_file_ignores={}))
+
+
+def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
+    """Run the selected rules over `ctx`; apply ignores, severities and report unused
+    ignore comments. Returns the findings sorted."""
+    rules: list[Rule] = [cls() for cls in all_rules() if cls.code in selection.codes]
+    raw: list[Finding] = []
+    for migration in ctx.migrations:
+        if migration.tree is None:
+            continue
+        for rule in rules:
+            raw.extend(_guarded(rule, ctx, migration))
+    for rule in rules:
+        raw.extend(_guarded(rule, ctx, None))
+    by_path = {m.path: m for m in ctx.migrations}
+    kept: list[Finding] = []
+    for finding in raw:
+        if finding.path is not None and _silenced(finding, by_path, ctx, selection):
+            continue
+        level = selection.severity.get(finding.code)
+        kept.append(replace(finding, severity=level) if level else finding)
+    if UNUSED_IGNORE in selection.codes:
+        # When the models could not be loaded, the model rules did not run: their ignore
+        # comments are not known to be unused.
+        skipped = {r.code for r in all_rules() if r.needs_metadata} if ctx.metadata_error else set()
+        kept.extend(_unused_ignores(ctx.migrations, selection, skipped))
+    return sort_findings(kept)
+
+
+def _guarded(rule: Rule, ctx: ReviewContext, migration: Migration | None) -> list[Finding]:
+    """Run one rule; a bug in it becomes a note (the other rules still report), unless
+    REVISOR_DEBUG is set (--debug, the test suite), where it raises."""
+    try:
+        if migration is None:
+            return list(rule.check_project(ctx))
+        return list(rule.check(migration, ctx))
+    except Exception as exc:
+        if os.environ.get("REVISOR_DEBUG"):
+            raise
+        where = f" on {migration.path.name}" if migration is not None else ""
+        ctx.notes.append(
+            f"rule {rule.code} failed{where} ({type(exc).__name__}: {exc}); this is a bug "
+            "in revisor, rerun with --debug and report it"
+        )
+        return []
+
+
+def _silenced(
+    finding: Finding,
+    by_path: dict[Path, Migration],
+    ctx: ReviewContext,
+    selection: Selection,
+) -> bool:
+    assert finding.path is not None
+    if selection.per_file_ignores:
+        relative = finding.path.as_posix()
+        if ctx.root is not None:
+            with contextlib.suppress(ValueError):
+                relative = finding.path.resolve().relative_to(ctx.root.resolve()).as_posix()
+        for pattern, codes in selection.per_file_ignores.items():
+            if (
+                fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(finding.path.name, pattern)
+            ) and any(finding.code.startswith(c.upper()) for c in codes):
+                return True
+    migration = by_path.get(finding.path)
+    if migration is None or finding.line is None or not migration.ignores:
+        return False
+    end = finding.extra.get("end_line") or finding.line
+    lines = list(range(finding.line, int(end) + 1))  # type: ignore[call-overload]
+    function = migration.function_at(finding.line)
+    if function is not None:
+        lines.append(function.line)
+    for line in lines:
+        comment = migration.ignores.get(line)
+        if comment is None:
+            continue
+        if not comment.codes or finding.code in comment.codes:
+            comment.used.add(finding.code if comment.codes else "*")
+            return True
+    return False
+
+
+def _unused_ignores(
+    migrations: list[Migration], selection: Selection, skipped: set[str]
+) -> list[Finding]:
+    """RV001 findings for ignore comments that silenced nothing (codes of rules that are
+    switched off are left alone: another configuration may enable them)."""
+    from revisor.review.rules.rv001_unused_ignore import UnusedIgnore
+
+    rule = UnusedIgnore()
+    known = {r.code for r in all_rules()}
+    found: list[Finding] = []
+    for migration in migrations:
+        for comment in migration.ignores.values():
+            if not comment.codes:
+                if not comment.used:
+                    found.append(_unused(rule, migration, comment.line, [], whole=True))
+                continue
+            unused = [
+                c
+                for c in comment.codes
+                if c not in comment.used
+                and c not in skipped
+                and (c in selection.codes or c not in known)
+            ]
+            if unused:
+                whole = len(unused) == len(comment.codes)
+                found.append(_unused(rule, migration, comment.line, unused, whole=whole))
+    return found
+
+
+def _unused(
+    rule: Rule, migration: Migration, line: int, codes: list[str], *, whole: bool
+) -> Finding:
+    comment = migration.ignores[line]
+    text = migration.lines[line - 1]
+    start = comment.column
+    while start > 0 and text[start - 1] == " ":
+        start -= 1
+    what = f"[{', '.join(codes)}]" if codes else ""
+    # The comment runs to the end of the line (its `-- reason` goes with it).
+    edit = Edit(migration.path, line, start, line, len(text), "")
+    fix = Fix("remove the unused ignore comment", (edit,)) if whole else None
+    message = f"Unused `revisor: ignore{what}` comment: it silences nothing here."
+    finding = rule.finding(migration, line, message, fix=fix)
+    return replace(finding, column=comment.column + 1)

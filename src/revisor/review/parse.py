@@ -1,0 +1,356 @@
+"""Read a migration file without importing it: Python's AST → a `Migration`.
+
+Each file is parsed once; every rule reads the same `Migration`. The functions `upgrade()`
+and `downgrade()` become lists of `Action`s (see `actions.py`), in source order, each
+remembering whether it sits inside `op.get_context().autocommit_block()` or a
+`batch_alter_table` block. SQL strings are parsed lazily (pglast is imported only when a
+file has any).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from revisor.review.actions import Action, actions_from_call, literal
+
+# `# revisor: ignore` or `# revisor: ignore[RV101, RV120]` (a `-- reason` may follow).
+IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?")
+
+
+_ASSIGNMENT_RE = re.compile(
+    r"^(?P<name>revision|down_revision|branch_labels)\s*(?::[^=\n]+)?=\s*(?P<value>.+?)\s*$",
+    re.MULTILINE,
+)
+
+
+@dataclass
+class IgnoreComment:
+    """One `# revisor: ignore[...]` comment; `codes` empty means every code."""
+
+    line: int
+    column: int
+    end_column: int
+    codes: tuple[str, ...]
+    used: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Function:
+    """`upgrade()` or `downgrade()`: its def line and its actions in source order."""
+
+    name: str
+    node: ast.FunctionDef
+    actions: list[Action]
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the body does nothing: only `pass`, `...`, a docstring or comments."""
+        for stmt in self.node.body:
+            if isinstance(stmt, ast.Pass):
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue  # docstring or `...`
+            return False
+        return True
+
+    @property
+    def raises_not_implemented(self) -> bool:
+        """True when the body's first real statement raises NotImplementedError."""
+        for stmt in self.node.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+                exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+                return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+            return False
+        return False
+
+
+@dataclass
+class Migration:
+    """One revision file as revisor reads it: source text, AST, identity and actions."""
+
+    path: Path
+    source: str
+    tree: ast.Module | None
+    syntax_error: SyntaxError | None = None
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    @cached_property
+    def module_values(self) -> dict[str, object]:
+        """Module-level constants (`revision = "..."`, `irreversible = True`, ...)."""
+        values: dict[str, object] = {}
+        if self.tree is None:
+            # A file that does not parse still names its place in the history (usually):
+            # read the assignments textually so the graph is not broken twice.
+            for match in _ASSIGNMENT_RE.finditer(self.source):
+                try:
+                    values[match.group("name")] = ast.literal_eval(match.group("value"))
+                except (ValueError, SyntaxError):
+                    continue
+            return values
+        for stmt in self.tree.body:
+            target: ast.expr | None = None
+            value: ast.expr | None = None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                target, value = stmt.target, stmt.value
+            if isinstance(target, ast.Name) and value is not None:
+                found = literal(value)
+                values[target.id] = value if found is ... else found  # non-literal: the node
+        return values
+
+    def module_line(self, name: str) -> int | None:
+        """The line assigning module-level `name`, or None."""
+        if self.tree is None:
+            match = re.search(rf"^{name}\b", self.source, re.MULTILINE)
+            return self.source.count("\n", 0, match.start()) + 1 if match else None
+        for stmt in self.tree.body:
+            targets = (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [stmt.target]
+                if isinstance(stmt, ast.AnnAssign)
+                else []
+            )
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return stmt.lineno
+        return None
+
+    @property
+    def revision(self) -> str | None:
+        value = self.module_values.get("revision")
+        return value if isinstance(value, str) else None
+
+    @property
+    def down_revisions(self) -> tuple[str, ...]:
+        """The parents named by `down_revision` (empty for a base revision)."""
+        value = self.module_values.get("down_revision")
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list | tuple):
+            return tuple(v for v in value if isinstance(v, str))
+        return ()
+
+    @property
+    def branch_labels(self) -> tuple[str, ...]:
+        value = self.module_values.get("branch_labels")
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list | tuple):
+            return tuple(v for v in value if isinstance(v, str))
+        return ()
+
+    @property
+    def irreversible(self) -> bool:
+        """True when the revision declares `irreversible = True` (empty downgrade allowed)."""
+        return self.module_values.get("irreversible") is True
+
+    @cached_property
+    def functions(self) -> dict[str, Function]:
+        found: dict[str, Function] = {}
+        if self.tree is None:
+            return found
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.FunctionDef) and stmt.name in ("upgrade", "downgrade"):
+                found[stmt.name] = Function(stmt.name, stmt, collect_actions(stmt.body))
+        return found
+
+    @property
+    def upgrade(self) -> Function | None:
+        return self.functions.get("upgrade")
+
+    @property
+    def downgrade(self) -> Function | None:
+        return self.functions.get("downgrade")
+
+    @cached_property
+    def ignores(self) -> dict[int, IgnoreComment]:
+        """`# revisor: ignore` comments by line. Only real comments count (tokenize tells
+        them from text inside strings and docstrings); files without "revisor:" skip it."""
+        found: dict[int, IgnoreComment] = {}
+        if "revisor:" not in self.source:
+            return found
+        for number, column, text in _comments(self.source):
+            match = IGNORE_RE.search(text)
+            if match is None:
+                continue
+            codes = match.group("codes")
+            parsed = tuple(c.strip().upper() for c in (codes or "").split(",") if c.strip())
+            start = column + match.start()
+            found[number] = IgnoreComment(number, start, column + match.end(), parsed)
+        return found
+
+    def function_at(self, line: int) -> Function | None:
+        """The upgrade/downgrade function whose body contains `line`."""
+        for function in self.functions.values():
+            end = function.node.end_lineno or function.node.lineno
+            if function.node.lineno <= line <= end:
+                return function
+        return None
+
+    @cached_property
+    def tables_created(self) -> set[str]:
+        """Tables the upgrade creates: lock rules treat every other table as existing."""
+        if self.upgrade is None:
+            return set()
+        return {a.table for a in self.upgrade.actions if a.kind == "create_table" and a.table}
+
+    @cached_property
+    def columns_added(self) -> set[tuple[str, str]]:
+        """(table, column) pairs the upgrade adds to existing tables."""
+        if self.upgrade is None:
+            return set()
+        return {
+            (a.table, a.column.name)
+            for a in self.upgrade.actions
+            if a.kind == "add_column" and a.table and a.column and a.column.name
+        }
+
+
+def _comments(source: str) -> list[tuple[int, int, str]]:
+    """(line, character column, text) of every comment token in `source`."""
+    found: list[tuple[int, int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                found.append((token.start[0], token.start[1], token.string))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an unterminated construct: keep the comments seen so far
+    return found
+
+
+def parse_migration(path: Path, source: str | None = None) -> Migration:
+    """Parse `path` (or `source`) into a Migration; a syntax error is kept, not raised."""
+    if source is None:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        return Migration(path=path, source=source, tree=None, syntax_error=exc)
+    return Migration(path=path, source=source, tree=tree)
+
+
+def collect_actions(body: list[ast.stmt]) -> list[Action]:
+    """Every recognised operation in `body`, in source order, including nested blocks."""
+    actions: list[Action] = []
+    _walk(body, actions, autocommit=False, batch_table=None, batch_names=frozenset())
+    return actions
+
+
+def _walk(
+    body: list[ast.stmt],
+    out: list[Action],
+    *,
+    autocommit: bool,
+    batch_table: str | None,
+    batch_names: frozenset[str],
+) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.With):
+            inner_autocommit = autocommit
+            inner_batch, inner_names = batch_table, batch_names
+            for item in stmt.items:
+                expr = item.context_expr
+                if _is_autocommit_block(expr):
+                    inner_autocommit = True
+                elif isinstance(expr, ast.Call) and _callee(expr) == "op.batch_alter_table":
+                    table = expr.args[0] if expr.args else _kw(expr, "table_name")
+                    if isinstance(table, ast.Constant) and isinstance(table.value, str):
+                        inner_batch = table.value
+                    if isinstance(item.optional_vars, ast.Name):
+                        inner_names = batch_names | {item.optional_vars.id}
+                else:
+                    _scan_expr(expr, out, autocommit, batch_table, batch_names)
+            _walk(
+                stmt.body,
+                out,
+                autocommit=inner_autocommit,
+                batch_table=inner_batch,
+                batch_names=inner_names,
+            )
+            continue
+        for child in _child_bodies(stmt):
+            _walk(
+                child,
+                out,
+                autocommit=autocommit,
+                batch_table=batch_table,
+                batch_names=batch_names,
+            )
+        for expr in _own_expressions(stmt):
+            _scan_expr(expr, out, autocommit, batch_table, batch_names)
+
+
+def _child_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    if isinstance(stmt, ast.If | ast.For | ast.While | ast.AsyncFor):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, ast.Try):
+        return [stmt.body, *[h.body for h in stmt.handlers], stmt.orelse, stmt.finalbody]
+    return []
+
+
+def _own_expressions(stmt: ast.stmt) -> list[ast.expr]:
+    """The expressions a simple statement evaluates (calls may hide in assignments)."""
+    if isinstance(stmt, ast.Expr):
+        return [stmt.value]
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign) and stmt.value is not None:
+        return [stmt.value]
+    if isinstance(stmt, ast.If | ast.While):
+        return [stmt.test]
+    if isinstance(stmt, ast.For):
+        return [stmt.iter]
+    if isinstance(stmt, ast.Return) and stmt.value is not None:
+        return [stmt.value]
+    return []
+
+
+def _scan_expr(
+    expr: ast.expr,
+    out: list[Action],
+    autocommit: bool,
+    batch_table: str | None,
+    batch_names: frozenset[str],
+) -> None:
+    """Turn the outermost calls of `expr` into actions (nested calls are their arguments)."""
+    if isinstance(expr, ast.Await):
+        expr = expr.value
+    if not isinstance(expr, ast.Call):
+        return
+    callee = _callee(expr)
+    in_batch = batch_table if callee.partition(".")[0] in batch_names else None
+    found = actions_from_call(expr, callee, batch_table=in_batch)
+    for action in found:
+        action.in_autocommit = autocommit
+    out.extend(found)
+
+
+def _is_autocommit_block(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and _callee(expr).endswith("autocommit_block")
+
+
+def _callee(call: ast.Call) -> str:
+    from revisor.review.actions import dotted
+
+    return dotted(call.func)
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None

@@ -1,0 +1,214 @@
+"""RV101 unnamed-constraint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.review.fix import edit_replacing
+from revisor.review.rule import Rule
+from revisor.review.rules._naming import constraint_name
+
+if TYPE_CHECKING:
+    from revisor.review.actions import Action
+    from revisor.review.context import ReviewContext
+    from revisor.review.parse import Migration
+
+
+class UnnamedConstraint(Rule):
+    """Constraint created or dropped without a name.
+
+    ## What it does
+    Flags `op.create_foreign_key(None, ...)`, `create_unique_constraint(None, ...)`,
+    `create_check_constraint(None, ...)`, `create_primary_key(None, ...)` and
+    `op.drop_constraint(None, ...)`, which Alembic's autogenerate writes when the models'
+    MetaData has no naming convention.
+
+    ## Why is this bad?
+    PostgreSQL invents a name for the constraint (`transactions_vendor_id_fkey`); the
+    downgrade's `op.drop_constraint(None, ...)` has no name to drop and the rollback
+    crashes ("Can't emit DROP CONSTRAINT for constraint ...; it has no name"). The seed's
+    checklist item 1.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.create_foreign_key(None, "transactions", "vendors", ["vendor_id"], ["id"])
+
+
+    def downgrade():
+        op.drop_constraint(None, "transactions", type_="foreignkey")
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade():
+        op.create_foreign_key(
+            "fk_transactions_vendor_id", "transactions", "vendors", ["vendor_id"], ["id"]
+        )
+
+
+    def downgrade():
+        op.drop_constraint("fk_transactions_vendor_id", "transactions", type_="foreignkey")
+    ```
+
+    ## Fix safety
+    Safe: the name comes from the models' `naming_convention` when there is one, otherwise
+    the seed's style (`fk_<table>_<column>`, `uq_<table>_<columns>`, `ck_<table>_<word>`),
+    and the matching `drop_constraint(None, ...)` in the downgrade gets the same name. If
+    the revision was already applied somewhere, the constraint there still has
+    PostgreSQL's name: rename it there (`ALTER TABLE ... RENAME CONSTRAINT ... TO ...`).
+    """
+
+    code = "RV101"
+    name = "unnamed-constraint"
+    severity = Severity.ERROR
+    needs_metadata = True
+
+    def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
+        upgrade = migration.upgrade.actions if migration.upgrade else []
+        downgrade = migration.downgrade.actions if migration.downgrade else []
+        creates = [a for a in upgrade if a.kind == "add_constraint" and not a.from_sql]
+        drops = [a for a in downgrade if a.kind == "drop_constraint" and not a.from_sql]
+        unnamed_drops = [d for d in drops if not d.name_given]
+        matched: dict[int, Fix] = {}
+        for create in creates:
+            if create.name_given:
+                continue
+            name = self._name(create, ctx)
+            edits = [
+                edit_replacing(migration.lines, migration.path, create.name_node, repr_str(name))
+            ]
+            drop = _matching_drop(create, unnamed_drops)
+            if drop is not None:
+                unnamed_drops.remove(drop)
+                edits.append(
+                    edit_replacing(migration.lines, migration.path, drop.name_node, repr_str(name))
+                )
+            fix = Fix(
+                f'name it "{name}"' + (" in upgrade and downgrade" if drop else ""), tuple(edits)
+            )
+            if drop is not None:
+                matched[id(drop)] = fix
+            what = f"{_kind_words(create.constraint_type)} on {create.table or '?'}"
+            yield self.finding(
+                migration,
+                create.node,
+                f"Unnamed {what}: PostgreSQL will name it itself, so no downgrade can "
+                "drop it by name.",
+                help=f'Name it, e.g. "{name}" (and use that name in the downgrade).',
+                fix=fix,
+            )
+        upgrade_drops = [a for a in upgrade if a.kind == "drop_constraint" and not a.from_sql]
+        for drop in [*upgrade_drops, *drops]:
+            if drop.name_given:
+                continue
+            fix = matched.get(id(drop))
+            help_text = "The fix gives it the name the upgrade now uses."
+            if fix is None:
+                known = _known_name(drop, migration, ctx)
+                help_text = "Use the constraint's real name" + (
+                    f", probably {known[0]!r}." if known else "."
+                )
+                if known and drop.name_node is not None:
+                    name, applicability = known
+                    origin = (
+                        "the name its revision gives it"
+                        if applicability is (Applicability.SAFE)
+                        else "PostgreSQL's default name"
+                    )
+                    fix = Fix(
+                        f'use "{name}" ({origin})',
+                        (
+                            edit_replacing(
+                                migration.lines, migration.path, drop.name_node, repr_str(name)
+                            ),
+                        ),
+                        applicability,
+                    )
+            yield self.finding(
+                migration,
+                drop.node,
+                f"drop_constraint(None, {drop.table!r}) cannot work: Alembic needs the "
+                "constraint's name and the rollback crashes.",
+                help=help_text,
+                fix=fix,
+            )
+
+    def _name(self, create: Action, ctx: ReviewContext) -> str:
+        metadata = ctx.metadata if ctx.project or ctx.metadata_override else None
+        return constraint_name(
+            create.constraint_type or "constraint",
+            create.table or "table",
+            create.column_names,
+            referred_table=create.referred_table,
+            condition=create.extra.get("condition"),  # type: ignore[arg-type]
+            metadata=metadata,
+        )
+
+
+def repr_str(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _kind_words(kind: str | None) -> str:
+    return {
+        "foreignkey": "foreign key",
+        "unique": "unique constraint",
+        "check": "check constraint",
+        "primary": "primary key",
+    }.get(kind or "", "constraint")
+
+
+def _matching_drop(create: Action, drops: list[Action]) -> Action | None:
+    for drop in drops:
+        if drop.table == create.table and drop.constraint_type in (None, create.constraint_type):
+            return drop
+    return None
+
+
+_PG_SUFFIX = {"foreignkey": "fkey", "unique": "key", "check": "check", "primary": "pkey"}
+
+
+def _known_name(
+    drop: Action, migration: Migration, ctx: ReviewContext
+) -> tuple[str, Applicability] | None:
+    """The name of the constraint `drop` removes, from the revision that created it:
+    (its name, SAFE) when that revision names it; (PostgreSQL's default name, UNSAFE)
+    when it left the naming to PostgreSQL and the columns are known."""
+    earlier: list[Migration] = []
+    for other in ctx.ordered_migrations:
+        if other is migration:
+            break
+        earlier.append(other)
+    own = migration.upgrade.actions if migration.upgrade else []
+    own = own[: own.index(drop)] if drop in own else []
+    sources = [own, *[(m.upgrade.actions if m.upgrade else []) for m in reversed(earlier)]]
+    for actions in sources:
+        for action in reversed(actions):
+            if action.table != drop.table:
+                continue
+            for kind, name, columns in _constraints_made(action):
+                if drop.constraint_type not in (None, kind):
+                    continue
+                if name:
+                    return name, Applicability.SAFE
+                if columns and kind in _PG_SUFFIX:
+                    return f"{drop.table}_{columns[0]}_{_PG_SUFFIX[kind]}", Applicability.UNSAFE
+    return None
+
+
+def _constraints_made(action: Action) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """(kind, name, columns) of each constraint an action creates."""
+    if action.kind == "add_constraint" and action.constraint_type:
+        return [(action.constraint_type, action.name, action.column_names)]
+    made: list[tuple[str, str | None, tuple[str, ...]]] = []
+    if action.kind == "create_table":
+        made += [(c.kind, c.name, c.columns) for c in action.constraints if c.kind != "primary"]
+        made += [
+            ("foreignkey", None, (c.name,)) for c in action.columns if c.foreign_keys and c.name
+        ]
+    if action.kind == "add_column" and action.column and action.column.foreign_keys:
+        made.append(("foreignkey", None, (action.column.name or "",)))
+    return made

@@ -1,0 +1,138 @@
+"""RV105 enum-labels-removed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from revisor.findings import Finding, Severity
+from revisor.review.rule import Rule
+
+if TYPE_CHECKING:
+    from revisor.review.actions import Action
+    from revisor.review.context import ReviewContext
+    from revisor.review.parse import Migration
+
+
+class EnumLabelsRemoved(Rule):
+    """An enum type is recreated without labels the history gave it.
+
+    ## What it does
+    Follows each enum type through the history (`CREATE TYPE`, `sa.Enum` in
+    `create_table`, `ADD VALUE`, `RENAME VALUE`, `ALTER TYPE ... RENAME TO`) and flags a
+    revision that creates the type again without some of its labels, unless the same
+    upgrade converts the data (an `UPDATE` naming the old label, or a `USING` clause that
+    computes the new value instead of a plain cast).
+
+    ## Why is this bad?
+    PostgreSQL cannot drop a label, so changing labels means recreate-and-cast
+    (`ALTER COLUMN ... TYPE new USING col::text::new`). Every row still holding a removed
+    label makes that cast fail ("invalid input value for enum"), and the deploy stops
+    halfway; deleting those rows first loses data. The seed's "My Enum values are
+    mismatching" section.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.execute("CREATE TYPE cycle AS ENUM ('WEEKLY', 'MONTHLY')")
+    ```
+    ```python
+    def upgrade():
+        op.execute("ALTER TYPE cycle RENAME TO cycle_old")
+        op.execute("CREATE TYPE cycle AS ENUM ('weekly', 'monthly')")
+        op.execute(
+            "ALTER TABLE subscriptions ALTER COLUMN cycle TYPE cycle USING cycle::text::cycle"
+        )
+        op.execute("DROP TYPE cycle_old")
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade():
+        op.execute("CREATE TYPE cycle AS ENUM ('WEEKLY', 'MONTHLY')")
+    ```
+    ```python
+    def upgrade():
+        op.execute("ALTER TYPE cycle RENAME VALUE 'WEEKLY' TO 'weekly'")
+        op.execute("ALTER TYPE cycle RENAME VALUE 'MONTHLY' TO 'monthly'")
+    ```
+
+    ## Fix safety
+    No automatic fix: rename labels with `ALTER TYPE ... RENAME VALUE` (PostgreSQL 10+,
+    no rewrite), or convert the data in the `USING` clause (`lower(cycle::text)::cycle`).
+    """
+
+    code = "RV105"
+    name = "enum-labels-removed"
+    severity = Severity.ERROR
+
+    def check_project(self, ctx: ReviewContext) -> Iterator[Finding]:
+        reviewed = {id(m) for m in ctx.migrations}
+        labels: dict[str, list[str]] = {}
+        for migration in ctx.ordered_migrations:
+            if migration.upgrade is None:
+                continue
+            actions = migration.upgrade.actions
+            for action in actions:
+                name = action.name
+                if not name:
+                    continue
+                if action.kind == "create_enum" and action.labels is not None:
+                    before = labels.get(name)
+                    labels[name] = list(action.labels)
+                    if before is None or id(migration) not in reviewed:
+                        continue
+                    removed = [label for label in before if label not in action.labels]
+                    if removed and not _converts(actions, removed):
+                        yield self._report(migration, action, removed)
+                elif action.kind == "enum_add_value" and action.new_name:
+                    labels.setdefault(name, []).append(action.new_name)
+                elif action.kind == "enum_rename_value" and name in labels:
+                    old = str(action.extra.get("old"))
+                    labels[name] = [action.new_name or old if v == old else v for v in labels[name]]
+                elif action.kind == "rename_enum" and name in labels and action.new_name:
+                    # The old name keeps its labels: a type created again under it is
+                    # compared with what the data held (the recreate pattern).
+                    labels[action.new_name] = list(labels[name])
+
+    def _report(self, migration: Migration, action: Action, removed: list[str]) -> Finding:
+        node = action.enum.node if action.enum and action.enum.node else action.node
+        quoted = ", ".join(f"'{label}'" for label in removed)
+        return self.finding(
+            migration,
+            node,
+            f"Enum {action.name!r} is recreated without {quoted}: rows holding them make "
+            "the cast to the new type fail (or are lost if deleted first).",
+            help="Rename labels with ALTER TYPE ... RENAME VALUE, or convert the data (UPDATE "
+            "... or a USING clause that maps old labels to new ones).",
+        )
+
+
+def _plain_cast(expression: str) -> bool:
+    """True when a USING expression only casts a column (`col::text::t`): no mapping."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        node = parse_sql(f"SELECT {expression}")[0].stmt.targetList[0].val
+    except (ParseError, AttributeError, IndexError, TypeError):
+        return False
+    while type(node).__name__ == "TypeCast":
+        node = node.arg
+    return type(node).__name__ == "ColumnRef"
+
+
+def _converts(actions: list[Action], removed: list[str]) -> bool:
+    """True when the upgrade maps the removed labels itself."""
+    for action in actions:
+        sql = action.sql or ""
+        if (
+            action.from_sql
+            and action.extra.get("statement") == "UpdateStmt"
+            and any(f"'{label}'" in sql for label in removed)
+        ):
+            return True
+        using = action.extra.get("using_sql")
+        if isinstance(using, str) and not _plain_cast(using):
+            return True
+    return False

@@ -1,0 +1,92 @@
+"""RV303 enum-value-used-in-transaction."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from revisor.findings import Finding, Severity
+from revisor.review.nodes import text_of
+from revisor.review.rule import Rule
+from revisor.review.rules._lock import upgrade_actions
+
+if TYPE_CHECKING:
+    from revisor.review.actions import Action
+    from revisor.review.context import ReviewContext
+    from revisor.review.parse import Migration
+
+
+class EnumValueUsedInTransaction(Rule):
+    """`ALTER TYPE ... ADD VALUE` and a use of the new value in the same transaction.
+
+    ## What it does
+    Flags `ALTER TYPE t ADD VALUE 'x'` run in the migration's transaction when a later
+    statement of the same upgrade uses `'x'` (an UPDATE, a default, a CHECK).
+
+    ## Why is this bad?
+    PostgreSQL does not let a transaction use an enum label it added: "unsafe use of new
+    value 'x' of enum type t ... New enum values must be committed before they can be
+    used." The migration fails (and before PostgreSQL 12, ADD VALUE cannot run in a
+    transaction block at all).
+
+    ## Lock
+    `ALTER TYPE ... ADD VALUE` takes an `EXCLUSIVE` lock on the type itself (not on the
+    tables using it) until the transaction ends; the hazard is the failure, not the wait.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.execute("ALTER TYPE cycle ADD VALUE 'daily'")
+        op.execute("UPDATE subscriptions SET cycle = 'daily' WHERE days = 1")
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade():
+        with op.get_context().autocommit_block():
+            op.execute("ALTER TYPE cycle ADD VALUE IF NOT EXISTS 'daily'")
+        op.execute("UPDATE subscriptions SET cycle = 'daily' WHERE days = 1")
+    ```
+
+    ## Fix safety
+    No automatic fix: run the ADD VALUE in an autocommit block (committed first), or use
+    the new value in a later revision.
+    """
+
+    code = "RV303"
+    name = "enum-value-used-in-transaction"
+    severity = Severity.ERROR
+
+    def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
+        actions = upgrade_actions(migration)
+        for index, action in enumerate(actions):
+            if action.kind != "enum_add_value" or action.in_autocommit or not action.new_name:
+                continue
+            user = next((a for a in actions[index + 1 :] if _uses(a, action.new_name)), None)
+            if user is None:
+                continue
+            yield self.finding(
+                migration,
+                action.node,
+                f"Enum value {action.new_name!r} is added to {action.name!r} and used on line "
+                f"{user.line} in the same transaction: PostgreSQL raises 'unsafe use of new "
+                "value'.",
+                help="Run the ADD VALUE inside `with op.get_context().autocommit_block():`, or "
+                "use the value in a later revision.",
+            )
+
+
+def _uses(action: Action, value: str) -> bool:
+    if action.in_autocommit and action.kind == "enum_add_value":
+        return False
+    if action.from_sql:
+        return f"'{value}'" in (action.sql or "")
+    # In op calls only a server default can hold the label (a column or constraint that
+    # merely shares the label's spelling is not a use of it).
+    for node in ast.walk(action.node):
+        if isinstance(node, ast.keyword) and node.arg == "server_default":
+            text = text_of(node.value)
+            if text is not None and (text == value or f"'{value}'" in text):
+                return True
+    return False

@@ -1,0 +1,103 @@
+"""RV305 constraint-without-not-valid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from revisor.findings import Finding, Severity
+from revisor.review.rule import Rule
+from revisor.review.rules._lock import on_existing_table, upgrade_actions
+
+if TYPE_CHECKING:
+    from revisor.review.context import ReviewContext
+    from revisor.review.parse import Migration
+
+
+class ConstraintWithoutNotValid(Rule):
+    """Foreign key or CHECK added to an existing table and validated in the same step.
+
+    ## What it does
+    Flags `op.create_foreign_key(...)`, `op.create_check_constraint(...)` and `ALTER
+    TABLE ... ADD CONSTRAINT ... FOREIGN KEY / CHECK` without `NOT VALID`
+    (`postgresql_not_valid=True`) on a table that was not created in the same upgrade.
+    Not flagged: a constraint on columns the same upgrade adds nullable and without a
+    default (every row is NULL, there is nothing to validate, and the ADD COLUMN already
+    holds an ACCESS EXCLUSIVE lock until the transaction ends, which NOT VALID would not
+    shorten).
+
+    ## Why is this bad?
+    PostgreSQL scans the whole table to validate existing rows while holding the lock;
+    on a large, busy table writes wait for the whole scan.
+
+    ## Lock
+    `ADD FOREIGN KEY` takes `SHARE ROW EXCLUSIVE` on the table and on the referenced
+    table, blocking INSERT, UPDATE and DELETE on both; `ADD CHECK` takes `ACCESS
+    EXCLUSIVE`, blocking reads too. With `NOT VALID` the lock is held only for the catalog
+    change; `VALIDATE CONSTRAINT` later takes `SHARE UPDATE EXCLUSIVE`, which lets reads
+    and writes continue.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.create_foreign_key(
+            "fk_transactions_vendor_id", "transactions", "vendors", ["vendor_id"], ["id"]
+        )
+    ```
+
+    ## Use instead
+    ```python
+    def upgrade():
+        op.create_foreign_key(
+            "fk_transactions_vendor_id",
+            "transactions",
+            "vendors",
+            ["vendor_id"],
+            ["id"],
+            postgresql_not_valid=True,
+        )
+        op.execute("ALTER TABLE transactions VALIDATE CONSTRAINT fk_transactions_vendor_id")
+    ```
+
+    ## Fix safety
+    No automatic fix. Run the VALIDATE in the same revision after the NOT VALID add (short
+    locks, one deploy) or in a later one.
+    """
+
+    code = "RV305"
+    name = "constraint-without-not-valid"
+    severity = Severity.WARNING
+
+    def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
+        for action in upgrade_actions(migration):
+            if action.kind != "add_constraint" or action.not_valid:
+                continue
+            if action.constraint_type not in ("foreignkey", "check"):
+                continue
+            if not on_existing_table(migration, action, ctx):
+                continue
+            if action.column_names and all(
+                (action.table, c) in _new_empty_columns(migration) for c in action.column_names
+            ):
+                continue
+            kind = "Foreign key" if action.constraint_type == "foreignkey" else "CHECK constraint"
+            yield self.finding(
+                migration,
+                action.node,
+                f"{kind} {action.name or '(unnamed)'} on existing table {action.table!r} is "
+                "validated while the table is locked: writes wait for a full scan.",
+                help="Add it with postgresql_not_valid=True (NOT VALID), then "
+                "ALTER TABLE ... VALIDATE CONSTRAINT ... (a weaker lock).",
+            )
+
+
+def _new_empty_columns(migration: Migration) -> set[tuple[str | None, str | None]]:
+    """Columns this upgrade adds nullable and without a server default (all NULL)."""
+    return {
+        (a.table, a.column.name)
+        for a in upgrade_actions(migration)
+        if a.kind == "add_column"
+        and a.column is not None
+        and a.column.nullable
+        and not a.column.has_server_default
+    }

@@ -1,0 +1,144 @@
+"""Project discovery the way alembic does it, and which database a command uses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from revisor.db.resolve import resolve_url
+from revisor.project import Project
+
+REVISIONS = 6
+HEAD = "f72272eba32a"
+
+
+def test_alembic_ini_in_cwd(example_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(example_project)
+    project = Project.load()
+    assert project.heads == (HEAD,)
+    assert len(project.revisions) == REVISIONS
+    assert project.revisions[0].revision == "d7b6898133d9"  # base first
+
+
+def test_explicit_config_from_another_folder(
+    example_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    project = Project.load(example_project / "alembic.ini")
+    assert project.heads == (HEAD,)
+    # env.py imports the app's own package, found relative to the ini's folder
+    assert sorted(project.metadata[0].tables) == ["subscriptions", "transactions", "vendors"]
+
+
+def test_tool_alembic_in_pyproject(example_project: Path, monkeypatch: pytest.MonkeyPatch):
+    (example_project / "alembic.ini").unlink()
+    (example_project / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "%(here)s/migrations"\nprepend_sys_path = ["."]\n'
+    )
+    monkeypatch.chdir(example_project)
+    project = Project.load()
+    assert project.config_path.name == "pyproject.toml"
+    assert project.heads == (HEAD,)
+
+
+def test_named_ini_section(example_project: Path):
+    ini = example_project / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]", "[buffet]", 1))
+    project = Project.load(ini, name="buffet")
+    assert project.heads == (HEAD,)
+    from revisor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"has no \[alembic\] section"):
+        Project.load(ini)
+
+
+def test_metadata_from_tool_revisor(example_project: Path):
+    (example_project / "pyproject.toml").write_text(
+        '[tool.revisor]\nmetadata = "app.models:Base.metadata"\n'
+    )
+    project = Project.load(example_project / "alembic.ini")
+    assert project.settings.metadata == "app.models:Base.metadata"
+    assert "vendors" in project.metadata[0].tables
+
+
+def test_url_precedence(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://env@envhost/envdb")
+    assert resolve_url("postgresql://cli@clihost/clidb").source == "--url"
+    assert resolve_url(None, config_url="postgresql://ini@inihost/inidb").source == "DATABASE_URL"
+    monkeypatch.delenv("DATABASE_URL")
+    assert resolve_url(None, config_url="postgresql://ini@inihost/inidb").source == (
+        "sqlalchemy.url"
+    )
+
+
+def test_embedded_server_is_the_default(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = resolve_url(None)
+    assert url.source == "embedded"
+    import psycopg
+
+    with psycopg.connect(**url.libpq_kwargs()) as conn:
+        assert conn.info.server_version >= 180000
+
+
+def test_python_dash_m_and_version():
+    out = subprocess.run(
+        [sys.executable, "-m", "revisor", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("revisor ")
+
+
+def test_debug_traceback_never_shows_the_password(example_project: Path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    secret = "Tr4ceback-S3cret"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "revisor",
+            "status",
+            "--debug",
+            "-c",
+            str(example_project / "alembic.ini"),
+            "--url",
+            f"postgresql://app:{secret}@127.0.0.1:1/app",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr  # --debug shows it ...
+    assert secret not in result.stderr + result.stdout  # ... without the password
+
+
+def test_help_lists_every_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "revisor", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("demo", "status", "review", "draft", "test", "check", "rules"):
+        assert f" {command} " in result.stdout
+
+
+def test_command_needing_models_fails_cleanly_when_env_py_breaks(
+    example_project: Path, cli, database_url_18
+):
+    from revisor.cli import app
+
+    env = example_project / "migrations" / "env.py"
+    env.write_text("import app.no_such_module\n" + env.read_text())
+    result = cli.invoke(
+        app,
+        ["check", "-c", str(example_project / "alembic.ini"), "--no-review"],
+        env={"DATABASE_URL": database_url_18.sqlalchemy_url},
+    )
+    assert result.exit_code == 2, result.output
+    assert "env.py failed to load" in result.output and "Traceback" not in result.output
+    shutil.rmtree(example_project)
