@@ -26,7 +26,11 @@ def run(connection):
 
 
 connectable = config.attributes.get("connection")
-if connectable is None:
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+elif connectable is None:
     engine = engine_from_config(
         config.get_section(config.config_ini_section, {{}}), prefix="sqlalchemy.",
         poolclass=pool.NullPool,
