@@ -7,14 +7,15 @@ database via sqlalchemy.url, the URL environment variable and an injected connec
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
@@ -69,28 +70,45 @@ def current_heads(url: DatabaseUrl, *, version_table: str = "alembic_version") -
         return tuple(context.get_current_heads())
 
 
-def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> MigrationRun:
-    # Load the whole graph first: a broken history is a HistoryError/RevisionImportError
-    # naming the file, not a failure of "revision ?" halfway through a run.
-    project.revisions  # noqa: B018
-    script = project.script
-    result = MigrationRun()
-    planned: list[str] = []
-    state = {"started": False}
+StepSource = Callable[[MigrationContext], Iterator[RevisionStep]]
 
-    def steps(rev: Any, context: Any) -> Sequence[Any]:
-        state["started"] = True
-        if direction == "upgrade":
-            found = script._upgrade_revs(target, rev)
-        else:
-            found = script._downgrade_revs(target, rev)
-        planned.extend(_step_revision(step) for step in found)
-        # env.py's configure() replaces on_version_apply; add ours to the live context.
-        context.on_version_apply_callbacks = (*context.on_version_apply_callbacks, applied)
-        return found
 
-    def applied(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        result.applied.append((_step_revision(step), direction))
+@dataclass
+class EnvRunOutcome:
+    """How a run ended: `error` is what a step (or the step source) raised, else None."""
+
+    started: bool = False
+    error: BaseException | None = None
+    context_options: dict[str, Any] = field(default_factory=dict)
+
+
+def revision_step(project: Project, revision: str, *, upgrade: bool) -> RevisionStep:
+    """Alembic's own step object for one revision in one direction (no graph walk)."""
+    script = project.script.get_revision(revision)
+    assert script is not None
+    return RevisionStep(project.script.revision_map, script, upgrade)
+
+
+def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOutcome:
+    """Run the project's env.py once against `url` (sqlalchemy.url, the URL environment
+    variable and an injected connection all point there) and execute the steps `source`
+    yields. `source` is a generator, so callers can run their own queries on the
+    migration connection between two steps (revisor test's fingerprints and sample
+    rows).
+
+    A step's exception ends the run: env.py's transaction handling rolls back what is not
+    committed, and the exception is returned in the outcome, not raised. Errors before the
+    first step (env.py import, connection) are raised as RevisorError.
+    Side effects: the migrations' DDL on `url`.
+    """
+    outcome = EnvRunOutcome()
+
+    def migrations_fn(heads: Any, context: MigrationContext) -> Iterator[RevisionStep]:
+        if outcome.started:
+            return iter(())  # an env.py that runs migrations twice gets the steps once
+        outcome.started = True
+        outcome.context_options = dict(context.opts)
+        return source(context)
 
     with (
         connect(url) as conn,
@@ -98,33 +116,60 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
         project.pointed_at(url, connection=conn),
     ):
         try:
-            with EnvironmentContext(
-                project.config,
-                script,
-                fn=steps,
-                destination_rev=target,
-            ):
-                script.run_env()
+            with EnvironmentContext(project.config, project.script, fn=migrations_fn):
+                project.script.run_env()
         except RevisorError:
             raise
-        except (RevisionError, CommandError) as exc:
-            if not state["started"]:
-                raise HistoryError(f"Cannot {direction} to {target!r}: {exc}") from exc
-            raise MigrationFailed(_failed(planned, result), direction, exc) from exc
         except Exception as exc:
-            failed = _failed(planned, result)
-            missing = missing_extension(exc)
-            if missing:
-                raise ExtensionMissing(missing, failed, url.source == "embedded") from exc
-            if not state["started"]:
+            if not outcome.started:
+                missing = missing_extension(exc)
+                if missing:  # env.py itself ran CREATE EXTENSION
+                    raise ExtensionMissing(missing, None, url.source == "embedded") from exc
                 if _is_connect_error(exc):
                     raise translate_connect_error(url, exc) from exc
                 raise EnvImportError(_env_path(project), exc) from exc
-            raise MigrationFailed(failed, direction, exc) from exc
+            outcome.error = exc
         finally:
             if conn.in_transaction():
                 conn.rollback()
-    return result
+    if not outcome.started and outcome.error is None:
+        raise EnvImportError(
+            _env_path(project),
+            RuntimeError("env.py never called context.run_migrations() in online mode"),
+        )
+    return outcome
+
+
+def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> MigrationRun:
+    # Load the whole graph first: a broken history is a HistoryError/RevisionImportError
+    # naming the file, not a failure of "revision ?" halfway through a run.
+    project.revisions  # noqa: B018
+    script = project.script
+    result = MigrationRun()
+    running: list[str] = []  # the revision of the step being run, once one is
+
+    def steps(context: MigrationContext) -> Iterator[RevisionStep]:
+        heads = context.get_current_heads()
+        if direction == "upgrade":
+            found = script._upgrade_revs(target, heads)
+        else:
+            found = script._downgrade_revs(target, heads)
+        for step in found:
+            running[:] = [_step_revision(step)]
+            yield step
+            # resumed: alembic ran the step (and stamped the version table)
+            result.applied.append((running.pop(), direction))
+
+    error = run_env(project, url, steps).error
+    if error is None:
+        return result
+    failed = running[0] if running else None
+    missing = missing_extension(error)
+    if missing:
+        raise ExtensionMissing(missing, failed, url.source == "embedded") from error
+    if isinstance(error, RevisionError | CommandError) and failed is None:
+        raise HistoryError(f"Cannot {direction} to {target!r}: {error}") from error
+    raise MigrationFailed(failed, direction, error) from error
 
 
 def _step_revision(step: Any) -> str:
@@ -135,14 +180,7 @@ def _step_revision(step: Any) -> str:
     return str(getattr(step, "up_revision_id", "?"))
 
 
-def _failed(planned: list[str], result: MigrationRun) -> str | None:
-    index = len(result.applied)
-    return planned[index] if index < len(planned) else None
-
-
-def _env_path(project: Project) -> Any:
-    from pathlib import Path
-
+def _env_path(project: Project) -> Path:
     return Path(project.script.dir) / "env.py"
 
 

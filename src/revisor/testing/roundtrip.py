@@ -8,7 +8,7 @@ run started from. Comparisons use a server-side md5 of the catalog (one round tr
 full snapshot and its diff are only taken when fingerprints differ.
 
 Everything runs through the project's env.py in one MigrationContext per database (see
-envrun.py). A failure ends that context; the run then continues on a fresh scratch database
+migrate.run_env). A failure ends that context; the run then continues on a fresh scratch database
 rebuilt to the right revision, so one broken revision does not hide the others.
 """
 
@@ -25,11 +25,10 @@ from revisor.db.scratch import SCRATCH_PREFIX, create_database, drop_database
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
-from revisor.migrate import missing_extension
+from revisor.migrate import missing_extension, revision_step, run_env
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, fingerprint, snapshot
 from revisor.snapshot.diff import diff_snapshots
-from revisor.testing.envrun import revision_step, run_steps
 from revisor.testing.findings import (
     BASE_NOT_EMPTY,
     DOWNGRADE_FAILS,
@@ -149,7 +148,7 @@ class RoundTrip:
         while not self.stopped:
             url, name = self._database()
             try:
-                outcome = run_steps(self.project, url, lambda mc, p=probe: self._steps(mc, p))
+                outcome = run_env(self.project, url, lambda mc, p=probe: self._steps(mc, p))
             finally:
                 if name and not self.options.keep:
                     drop_database(self.server, name)
