@@ -21,6 +21,8 @@ def finding_dict(finding: Finding, root: Path | None) -> dict[str, object]:
         "column": finding.column,
         "help": finding.help,
         "revision": finding.revision,
+        # engine-specific facts, e.g. revisor test --locks: table, lock mode, statement
+        "details": {k: _plain(v) for k, v in sorted(finding.extra.items())},
         "fix": None
         if finding.fix is None
         else {
@@ -38,6 +40,17 @@ def finding_dict(finding: Finding, root: Path | None) -> dict[str, object]:
             ],
         },
     }
+
+
+def _plain(value: object) -> object:
+    """A JSON-safe form of an extra value (paths and other objects become text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
 
 
 def render_json(findings: Sequence[Finding], *, root: Path | None = None) -> str:
