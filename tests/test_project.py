@@ -142,3 +142,14 @@ def test_command_needing_models_fails_cleanly_when_env_py_breaks(
     assert result.exit_code == 2, result.output
     assert "env.py failed to load" in result.output and "Traceback" not in result.output
     shutil.rmtree(example_project)
+
+
+def test_project_folder_named_like_an_installed_package_is_harmless(example_project: Path):
+    """A project with its own `alembic/` (or `sqlalchemy/`) package must not make revisor
+    forget the installed library it is running on."""
+    import alembic
+
+    (example_project / "alembic").mkdir()
+    (example_project / "alembic" / "__init__.py").write_text("")
+    Project.load(example_project / "alembic.ini")
+    assert sys.modules["alembic"] is alembic

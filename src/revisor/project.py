@@ -298,9 +298,16 @@ def _forget_project_modules(root: Path) -> None:
     names = {p.stem for p in root.glob("*.py")} | {
         p.name for p in root.iterdir() if p.is_dir() and (p / "__init__.py").is_file()
     }
+    # Installed packages (alembic, sqlalchemy, pytest, ...) are never forgotten, even when
+    # the project has a folder of the same name (a script_location called `alembic/`).
+    installed = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
     for module in list(sys.modules):
-        if module.partition(".")[0] in names:
-            del sys.modules[module]
+        if module.partition(".")[0] not in names:
+            continue
+        origin = getattr(sys.modules[module], "__file__", None)
+        if origin is None or origin.startswith(installed):
+            continue
+        del sys.modules[module]
 
 
 def _anchor_script_location(config: Config, base: Path) -> None:

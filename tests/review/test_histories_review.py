@@ -58,10 +58,17 @@ def clean_imports(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget modules and sys.path entries other tests' projects left behind (a test
     project's `reporting.py` would make broken_import's missing module findable)."""
     temp = tempfile.gettempdir()
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if not p.startswith(temp)])
+    # The checkout and its virtualenv may themselves live under the temp dir (CI clones):
+    # only what other tests' projects left there goes.
+    keep = (sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2]))
+
+    def left_behind(path: str) -> bool:
+        return path.startswith(temp) and not path.startswith(keep)
+
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if not left_behind(p)])
     for name in list(sys.modules):
         module_file = getattr(sys.modules[name], "__file__", None) or ""
-        if module_file.startswith(temp):
+        if left_behind(module_file):
             monkeypatch.delitem(sys.modules, name)
 
 
