@@ -28,7 +28,7 @@ def demo(
         heads = ", ".join(step.heads) or "(none)"
         lines = [f"[bold]$ {step.command}[/]"]
         if step.alembic:
-            lines.append(f"[dim]  seed: docker compose exec web {step.alembic}[/]")
+            lines.append(f"[dim]  by hand: docker compose exec web {step.alembic}[/]")
         lines.extend(step.details)
         lines.append(f"revision: [cyan]{heads}[/]")
         lines.append(f"tables:   {', '.join(step.tables) or '(none)'}")

@@ -62,7 +62,7 @@ def review(
     name: NameOption = "alembic",
     debug: DebugOption = False,
 ) -> None:
-    """Review migration files: the seed's mandatory checklist, lock safety, history.
+    """Review migration files: the mandatory review checklist, lock safety, history.
 
     Exit 0 when nothing is at error level, 1 when something is, 2 on a usage error.
     """
