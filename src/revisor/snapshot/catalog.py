@@ -277,7 +277,9 @@ class Fingerprinter:
         self.function = "revisor_fingerprint_" + hashlib.md5(body.encode()).hexdigest()[:16]
         self._create = (
             f"CREATE OR REPLACE FUNCTION pg_temp.{self.function}() RETURNS text "
-            "LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp "
+            # No SET search_path: the deparsers qualify names by the caller's search_path,
+            # and the fingerprint must equal `fingerprint()` and the snapshot's.
+            "LANGUAGE plpgsql STABLE "
             f"AS $revisor_fp$ BEGIN RETURN ({body}); END $revisor_fp$"
         )
         self._ready: weakref.ref[Any] | None = None
