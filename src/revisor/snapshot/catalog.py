@@ -261,8 +261,9 @@ class Fingerprinter:
     plan), so between migration steps the prepared fingerprint is planned again each time,
     which costs as much as running it. Here the query lives in a PL/pgSQL function in the
     session's temporary schema (created on first use, outside the snapshot's scope as all
-    `pg_*` schemas are); PL/pgSQL keeps its plan for the session, and PostgreSQL replans it
-    only when the catalogs it reads change shape.
+    `pg_*` schemas are); PL/pgSQL keeps its plan for the session, and creating, altering or
+    dropping user tables does not invalidate it (measured: about 5 ms instead of 10 per
+    call at 45 tables, on PostgreSQL 18).
 
     Side effect on the database: one temporary function per session, gone at disconnect
     (or when the transaction that created it rolls back: use one Fingerprinter per
