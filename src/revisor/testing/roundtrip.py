@@ -27,7 +27,7 @@ from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
 from revisor.migrate import missing_extension, revision_step, run_env
 from revisor.project import Project
-from revisor.snapshot.catalog import Snapshot, fingerprint, snapshot
+from revisor.snapshot.catalog import Fingerprinter, Snapshot, snapshot
 from revisor.snapshot.diff import diff_snapshots
 from revisor.testing.findings import (
     BASE_NOT_EMPTY,
@@ -131,6 +131,7 @@ class RoundTrip:
         self.unseeded: set[str] = set()  # revisions retried without sample rows
         self.current: tuple[str, Phase] | None = None
         self._impl: Any = None
+        self._fingerprinter = Fingerprinter()
         self.empty: Snapshot | None = None
         self.done_count = 0
         self.stopped = False
@@ -178,6 +179,8 @@ class RoundTrip:
         vt = mc.version_table
         conn = mc.connection
         self._impl = mc.impl
+        # One per env.py run: its connection is new, and a rollback ends the run.
+        self._fingerprinter = Fingerprinter(vt)
         if self.locks:
             self.locks.attach(conn)
         try:
@@ -215,7 +218,7 @@ class RoundTrip:
                     before = None
                     continue
                 if before is None:
-                    before = fingerprint(mc.connection, version_table=vt)
+                    before = self._fingerprint(mc)
                 before = yield from self._round_trip(mc, rev, before)
             if self.plan.full and self.in_place is None:
                 yield from self._down_to_base(mc)
@@ -268,7 +271,7 @@ class RoundTrip:
         return again
 
     def _fingerprint(self, mc: MigrationContext) -> str:
-        return fingerprint(mc.connection, version_table=mc.version_table)
+        return self._fingerprinter(mc.connection)
 
     def _down_to_base(self, mc: MigrationContext) -> Iterator[RevisionStep]:
         for rev in reversed(list(self.applied)):
