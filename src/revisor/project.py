@@ -52,6 +52,7 @@ class Project:
     settings: RevisorSettings
     url_env: str = "DATABASE_URL"
     _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
+    _env_options: dict[str, Any] | None = field(default=None, repr=False)
 
     # --- discovery ---------------------------------------------------------------------
 
@@ -176,26 +177,36 @@ class Project:
             self._metadata = _import_metadata(spec) if spec else self._metadata_from_env()
         return self._metadata
 
+    def offline_env_options(self) -> dict[str, Any]:
+        """The options env.py passes to context.configure(), read by running it in Alembic's
+        offline mode (nothing connects): target_metadata, include_object, compare_type...
+        Raises EnvImportError when env.py fails."""
+        if self._env_options is None:
+            captured: dict[str, Any] = {}
+
+            def capture(rev: Any, context: Any) -> list[Any]:
+                captured.update(context.opts)
+                return []
+
+            env_path = Path(self.script.dir) / "env.py"
+            url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
+            with (
+                quiet_alembic_logging(),
+                self.pointed_at(url, override=False),
+                EnvironmentContext(
+                    self.config, self.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
+                ),
+            ):
+                try:
+                    self.script.run_env()
+                except Exception as exc:
+                    raise EnvImportError(env_path, exc) from exc
+            self._env_options = captured
+        return self._env_options
+
     def _metadata_from_env(self) -> tuple[MetaData, ...]:
-        captured: dict[str, Any] = {}
-
-        def capture(rev: Any, context: Any) -> list[Any]:
-            captured["target"] = context.opts.get("target_metadata")
-            return []
-
         env_path = Path(self.script.dir) / "env.py"
-        url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
-        with (
-            quiet_alembic_logging(),
-            self.pointed_at(url, override=False),
-            EnvironmentContext(
-                self.config, self.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
-            ),
-        ):
-            try:
-                self.script.run_env()
-            except Exception as exc:
-                raise EnvImportError(env_path, exc) from exc
+        captured = {"target": self.offline_env_options().get("target_metadata")}
         target = captured.get("target")
         if target is None:
             raise MetadataNotFound(f"{env_path} sets no target_metadata")

@@ -7,17 +7,12 @@ report tables the project deliberately leaves out of its models.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from alembic.runtime.environment import EnvironmentContext
-
 from revisor.db.url import DatabaseUrl
-from revisor.errors import EnvImportError
-from revisor.project import PLACEHOLDER_URL, Project, quiet_alembic_logging
+from revisor.project import Project
 
 
 @dataclass(frozen=True)
@@ -104,56 +99,21 @@ def compare_options(project: Project, url: DatabaseUrl | None = None) -> Compare
 
 
 def _offline(project: Project) -> dict[str, Any]:
-    captured: dict[str, Any] = {}
-
-    def capture(rev: Any, context: Any) -> list[Any]:
-        captured.update(context.opts)
-        return []
-
-    env_path = Path(project.script.dir) / "env.py"
-    url = project.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
-    with (
-        quiet_alembic_logging(),
-        project.pointed_at(url, override=False),
-        EnvironmentContext(
-            project.config, project.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
-        ),
-    ):
-        try:
-            project.script.run_env()
-        except Exception as exc:
-            raise EnvImportError(env_path, exc) from exc
-    return captured
+    return project.offline_env_options()
 
 
 def _online(project: Project, url: DatabaseUrl) -> dict[str, Any] | None:
     """env.py's online options, or None. Only on a stamped database: Alembic creates the
     version table before asking for steps when there is none."""
-    from revisor.db.connect import connect
-    from revisor.migrate import current_heads
+    from revisor.migrate import current_heads, run_env
 
     try:
         if not current_heads(url):
             return None
     except Exception:
         return None
-    captured: dict[str, Any] = {}
-
-    def capture(rev: Any, context: Any) -> list[Any]:
-        captured.update(context.opts)
-        return []  # no steps: nothing is migrated
-
-    with (
-        connect(url) as connection,
-        quiet_alembic_logging(),
-        project.pointed_at(url, connection=connection),
-    ):
-        try:
-            with EnvironmentContext(project.config, project.script, fn=capture):
-                project.script.run_env()
-        except Exception:  # env.py's own problem; the offline options still serve
-            return None
-        finally:
-            if connection.in_transaction():
-                connection.rollback()
+    try:  # no steps: nothing is migrated
+        captured = run_env(project, url, lambda context: iter(())).context_options
+    except Exception:  # env.py's own problem; the offline options still serve
+        return None
     return captured or None
