@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -69,3 +70,20 @@ def test_every_command_survives_history(
     assert outcomes["test"] == _expected_test_exit(spec), spec
     if spec["roundtrip"] == "clean" and "target_metadata" in spec and spec["heads"][1:] == []:
         assert outcomes["check"] == ExitCode.OK
+
+
+def test_hundreds_of_revisions(cli: CliRunner, pg18, tmp_path: Path) -> None:
+    """A 200-revision history with one planted fault: review and check stay clean of false
+    positives at error level, and test names exactly the faulty revision."""
+    from tests.support.history_factory import Fault, revision_id, write_history
+
+    project = write_history(tmp_path / "long", 200, seed=3, faults={Fault.ENUM_LEFT_BEHIND: 150})
+    ini = str(project / "alembic.ini")
+    url = pg18.url.sqlalchemy_url
+    result = cli.invoke(app, ["test", "--no-data", "--url", url, "-c", ini])
+    assert result.exit_code == ExitCode.FINDINGS, result.output
+    failing = {line.split()[1] for line in result.output.splitlines() if line.endswith("FAIL")}
+    assert failing == {revision_id(150, 3)}, result.output
+    result = cli.invoke(app, ["review", "-c", ini, "--format", "json"])
+    errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert {f["revision"] for f in errors} == {revision_id(150, 3)}, errors
