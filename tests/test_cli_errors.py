@@ -119,3 +119,9 @@ def test_role_without_createdb_cannot_make_scratch_databases(
     code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--url", url)
     assert code == ExitCode.DATABASE, out
     assert "may not create databases" in out and "CREATEDB" in out
+
+
+def test_unknown_revision_argument(cli: CliRunner, example_project: Path):
+    code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--from", "nosuch")
+    assert code == ExitCode.USAGE
+    assert "Unknown revision 'nosuch'" in out and "history is broken" not in out

@@ -131,10 +131,21 @@ class Project:
 
     def revision(self, rev_id: str) -> Script:
         """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""
-        with self._history_errors():
-            script = self.script.get_revision(rev_id)
+        self.revisions  # noqa: B018 -- a broken graph is reported as such, first
+        unknown = HistoryError(
+            f"Unknown revision {rev_id!r}.",
+            hint="`revisor status` shows the heads; `alembic history` lists every revision.",
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                script = self.script.get_revision(rev_id)
+        except (RevisionError, CommandError) as exc:
+            if "ultiple" in str(exc):  # an ambiguous prefix
+                raise HistoryError(f"Revision {rev_id!r} is ambiguous: {exc}") from exc
+            raise unknown from exc
         if script is None:
-            raise HistoryError(f"Unknown revision {rev_id!r}.")
+            raise unknown
         return script
 
     @contextmanager
