@@ -153,3 +153,19 @@ def test_project_folder_named_like_an_installed_package_is_harmless(example_proj
     (example_project / "alembic" / "__init__.py").write_text("")
     Project.load(example_project / "alembic.ini")
     assert sys.modules["alembic"] is alembic
+
+
+def test_explicit_config_wins_over_a_cwd_with_its_own_project(
+    example_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """From inside another checkout (its own migrations/ and app/), `-c` must still mean
+    the named project's migrations and models, not the cwd's namesakes."""
+    other = tmp_path / "other"
+    shutil.copytree(example_project, other)
+    for path in (other / "migrations" / "versions").glob("f72272eba32a_*.py"):
+        path.unlink()  # the other checkout is one revision behind
+    (other / "app" / "models.py").write_text("raise ImportError('wrong app imported')\n")
+    monkeypatch.chdir(other)
+    project = Project.load(example_project / "alembic.ini")
+    assert project.heads == (HEAD,)
+    assert "vendors" in project.metadata[0].tables

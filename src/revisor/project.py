@@ -82,10 +82,10 @@ class Project:
                 )
             _forget_project_modules(config_file.parent)
             _anchor_script_location(config, config_file.parent)
-            _extend_sys_path(config, config_file.parent)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 script = ScriptDirectory.from_config(config)
+            _extend_sys_path(config, config_file.parent)
         except CommandError as exc:
             raise ConfigError(f"Alembic configuration problem: {exc}") from None
         except configparser.Error as exc:
@@ -334,19 +334,18 @@ def _forget_project_modules(root: Path) -> None:
 
 def _anchor_script_location(config: Config, base: Path) -> None:
     """Alembic reads a relative script_location against the cwd; revisor reads it against
-    the config's folder too, so it works from anywhere (-c path/to/alembic.ini)."""
+    the config's folder when it exists there, so `-c path/to/alembic.ini` means that
+    project's migrations even when the cwd has a `migrations/` folder of its own."""
     location = config.get_alembic_option("script_location")
     if not location or ":" in location or Path(location).is_absolute():
         return  # absent (alembic will say so), a package resource, or already absolute
-    if not Path(location).is_dir() and (base / location).is_dir():
+    if (base / location).is_dir():
         config.set_main_option("script_location", str((base / location).resolve()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         versions = config.get_version_locations_list() or []
     anchored = [
-        str((base / v).resolve())
-        if not Path(v).is_absolute() and not Path(v).is_dir() and (base / v).is_dir()
-        else v
+        str((base / v).resolve()) if not Path(v).is_absolute() and (base / v).is_dir() else v
         for v in versions
     ]
     if anchored != versions:
@@ -360,10 +359,11 @@ def _extend_sys_path(config: Config, base: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # alembic's path_separator deprecation notice
         entries = config.get_prepend_sys_paths_list() or []
-    for entry in entries:
+    for entry in reversed(entries):
         candidate = str((base / entry).resolve())
-        if candidate not in sys.path:
-            sys.path.insert(0, candidate)
+        if candidate in sys.path:
+            sys.path.remove(candidate)
+        sys.path.insert(0, candidate)  # ahead of alembic's cwd-relative entry
 
 
 def _failing_file(exc: BaseException, locations: list[Path]) -> Path | None:
