@@ -120,6 +120,8 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
         raise UnsupportedDatabase(backend)
     # asyncpg/psycopg2/pg8000 URLs are used through psycopg 3's sync driver by revisor itself.
     url = url.set(drivername="postgresql+psycopg")
+    if url.password == "":
+        url = url._replace(password=None)  # `user:@host` is no password: not `user:***@`
     return DatabaseUrl(url=url, source=source, original_driver=driver or None)
 
 
