@@ -63,7 +63,7 @@ def test_right_password_works(cli: CliRunner, example_project: Path, password_ro
     url = password_role.replace("RIGHT", SECRET)
     code, out = invoke(cli, "status", "-c", str(example_project / "alembic.ini"), "--url", url)
     assert code == ExitCode.OK, out
-    assert "db at:      (not stamped)" in out
+    assert "db at:      (not stamped) (6 revision(s) pending)" in out
 
 
 def test_env_py_that_fails_to_import(cli: CliRunner, example_project: Path):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from revisor.check import pending_revisions
 from revisor.drift.compare import merge_changes
 from revisor.drift.probe import index_signature, normalise_text, strip_not_valid
+from revisor.migrate import pending_revisions
 from revisor.project import Project
 from tests.support.drift_project import write_project
 

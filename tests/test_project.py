@@ -169,3 +169,21 @@ def test_explicit_config_wins_over_a_cwd_with_its_own_project(
     project = Project.load(example_project / "alembic.ini")
     assert project.heads == (HEAD,)
     assert "vendors" in project.metadata[0].tables
+
+
+def test_status_says_how_far_the_database_is_from_head(example_project: Path, database_url_18, cli):
+    from revisor import migrate
+    from revisor.cli import app
+
+    project = Project.load(example_project / "alembic.ini")
+    migrate.upgrade(project, database_url_18, "c611d8776a6b")
+    args = [
+        "status",
+        "-c",
+        str(example_project / "alembic.ini"),
+        "--url",
+        database_url_18.sqlalchemy_url,
+    ]
+    assert "c611d8776a6b (2 revision(s) pending)" in cli.invoke(app, args).output
+    migrate.upgrade(project, database_url_18, "heads")
+    assert f"{HEAD} (at head)" in cli.invoke(app, args).output

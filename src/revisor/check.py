@@ -129,7 +129,7 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     unknown = [rev for rev in current if rev not in known]
     if unknown:
         raise UnknownRevision(unknown)
-    pending = pending_revisions(project, current)
+    pending = migrate.pending_revisions(project, current)
     if pending:
         error = PendingRevisions(current, pending)
         if not current and _has_tables(url, options.version_table):
@@ -166,20 +166,6 @@ def _has_tables(url: DatabaseUrl, version_table: str) -> bool:
             (version_table,),
         ).fetchone()
     return row is not None
-
-
-def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
-    """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
-    applied: set[str] = set()
-    stack = list(current)
-    while stack:
-        rev = stack.pop()
-        if rev in applied:
-            continue
-        applied.add(rev)
-        script = project.revision(rev)
-        stack.extend(script._all_down_revisions)
-    return [s.revision for s in project.revisions if s.revision not in applied]
 
 
 def _migration_failed(project: Project, exc: MigrationFailed) -> Finding:

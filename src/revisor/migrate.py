@@ -7,7 +7,7 @@ database via sqlalchemy.url, the URL environment variable and an injected connec
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,20 @@ def upgrade(project: Project, url: DatabaseUrl, target: str = "heads") -> Migrat
 def downgrade(project: Project, url: DatabaseUrl, target: str) -> MigrationRun:
     """Downgrade the database at `url` to `target` (a revision, "-1", or "base")."""
     return _run(project, url, target, "downgrade")
+
+
+def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
+    """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
+    applied: set[str] = set()
+    stack = list(current)
+    while stack:
+        rev = stack.pop()
+        if rev in applied:
+            continue
+        applied.add(rev)
+        script = project.revision(rev)
+        stack.extend(script._all_down_revisions)
+    return [s.revision for s in project.revisions if s.revision not in applied]
 
 
 def current_heads(url: DatabaseUrl, *, version_table: str = "alembic_version") -> tuple[str, ...]:

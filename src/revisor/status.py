@@ -22,6 +22,7 @@ class ProjectStatus:
     metadata_error: str | None = None
     database: str | None = None
     database_heads: tuple[str, ...] | None = None
+    pending: list[str] | None = None  # None: the database is at a revision not in history
 
 
 def project_status(project: Project, url: DatabaseUrl | None) -> ProjectStatus:
@@ -40,4 +41,7 @@ def project_status(project: Project, url: DatabaseUrl | None) -> ProjectStatus:
     if url is not None:
         status.database = url.masked
         status.database_heads = migrate.current_heads(url)
+        known = {script.revision for script in project.revisions}
+        if all(head in known for head in status.database_heads):
+            status.pending = migrate.pending_revisions(project, status.database_heads)
     return status

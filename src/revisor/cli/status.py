@@ -50,7 +50,13 @@ def status(
         if info.database is not None:
             current = ", ".join(info.database_heads or ()) or "(not stamped)"
             out.print(f"database:   {info.database}")
-            out.print(f"db at:      {current}")
+            if info.pending is None:
+                state = "[red]not in the migration history[/]"
+            elif info.pending:
+                state = f"[yellow]{len(info.pending)} revision(s) pending[/]"
+            else:
+                state = "[green]at head[/]"
+            out.print(f"db at:      {current} ({state})")
         return 0
 
     run(common, body)
