@@ -96,13 +96,7 @@ def _location(ctx: DriftContext, constraint: Any, model_side: bool) -> Location:
         return NOWHERE
     if model_side:
         constraint = ctx.model_item(constraint)
-        name = final_name(constraint)
-        where = ctx.locator.naming_call(table, name) if name else None
-        if where is not None:
-            return where
-        columns = list(constraint.columns)
-        if len(columns) == 1:
-            return ctx.locator.column(table, columns[0])
+        return ctx.locator.item(table, final_name(constraint), list(constraint.columns))
     return ctx.locator.table(table)
 
 

@@ -56,14 +56,7 @@ def index_location(ctx: DriftContext, index: Index) -> Location:
     table = index.table
     if not isinstance(table, Table):
         return NOWHERE
-    name = final_name(index)
-    where = ctx.locator.naming_call(table, name) if name else None
-    if where is not None:
-        return where
-    columns = list(index.columns)
-    if len(columns) == 1:
-        return ctx.locator.column(table, columns[0])
-    return ctx.locator.table(table)
+    return ctx.locator.item(table, final_name(index), list(index.columns))
 
 
 def _columns(index: Index) -> str:

@@ -138,6 +138,16 @@ class ModelLocator:
         Column("name")); else the class itself."""
         return self.naming_call(table, name) or self.table(table)
 
+    def item(self, table: Table, name: str | None, columns: list[Column[Any]]) -> Location:
+        """An index or constraint: the call naming it, else its single column (index=True,
+        unique=True on a Column), else the class."""
+        where = self.naming_call(table, name) if name else None
+        if where is not None:
+            return where
+        if len(columns) == 1:
+            return self.column(table, columns[0])
+        return self.table(table)
+
     def naming_call(self, table: Table, name: str | None) -> Location | None:
         """The call inside the table's class that has `name` as a string argument."""
         cls = self.model_class(table)

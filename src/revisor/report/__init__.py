@@ -29,6 +29,16 @@ def render(findings: Sequence[Finding], fmt: str, *, root: Path | None = None) -
     return render_text(findings, root=root)
 
 
+def location(finding: Finding, root: Path | None) -> str:
+    """`path:line:col` of a finding (as much as is known), or `<project>`."""
+    where = relative(finding.path, root) or "<project>"
+    if finding.line:
+        where += f":{finding.line}"
+        if finding.column:
+            where += f":{finding.column}"
+    return where
+
+
 def relative(path: Path | None, root: Path | None) -> str | None:
     """`path` relative to `root` when inside it (stable output across machines)."""
     if path is None:

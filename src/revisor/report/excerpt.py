@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from revisor.findings import Applicability, Finding, Severity
-from revisor.report import relative
+from revisor.report import location
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 
@@ -33,11 +33,7 @@ def _blocks(findings: Sequence[Finding], root: Path | None) -> list[list[tuple[s
     cache: dict[Path, list[str]] = {}
     blocks = []
     for finding in findings:
-        where = relative(finding.path, root) or "<project>"
-        if finding.line:
-            where += f":{finding.line}"
-            if finding.column:
-                where += f":{finding.column}"
+        where = location(finding, root)
         fixable = (
             " [*]"
             if finding.fix is not None

@@ -6,17 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from revisor.findings import Finding
-from revisor.report import relative
+from revisor.report import location
 
 
 def render_text(findings: Sequence[Finding], *, root: Path | None = None) -> str:
     lines = []
     for finding in findings:
-        where = relative(finding.path, root) or "<project>"
-        if finding.line:
-            where += f":{finding.line}"
-            if finding.column:
-                where += f":{finding.column}"
+        where = location(finding, root)
         lines.append(f"{where}: {finding.code} [{finding.severity.value}] {finding.message}")
         if finding.help:
             lines.append(f"  help: {finding.help}")
