@@ -209,16 +209,52 @@ class UnknownRevision(RevisorError):
 
 
 class LockNotAcquired(RevisorError):
+    """Another deploy held revisor's migration lock for longer than we would wait."""
+
     exit_code = ExitCode.LOCKED
 
-    def __init__(self, holder_pid: int | None, waited_seconds: float) -> None:
+    def __init__(
+        self, holder_pid: int | None, waited_seconds: float, *, holder: str | None = None
+    ) -> None:
         self.holder_pid = holder_pid
         self.waited_seconds = waited_seconds
-        holder = f" (held by backend pid {holder_pid})" if holder_pid else ""
+        self.holder = holder  # e.g. "pid 4242 (revisor deploy, user app, active)"
+        if holder:
+            held = f" (held by {holder})"
+        elif holder_pid:
+            held = f" (held by backend pid {holder_pid})"
+        else:
+            held = ""
         super().__init__(
-            f"Another migration run holds the revisor lock{holder}; gave up after "
+            f"Another migration run holds the revisor lock{held}; gave up after "
             f"{waited_seconds:g}s.",
-            hint="Wait for the other deploy to finish, or raise --lock-timeout.",
+            hint="Wait for the other deploy to finish, or wait longer with --wait SECONDS.",
+        )
+
+
+class NoTargetDatabase(RevisorError):
+    """A command that changes a real database was given none (it never uses the embedded
+    development server)."""
+
+    def __init__(self, command: str, env_var: str) -> None:
+        self.env_var = env_var
+        super().__init__(
+            f"revisor {command} needs the database to migrate, and none was given.",
+            hint=f"Pass --url postgresql://USER@HOST/DB, set {env_var}, or set "
+            "sqlalchemy.url in the Alembic config.",
+        )
+
+
+class AmbiguousHead(RevisorError):
+    """The history has several heads and the command needs to know which one to reach."""
+
+    def __init__(self, heads: Sequence[str]) -> None:
+        self.heads = list(heads)
+        super().__init__(
+            f"The migration history has {len(self.heads)} heads ({', '.join(self.heads)}): "
+            "which one to deploy is ambiguous.",
+            hint="Merge them (alembic merge heads), or choose with --to REVISION "
+            "(--to heads applies every branch).",
         )
 
 

@@ -1,0 +1,147 @@
+"""`revisor deploy`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from revisor.cli import app
+from revisor.cli.common import Common, ConfigOption, DebugOption, NameOption, run
+
+if TYPE_CHECKING:
+    from revisor.db.url import DatabaseUrl
+    from revisor.project import Project
+
+_UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str, option: str) -> float:
+    """Seconds in `text`: a plain number is seconds; units ms, s, min, h."""
+    from revisor.errors import ConfigError
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in _UNITS:
+        raise ConfigError(
+            f"{option} {text!r} is not a duration.",
+            hint="Give seconds (60, 2.5) or a number with a unit: 500ms, 5s, 2min.",
+        )
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@app.command()
+def deploy(
+    config: ConfigOption = None,
+    name: NameOption = "alembic",
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The database to migrate [default: $DATABASE_URL, then sqlalchemy.url; "
+            "never the embedded PostgreSQL].",
+            show_default=False,
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Revision to reach [default: the head; required when there are several: "
+            "a revision, or 'heads' for all].",
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        str, typer.Option("--wait", help="How long to wait for another deploy's lock.")
+    ] = "60s",
+    lock_timeout: Annotated[
+        str,
+        typer.Option(
+            "--lock-timeout",
+            help="lock_timeout for the migrations' session: a statement waiting longer for "
+            "a table lock fails (and is retried) instead of blocking the traffic queued "
+            "behind it. 0 waits forever.",
+        ),
+    ] = "5s",
+    statement_timeout: Annotated[
+        str | None,
+        typer.Option("--statement-timeout", help="statement_timeout for the migrations' session."),
+    ] = None,
+    retries: Annotated[
+        int,
+        typer.Option("--retries", min=0, help="Retries of a revision whose lock_timeout expired."),
+    ] = 3,
+    retry_delay: Annotated[
+        str,
+        typer.Option("--retry-delay", help="Pause before the first retry; doubled each time."),
+    ] = "2s",
+    no_review: Annotated[
+        bool,
+        typer.Option("--no-review", help="Deploy even when the review finds errors."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the plan and the review; migrate nothing."),
+    ] = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    debug: DebugOption = False,
+) -> None:
+    """Upgrade a real database safely: the pre-deploy command.
+
+    Takes revisor's advisory lock (a second deploy waits, then finds nothing to do),
+    reviews the pending revisions, applies them one transaction each with a lock_timeout
+    and retries, and says where the database is after a failure. Exit 0 applied or
+    nothing to do, 1 refused by the review, 2 usage, 4 migration failed, 6 database at
+    an unknown revision, 7 lock busy.
+    """
+    common = Common(config=config, name=name, url=url, debug=debug)
+
+    def body() -> int:
+        from revisor.deploy import DeployOptions
+        from revisor.deploy import deploy as run_deploy
+        from revisor.errors import ConfigError, RevisorError
+        from revisor.report.deploy import DeployReporter, error_json
+
+        if output_format not in ("text", "json"):
+            raise ConfigError(f"Unknown --format {output_format!r}.", hint="Use text or json.")
+        try:
+            options = DeployOptions(
+                to=to,
+                wait=parse_duration(wait, "--wait"),
+                lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
+                statement_timeout=parse_duration(statement_timeout, "--statement-timeout")
+                if statement_timeout
+                else None,
+                retries=retries,
+                retry_delay=parse_duration(retry_delay, "--retry-delay"),
+                review=not no_review,
+                dry_run=dry_run,
+            )
+            project = common.project()
+            target = _target_url(common, project)
+            reporter = DeployReporter(project.root, target, json=output_format == "json")
+            result = run_deploy(project, target, options, on_event=reporter.event)
+        except RevisorError as exc:
+            if output_format == "json":
+                error_json(exc)
+            raise
+        reporter.finish(result)
+        return int(result.exit_code)
+
+    run(common, body)
+
+
+def _target_url(common: Common, project: Project) -> DatabaseUrl:
+    """--url > $DATABASE_URL (or [tool.revisor] url-env) > sqlalchemy.url; never the
+    embedded development server: raises NoTargetDatabase (exit 2)."""
+    import os
+
+    from revisor.db.resolve import resolve_url
+    from revisor.errors import NoTargetDatabase
+
+    config_url = project.config.get_main_option("sqlalchemy.url")
+    usable_config = bool(config_url) and "%(" not in str(config_url)
+    if not (common.url or os.environ.get(project.url_env) or usable_config):
+        raise NoTargetDatabase("deploy", project.url_env)
+    return resolve_url(common.url, config_url=config_url, env_var=project.url_env)

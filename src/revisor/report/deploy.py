@@ -1,0 +1,255 @@
+"""`revisor deploy`'s output: its progress events as lines (a live bar on a terminal) and
+its result as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from revisor.db.url import DatabaseUrl
+from revisor.deploy import (
+    DeployEvent,
+    DeployFailure,
+    DeployResult,
+    LockAcquired,
+    LockWaiting,
+    Planned,
+    Reviewed,
+    RevisionApplied,
+    RevisionRetry,
+    RevisionStarted,
+    Status,
+)
+from revisor.errors import RevisorError
+from revisor.findings import Severity
+from revisor.report import location
+from revisor.report.json import finding_dict
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _revisions(revisions: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(revisions) or "(no revision)"
+
+
+class DeployReporter:
+    """Renders a deploy for people (text on stdout, failures on stderr) or machines (one
+    JSON object on stdout at the end, nothing else)."""
+
+    def __init__(self, root: Path, url: DatabaseUrl, *, json: bool = False) -> None:
+        self.root = root
+        self.url = url
+        self.json = json
+        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        self.err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    # --- events ----------------------------------------------------------------------
+
+    def event(self, event: DeployEvent) -> None:
+        if self.json:
+            return
+        if isinstance(event, LockWaiting):
+            who = ", ".join(h.describe() for h in event.holders) or "a session that just ended"
+            self._line(
+                f"[yellow]waiting[/] up to {event.wait:g}s for the deploy lock, held by "
+                f"{escape(who)}"
+            )
+        elif isinstance(event, LockAcquired):
+            if event.waited >= 0.5:
+                self._line(f"lock acquired after {_seconds(event.waited)}")
+        elif isinstance(event, Planned):
+            self._planned(event.result)
+        elif isinstance(event, Reviewed):
+            self._reviewed(event)
+        elif isinstance(event, RevisionStarted):
+            self._started(event)
+        elif isinstance(event, RevisionApplied):
+            self._line(
+                f"  [green]applied[/] {event.revision.revision}  "
+                f"{escape(event.revision.message)}  ({_seconds(event.seconds)})"
+            )
+            if self.progress is not None:
+                self.progress.advance(self.task)
+        elif isinstance(event, RevisionRetry):
+            self._line(
+                f"  [yellow]lock timeout[/] {event.revision.revision} "
+                f"(attempt {event.attempt}{self._lock_detail(event.failure)}): rolled back, "
+                f"retrying in {event.delay:g}s"
+            )
+
+    def _line(self, text: str) -> None:
+        console = self.progress.console if self.progress is not None else self.out
+        console.print(text)
+
+    def _planned(self, result: DeployResult) -> None:
+        where = f"{escape(result.database)} (from {self.url.source})"
+        if not result.pending:
+            return  # finish() says it in one line
+        self.out.print(f"database  {where}")
+        self.out.print(
+            f"revision  {_revisions(result.current)} -> {_revisions(result.target)}: "
+            f"{len(result.pending)} pending"
+        )
+        for pending in result.pending:
+            self.out.print(f"  {pending.revision}  {escape(pending.message)}")
+
+    def _reviewed(self, event: Reviewed) -> None:
+        shown = [f for f in event.findings if f.severity is not Severity.INFO]
+        errors = sum(1 for f in shown if f.severity is Severity.ERROR)
+        if not shown:
+            self.out.print("review    clean")
+            return
+        self.out.print(f"review    {errors} error(s), {len(shown) - errors} warning(s)")
+        for finding in shown:
+            colour = "red" if finding.severity is Severity.ERROR else "yellow"
+            self.out.print(
+                f"  {escape(location(finding, self.root))}: {finding.code} "
+                f"[{colour}]{finding.severity.value}[/] {escape(finding.message)}"
+            )
+
+    def _started(self, event: RevisionStarted) -> None:
+        first = event.index == 0 and event.attempt == 1
+        if first and self.progress is None and self.out.is_terminal:
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.out,
+                transient=True,
+            )
+            self.task = self.progress.add_task("", total=event.total)
+            self.progress.start()
+        if self.progress is not None:
+            self.progress.update(self.task, description=f"applying {event.revision.revision}")
+
+    @staticmethod
+    def _lock_detail(failure: DeployFailure) -> str:
+        if not failure.relation:
+            return ""
+        held = ", ".join(h.describe() for h in failure.holders)
+        return f" on {failure.relation}" + (f", held by {held}" if held else "")
+
+    # --- the result -------------------------------------------------------------------
+
+    def finish(self, result: DeployResult) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if self.json:
+            sys.stdout.write(json.dumps(self.as_json(result), indent=2) + "\n")
+            return
+        at = _revisions(result.database_after)
+        if result.status is Status.UP_TO_DATE:
+            self.out.print(
+                f"{escape(result.database)} is already at {_revisions(result.target)}: "
+                "nothing to deploy."
+            )
+        elif result.status is Status.DRY_RUN:
+            self.out.print(f"dry run: {len(result.pending)} revision(s) would be applied.")
+        elif result.status is Status.REFUSED:
+            self.err.print(
+                "[bold red]error:[/] the review found errors in the pending revisions: "
+                "nothing was migrated."
+            )
+            self.err.print(
+                "[dim]hint:[/] fix them (`revisor review --fix`), or deploy anyway with "
+                "--no-review."
+            )
+        elif result.status is Status.APPLIED:
+            self.out.print(
+                f"[green]done[/]      database at {at}: {len(result.applied)} revision(s) "
+                f"in {_seconds(result.seconds)}"
+            )
+        elif result.failure is not None:
+            self._failed(result, result.failure)
+
+    def _failed(self, result: DeployResult, failure: DeployFailure) -> None:
+        at = _revisions(result.database_after)
+        rev = failure.revision
+        if result.status is Status.LOCK_TIMEOUT:
+            self.err.print(
+                f"[bold red]error:[/] revision {rev} could not get its lock within "
+                f"lock_timeout ({failure.attempts} attempt(s)){escape(self._lock_detail(failure))}."
+            )
+        elif rev is None:
+            self.err.print(f"[bold red]error:[/] {escape(failure.error)}")
+        else:
+            self.err.print(
+                f"[bold red]error:[/] upgrade of revision {rev} failed: "
+                f"{failure.error_type}: {escape(failure.error)}"
+            )
+        if failure.autocommit and rev is not None:
+            self.err.print(
+                f"the database is at {at}; {rev} ran statements in an autocommit block, "
+                "which are committed: it may be partly applied. Check its upgrade() "
+                "against the database before deploying again."
+            )
+        elif rev is not None:
+            self.err.print(
+                f"the database is at {at}: {rev} was rolled back, nothing of it is applied."
+            )
+        else:
+            self.err.print(f"the database is at {at}.")
+        if result.status is Status.LOCK_TIMEOUT:
+            hint = (
+                "end or wait for the session holding the lock, then deploy again; or raise "
+                "--lock-timeout / --retries."
+            )
+        else:
+            hint = "fix the revision and deploy again; rerun with --debug for details."
+        self.err.print(f"[dim]hint:[/] {hint}")
+
+    def as_json(self, result: DeployResult) -> dict[str, Any]:
+        failure = result.failure
+        return {
+            "status": result.status.value,
+            "exit_code": int(result.exit_code),
+            "database": result.database,
+            "version_table": result.version_table,
+            "lock_waited_seconds": result.lock_waited,
+            "current": list(result.current),
+            "target": list(result.target),
+            "pending": [{"revision": p.revision, "message": p.message} for p in result.pending],
+            "review": [finding_dict(f, self.root) for f in result.findings],
+            "applied": [
+                {"revision": a.revision, "seconds": round(a.seconds, 4), "attempts": a.attempts}
+                for a in result.applied
+            ],
+            "failure": None
+            if failure is None
+            else {
+                "revision": failure.revision,
+                "error_type": failure.error_type,
+                "error": failure.error,
+                "sqlstate": failure.sqlstate,
+                "attempts": failure.attempts,
+                "lock_timeout": failure.lock_timeout,
+                "partly_applied_possible": failure.autocommit,
+                "relation": failure.relation,
+                "holders": [h.describe() for h in failure.holders],
+            },
+            "database_after": list(result.database_after),
+            "seconds": round(result.seconds, 4),
+        }
+
+
+def error_json(exc: RevisorError) -> None:
+    """With --format json, an error before the deploy ran is still one JSON object."""
+    payload = {
+        "status": "error",
+        "exit_code": int(exc.exit_code),
+        "error": exc.message,
+        "hint": exc.hint,
+    }
+    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
