@@ -22,7 +22,9 @@ from revisor.db.advisory import NAMESPACE, lock_key
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import drop_database
 from revisor.db.url import DatabaseUrl
+from revisor.deploy import ancestry
 from revisor.exit_codes import ExitCode
+from revisor.project import Project
 
 HEAD = "f72272eba32a"
 ORDER = [
@@ -365,3 +367,49 @@ def test_password_is_never_printed(
             assert secret not in both
     finally:
         drop_database(pg18.url, name)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["autocommit_block", "lock_timeout_first", "merge_three_parents", "two_version_folders"],
+)
+def test_fixture_histories_deploy_to_their_heads(
+    cli: CliRunner, database_url_18: DatabaseUrl, case: str
+):
+    """env.py layouts: one transaction per migration, autocommit blocks, merges, branches in
+    two version folders (--to heads)."""
+    import tomllib
+
+    project = ROOT / "tests" / "fixtures" / "histories" / case
+    expected = tomllib.loads((project / "case.toml").read_text())
+    code, out, both = invoke(cli, project, database_url_18, "--no-review", "--to", "heads")
+    assert code == ExitCode.OK, both
+    assert f"{expected['revision_count']} revision(s) in" in out
+    # every revision is recorded (b1001e6f5a4b depends_on ce0001d4e5f6: alembic's own
+    # bookkeeping then keeps one row for both, as `alembic upgrade heads` does)
+    loaded = Project.load(project / "alembic.ini")
+    assert ancestry(loaded, heads(database_url_18)) == {s.revision for s in loaded.revisions}
+    assert set(heads(database_url_18)) <= set(expected["heads"])
+    code, out, both = invoke(cli, project, database_url_18, "--to", "heads")
+    assert code == ExitCode.OK and "nothing to deploy" in out, both
+
+
+def test_projects_with_their_own_version_tables_do_not_wait_for_each_other(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    env = reviewed_example / "migrations" / "env.py"
+    env.write_text(
+        env.read_text().replace(
+            "compare_type=True,", 'compare_type=True, version_table="bcb_version",'
+        )
+    )
+    holder = _hold_deploy_lock(database_url_18)  # another project's deploy, on alembic_version
+    try:
+        code, out, both = invoke(cli, reviewed_example, database_url_18, "--wait", "200ms")
+    finally:
+        holder.close()
+    assert code == ExitCode.OK, both
+    assert "waiting" not in out
+    with raw_connect(database_url_18) as conn:
+        row = conn.execute("SELECT version_num FROM bcb_version").fetchone()
+    assert row == (HEAD,)

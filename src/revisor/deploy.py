@@ -39,7 +39,7 @@ from revisor.db.advisory import (
 )
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
-from revisor.errors import AmbiguousHead, EnvImportError, UnknownRevision
+from revisor.errors import AmbiguousHead, ConfigError, EnvImportError, UnknownRevision
 from revisor.exit_codes import ExitCode
 from revisor.findings import Finding, has_errors
 from revisor.migrate import revision_step, run_env
@@ -309,6 +309,11 @@ def resolve_target(project: Project, to: str | None) -> tuple[str, ...]:
     """The revisions to reach: `to` (a revision, unique prefix, "head" or "heads"), or the
     history's one head. Raises AmbiguousHead or HistoryError."""
     heads = project.heads
+    if to is not None and (to == "base" or to.endswith("@base") or to.startswith("-")):
+        raise ConfigError(
+            f"--to {to!r} would downgrade: revisor deploy only upgrades.",
+            hint="Downgrade with `alembic downgrade`; deploy reaches a revision or the head.",
+        )
     if to == "heads":
         return tuple(heads)
     if to is None or to == "head":

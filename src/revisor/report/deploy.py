@@ -109,7 +109,10 @@ class DeployReporter:
         if not shown:
             self.out.print("review    clean")
             return
-        self.out.print(f"review    {errors} error(s), {len(shown) - errors} warning(s)")
+        counts = [f"{errors} error(s)"] if errors else []
+        if len(shown) > errors:
+            counts.append(f"{len(shown) - errors} warning(s)")
+        self.out.print(f"review    {', '.join(counts)}")
         for finding in shown:
             colour = "red" if finding.severity is Severity.ERROR else "yellow"
             self.out.print(
