@@ -38,13 +38,17 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.MIGRATION_FAILED: (
         "A migration raised while revisor applied it for you (demo, deploy, redo); the "
-        "failed revision's transaction was rolled back."
+        "failed revision's transaction was rolled back (deploy also says which revision the "
+        "database is now at, and when work done in an autocommit block stayed)."
     ),
     ExitCode.PENDING: "The database is behind head: revisions are pending (check --url, doctor).",
     ExitCode.UNKNOWN_REVISION: (
         "The database is stamped with a revision that is not in the migration history."
     ),
-    ExitCode.LOCKED: "Another deploy holds the migration lock and it was not released in time.",
+    ExitCode.LOCKED: (
+        "Another deploy holds the migration lock and it was not released in time, or a "
+        "migration's lock_timeout expired on a busy table on every retry (deploy)."
+    ),
     ExitCode.INTERNAL: "An unexpected error inside revisor (a bug): rerun with --debug, report it.",
     ExitCode.INTERRUPTED: "Interrupted by the user (Ctrl-C).",
 }
