@@ -344,6 +344,24 @@ def test_bad_duration_is_a_usage_error(cli: CliRunner, reviewed_example: Path):
     code, _, both = invoke(cli, reviewed_example, "postgresql://u@h/db", "--wait", "soon")
     assert code == ExitCode.USAGE, both
     assert "--wait 'soon' is not a duration" in both
+    code, _, both = invoke(cli, reviewed_example, "postgresql://u@h/db", "--to", "base")
+    assert code == ExitCode.USAGE, both
+    assert "would downgrade: revisor deploy only upgrades" in both
+
+
+def test_statement_timeout_applies_to_the_migrations(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    add_revision(reviewed_example, "0badc0ffee04", HEAD, 'op.execute("SELECT pg_sleep(5)")')
+    code, _, both = invoke(
+        cli, reviewed_example, database_url_18, "--no-review", "--statement-timeout", "200ms"
+    )
+    assert code == ExitCode.MIGRATION_FAILED, both
+    assert (
+        "upgrade of revision 0badc0ffee04 failed: QueryCanceled: canceling statement due "
+        "to statement timeout" in both
+    )
+    assert f"the database is at {HEAD}: 0badc0ffee04 was rolled back" in both
 
 
 def test_password_is_never_printed(

@@ -11,6 +11,7 @@ and non-negative, so they read the same in pg_locks' oid columns.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -135,5 +136,7 @@ def advisory_lock(
     try:
         yield time.monotonic() - started
     finally:
-        if not conn.closed and not conn.broken:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMESPACE, key))
+        # A lost connection has released the lock already (it was the session's).
+        with contextlib.suppress(psycopg.Error):
+            if not conn.closed and not conn.broken:
+                conn.execute("SELECT pg_advisory_unlock(%s, %s)", (NAMESPACE, key))

@@ -220,7 +220,9 @@ class DeployReporter:
             "exit_code": int(result.exit_code),
             "database": result.database,
             "version_table": result.version_table,
-            "lock_waited_seconds": result.lock_waited,
+            "lock_waited_seconds": None
+            if result.lock_waited is None
+            else round(result.lock_waited, 3),
             "current": list(result.current),
             "target": list(result.target),
             "pending": [{"revision": p.revision, "message": p.message} for p in result.pending],
