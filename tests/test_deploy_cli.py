@@ -112,7 +112,7 @@ def test_deploy_to_head_then_nothing_to_do(
 
     code, out, both = invoke(cli, reviewed_example, database_url)
     assert code == ExitCode.OK, both
-    assert f"(no revision) -> {HEAD}: 6 pending" in out
+    assert f"(no revision) -> head ({HEAD}): 6 pending" in out
     applied = [line.split()[1] for line in out.splitlines() if line.startswith("  applied ")]
     assert applied == ORDER
     assert "review    1 error(s)" not in out and "RV103" in out  # a warning, printed
@@ -123,7 +123,7 @@ def test_deploy_to_head_then_nothing_to_do(
     code, out, both = invoke(cli, reviewed_example, database_url)
     assert code == ExitCode.OK, both
     assert out.strip().splitlines() == [
-        f"{database_url.masked} is already at {HEAD}: nothing to deploy."
+        f"{database_url.masked} is already at head ({HEAD}): nothing to deploy."
     ]
 
 

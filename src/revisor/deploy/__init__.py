@@ -99,7 +99,13 @@ def deploy(
         if "application_name" not in url.url.query:  # a name the user gave wins
             conn.execute(sql.SQL("SET application_name = {}").format(sql.Literal(APPLICATION_NAME)))
         qualified = _qualified_name(conn, schema, table)
-        result = DeployResult(url.masked, qualified, Status.DRY_RUN, target=target)
+        result = DeployResult(
+            url.masked,
+            qualified,
+            Status.DRY_RUN,
+            target=target,
+            target_is_head=set(target) == set(project.heads),
+        )
         if options.dry_run:
             _plan(project, conn, schema, table, result, options, emit)
         else:

@@ -89,6 +89,7 @@ class DeployResult:
     status: Status
     current: tuple[str, ...] = ()
     target: tuple[str, ...] = ()
+    target_is_head: bool = True  # the target is every head of the history
     pending: list[PendingRevision] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     applied: list[AppliedRevision] = field(default_factory=list)

@@ -91,13 +91,18 @@ class DeployReporter:
         console = self.progress.console if self.progress is not None else self.out
         console.print(text)
 
+    @staticmethod
+    def _target(result: DeployResult) -> str:
+        target = _revisions(result.target)
+        return f"head ({target})" if result.target_is_head else target
+
     def _planned(self, result: DeployResult) -> None:
         where = f"{escape(result.database)} (from {self.url.source})"
         if not result.pending:
             return  # finish() says it in one line
         self.out.print(f"database  {where}")
         self.out.print(
-            f"revision  {_revisions(result.current)} -> {_revisions(result.target)}: "
+            f"revision  {_revisions(result.current)} -> {self._target(result)}: "
             f"{len(result.pending)} pending"
         )
         for pending in result.pending:
@@ -155,7 +160,7 @@ class DeployReporter:
         at = _revisions(result.database_after)
         if result.status is Status.UP_TO_DATE:
             self.out.print(
-                f"{escape(result.database)} is already at {_revisions(result.target)}: "
+                f"{escape(result.database)} is already at {self._target(result)}: "
                 "nothing to deploy."
             )
         elif result.status is Status.DRY_RUN:
@@ -225,6 +230,7 @@ class DeployReporter:
             else round(result.lock_waited, 3),
             "current": list(result.current),
             "target": list(result.target),
+            "target_is_head": result.target_is_head,
             "pending": [{"revision": p.revision, "message": p.message} for p in result.pending],
             "review": [finding_dict(f, self.root) for f in result.findings],
             "applied": [
