@@ -431,3 +431,25 @@ def test_projects_with_their_own_version_tables_do_not_wait_for_each_other(
     with raw_connect(database_url_18) as conn:
         row = conn.execute("SELECT version_num FROM bcb_version").fetchone()
     assert row == (HEAD,)
+
+
+def test_lost_lock_session_is_reported_not_a_traceback(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    """The session holding the deploy lock dies mid-deploy (here a revision terminates
+    it): the run cannot verify where the database is and says so (exit 4)."""
+    add_revision(
+        reviewed_example,
+        "0badc0ffee05",
+        HEAD,
+        """
+        op.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'revisor deploy' AND pid <> pg_backend_pid()"
+        )
+        """,
+    )
+    code, _, both = invoke(cli, reviewed_example, database_url_18, "--no-review")
+    assert code == ExitCode.MIGRATION_FAILED, both
+    assert "cannot verify the deploy" in both and "could not be read again" in both
+    assert heads(database_url_18) == ("0badc0ffee05",)

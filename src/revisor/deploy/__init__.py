@@ -119,9 +119,7 @@ def deploy(
                 emit(LockAcquired(qualified, waited))
                 if _plan(project, conn, schema, table, result, options, emit):
                     Applier(project, url, options, result, emit).run(conn)
-                    result.database_after = read_heads(conn, schema, table)
-                    if result.status is Status.APPLIED:
-                        _verify(project, result)
+                    _read_after(project, conn, schema, table, result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -168,8 +166,32 @@ def _plan(
     return True
 
 
+def _read_after(
+    project: Project,
+    conn: psycopg.Connection,
+    schema: str | None,
+    table: str,
+    result: DeployResult,
+) -> None:
+    """Read the version table again after the run; after a success, verify it."""
+    try:
+        result.database_after = read_heads(conn, schema, table)
+    except psycopg.Error as exc:  # the server went away, e.g. with the failure itself
+        result.database_after = None
+        result.unreadable = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        if result.status is Status.APPLIED:
+            result.status = Status.FAILED
+            result.failure = DeployFailure(
+                None, "VersionTableUnreadable", "cannot verify the deploy: " + result.unreadable
+            )
+        return
+    if result.status is Status.APPLIED:
+        _verify(project, result)
+
+
 def _verify(project: Project, result: DeployResult) -> None:
     """After a run that reported success: every target revision must now be recorded."""
+    assert result.database_after is not None
     missing = ancestry(project, result.target) - ancestry(project, result.database_after)
     if missing:
         at = ", ".join(result.database_after) or "no revision"

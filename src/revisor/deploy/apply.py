@@ -129,7 +129,10 @@ class Applier:
         )
         if failure.lock_timeout and failure.statement:
             for relation in statement_relations(failure.statement):
-                holders = relation_holders(lock_conn, relation)
+                try:
+                    holders = relation_holders(lock_conn, relation)
+                except psycopg.Error:  # naming the blocker is a courtesy, not a need
+                    break
                 if holders or failure.relation is None:
                     failure.relation, failure.holders = relation, holders
                 if holders:

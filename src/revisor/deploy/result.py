@@ -95,7 +95,8 @@ class DeployResult:
     applied: list[AppliedRevision] = field(default_factory=list)
     lock_waited: float | None = None  # None: no lock taken (--dry-run)
     failure: DeployFailure | None = None
-    database_after: tuple[str, ...] = ()
+    database_after: tuple[str, ...] | None = ()  # None: could not be read (`unreadable`)
+    unreadable: str | None = None
     seconds: float = 0.0
 
     @property

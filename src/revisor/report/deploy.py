@@ -36,7 +36,9 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def _revisions(revisions: tuple[str, ...] | list[str]) -> str:
+def _revisions(revisions: tuple[str, ...] | list[str] | None) -> str:
+    if revisions is None:
+        return "(unknown)"
     return ", ".join(revisions) or "(no revision)"
 
 
@@ -197,7 +199,13 @@ class DeployReporter:
                 f"[bold red]error:[/] upgrade of revision {rev} failed: "
                 f"{failure.error_type}: {escape(failure.error)}"
             )
-        if failure.autocommit and rev is not None:
+        if result.database_after is None:
+            self.err.print(
+                "where the database is now is unknown: the version table could not be read "
+                f"again ({escape(result.unreadable or '')}); check it with `revisor status "
+                "--url ...` before deploying again."
+            )
+        elif failure.autocommit and rev is not None:
             self.err.print(
                 f"the database is at {at}; {rev} ran statements in an autocommit block, "
                 "which are committed: it may be partly applied. Check its upgrade() "
@@ -250,7 +258,10 @@ class DeployReporter:
                 "relation": failure.relation,
                 "holders": [h.describe() for h in failure.holders],
             },
-            "database_after": list(result.database_after),
+            "database_after": None
+            if result.database_after is None
+            else list(result.database_after),
+            "database_after_error": result.unreadable,
             "seconds": round(result.seconds, 4),
         }
 
