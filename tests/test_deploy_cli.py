@@ -240,8 +240,9 @@ def test_lock_timeout_is_retried_then_exits_7(
     retries = [line for line in out.splitlines() if "lock timeout" in line]
     assert len(retries) == 2 and "retrying in 0.01s" in retries[0]
     assert "retrying in 0.02s" in retries[1]
-    assert "revision f72272eba32a could not get its lock within lock_timeout (3 attempt(s))" in (
-        both
+    assert (
+        "revision f72272eba32a could not get its lock within lock_timeout 100ms (3 attempt(s))"
+        in both
     )
     assert f"on transactions, held by pid {pid} (report job" in both
     assert "the database is at 2cffc65fb01a: f72272eba32a was rolled back" in both

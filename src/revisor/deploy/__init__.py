@@ -105,6 +105,7 @@ def deploy(
             Status.DRY_RUN,
             target=target,
             target_is_head=set(target) == set(project.heads),
+            lock_timeout=options.lock_timeout,
         )
         if options.dry_run:
             _plan(project, conn, schema, table, result, options, emit)

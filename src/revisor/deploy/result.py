@@ -90,6 +90,7 @@ class DeployResult:
     current: tuple[str, ...] = ()
     target: tuple[str, ...] = ()
     target_is_head: bool = True  # the target is every head of the history
+    lock_timeout: float = 0.0  # the session's lock_timeout, seconds (0: none)
     pending: list[PendingRevision] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     applied: list[AppliedRevision] = field(default_factory=list)

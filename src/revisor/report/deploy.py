@@ -36,6 +36,11 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def _duration(value: float) -> str:
+    """A configured duration as given: 100ms, 5s."""
+    return f"{value * 1000:g}ms" if 0 < value < 1 else f"{value:g}s"
+
+
 def _revisions(revisions: tuple[str, ...] | list[str] | None) -> str:
     if revisions is None:
         return "(unknown)"
@@ -84,8 +89,8 @@ class DeployReporter:
                 self.progress.advance(self.task)
         elif isinstance(event, RevisionRetry):
             self._line(
-                f"  [yellow]lock timeout[/] {event.revision.revision} "
-                f"(attempt {event.attempt}{self._lock_detail(event.failure)}): rolled back, "
+                f"  [yellow]lock timeout[/] in {event.revision.revision} (attempt "
+                f"{event.attempt}){escape(self._lock_detail(event.failure))}: rolled back, "
                 f"retrying in {event.delay:g}s"
             )
 
@@ -120,7 +125,7 @@ class DeployReporter:
         if len(shown) > errors:
             counts.append(f"{len(shown) - errors} warning(s)")
         self.out.print(f"review    {', '.join(counts)}")
-        for finding in shown:
+        for finding in sorted(shown, key=lambda f: f.severity is not Severity.ERROR):
             colour = "red" if finding.severity is Severity.ERROR else "yellow"
             self.out.print(
                 f"  {escape(location(finding, self.root))}: {finding.code} "
@@ -190,7 +195,8 @@ class DeployReporter:
         if result.status is Status.LOCK_TIMEOUT:
             self.err.print(
                 f"[bold red]error:[/] revision {rev} could not get its lock within "
-                f"lock_timeout ({failure.attempts} attempt(s)){escape(self._lock_detail(failure))}."
+                f"lock_timeout {_duration(result.lock_timeout)} ({failure.attempts} attempt(s))"
+                f"{escape(self._lock_detail(failure))}."
             )
         elif rev is None:
             self.err.print(f"[bold red]error:[/] {escape(failure.error)}")
@@ -233,6 +239,7 @@ class DeployReporter:
             "exit_code": int(result.exit_code),
             "database": result.database,
             "version_table": result.version_table,
+            "lock_timeout_seconds": result.lock_timeout,
             "lock_waited_seconds": None
             if result.lock_waited is None
             else round(result.lock_waited, 3),
