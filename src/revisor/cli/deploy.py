@@ -38,8 +38,8 @@ def deploy(
         str | None,
         typer.Option(
             "--url",
-            help="The database to migrate [default: $DATABASE_URL, then sqlalchemy.url; "
-            "never the embedded PostgreSQL].",
+            help="The database to migrate (default: $DATABASE_URL, then sqlalchemy.url; "
+            "never the embedded PostgreSQL).",
             show_default=False,
         ),
     ] = None,
@@ -47,8 +47,8 @@ def deploy(
         str | None,
         typer.Option(
             "--to",
-            help="Revision to reach [default: the head; required when there are several: "
-            "a revision, or 'heads' for all].",
+            help="Revision to reach (default: the head; with several heads name one, or "
+            "'heads' for all).",
             show_default=False,
         ),
     ] = None,
