@@ -390,7 +390,13 @@ def test_password_is_never_printed(
 
 @pytest.mark.parametrize(
     "case",
-    ["autocommit_block", "lock_timeout_first", "merge_three_parents", "two_version_folders"],
+    [
+        "autocommit_block",
+        "lock_timeout_first",
+        "merge_three_parents",
+        "two_version_folders",
+        "async_env",
+    ],
 )
 def test_fixture_histories_deploy_to_their_heads(
     cli: CliRunner, database_url_18: DatabaseUrl, case: str
@@ -454,3 +460,37 @@ def test_lost_lock_session_is_reported_not_a_traceback(
     assert code == ExitCode.MIGRATION_FAILED, both
     assert "cannot verify the deploy" in both and "could not be read again" in both
     assert heads(database_url_18) == ("0badc0ffee05",)
+
+
+def test_lock_timeout_in_an_autocommit_block_is_not_retried(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    """CREATE INDEX CONCURRENTLY waits for every older transaction; under lock_timeout it
+    fails and leaves an INVALID index behind: not a clean rollback, so no retry, exit 4."""
+    add_revision(
+        reviewed_example,
+        "0badc0ffee06",
+        HEAD,
+        """
+        with op.get_context().autocommit_block():
+            op.create_index(
+                "ix_vendors_name_upper", "vendors", [sa.text("upper(name)")],
+                postgresql_concurrently=True,
+            )
+        """,
+    )
+    code, _, both = invoke(cli, reviewed_example, database_url_18, "--no-review", "--to", HEAD)
+    assert code == ExitCode.OK, both
+    writer = psycopg.connect(**database_url_18.libpq_kwargs())
+    writer.execute("LOCK TABLE vendors IN ROW EXCLUSIVE MODE")  # an open write transaction
+    try:
+        code, out, both = invoke(
+            cli, reviewed_example, database_url_18, "--no-review", "--lock-timeout", "100ms"
+        )
+    finally:
+        writer.close()
+    assert code == ExitCode.MIGRATION_FAILED, both
+    assert "retrying" not in out
+    assert "upgrade of revision 0badc0ffee06 failed: LockNotAvailable" in both
+    assert "may be partly applied" in both
+    assert heads(database_url_18) == (HEAD,)
