@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import py_compile
@@ -15,6 +16,7 @@ from revisor.cli import app
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.project import Project
+from revisor.redo import UPGRADE, execute_redo, plan_redo
 
 HEAD = "f72272eba32a"
 PARENT = "2cffc65fb01a"
@@ -340,3 +342,26 @@ def test_failed_draft_leaves_the_old_file_in_the_trash_and_says_where(
     assert not list(_versions(example_project).glob("*_add_category_to_transactions.py"))
     subprocess.run(output.split("restore the old file: ")[1].split()[:3], check=True)
     assert Project.load(example_project / "alembic.ini").heads == (HEAD,)
+
+
+def test_engine_brings_the_embedded_dev_database_to_the_parent_before_drafting(
+    example_project: Path, database_url_18: DatabaseUrl
+):
+    """revisor's own dev database behind the parent is upgraded to it (as `draft` does),
+    where a user's database is refused; the engine returns plain data for the demo."""
+    project = Project.load(example_project / "alembic.ini")
+    migrate.upgrade(project, database_url_18, "e6995e90df34")
+    embedded = dataclasses.replace(database_url_18, source="embedded")
+
+    plan = plan_redo(project, embedded)
+    assert (plan.revision, plan.parents, plan.database_action) == (HEAD, (PARENT,), UPGRADE)
+    assert (plan.message, plan.message_source) == ("add category to transactions", "docstring")
+    result = execute_redo(project, plan)
+
+    assert result.database_heads == (PARENT,)
+    assert result.trashed_file.parent.parent == example_project / ".revisor" / "trash"
+    assert result.draft is not None and result.draft.path is not None
+    assert result.draft.operations == [
+        "op.add_column('transactions', sa.Column('category', sa.String(length=50), nullable=True))"
+    ]
+    assert result.review is not None and result.review.findings == []

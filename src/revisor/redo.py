@@ -17,6 +17,7 @@ refuses what would lose work or fork the history:
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -223,7 +224,7 @@ def reload(project: Project) -> Project:
 def restore_command(moved: list[tuple[Path, Path]]) -> str:
     """A shell command that puts the trashed revision file back."""
     source, target = moved[0]
-    return f"mv {target} {source}"
+    return f"mv {shlex.quote(str(target))} {shlex.quote(str(source))}"
 
 
 # --- the target ------------------------------------------------------------------------
