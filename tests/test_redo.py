@@ -16,7 +16,7 @@ from revisor.cli import app
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.project import Project
-from revisor.redo import UPGRADE, execute_redo, plan_redo
+from revisor.redo import UPGRADE, plan_redo, redo
 
 HEAD = "f72272eba32a"
 PARENT = "2cffc65fb01a"
@@ -195,6 +195,7 @@ def test_no_draft_only_removes(cli: CliRunner, example_project: Path, database_u
 def test_pushed_revision_is_refused_unless_forced(
     cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
 ):
+    (example_project / ".gitignore").unlink()  # .revisor/ not ignored: redo says so
     _git_repo(example_project, push=True)
     _upgrade(example_project, database_url_18)
 
@@ -209,6 +210,7 @@ def test_pushed_revision_is_refused_unless_forced(
     forced = _redo(cli, example_project, database_url_18, "--force", "--no-draft")
     assert forced.exit_code == 0, forced.output
     assert "redone anyway (--force)" in forced.output
+    assert "add .revisor/ to your .gitignore" in forced.output
     assert not (_versions(example_project) / HEAD_FILE).exists()
     assert migrate.current_heads(database_url_18) == (PARENT,)
 
@@ -356,7 +358,8 @@ def test_engine_brings_the_embedded_dev_database_to_the_parent_before_drafting(
     plan = plan_redo(project, embedded)
     assert (plan.revision, plan.parents, plan.database_action) == (HEAD, (PARENT,), UPGRADE)
     assert (plan.message, plan.message_source) == ("add category to transactions", "docstring")
-    result = execute_redo(project, plan)
+    assert migrate.current_heads(database_url_18) == ("e6995e90df34",)  # planning changes nothing
+    result = redo(project, embedded)
 
     assert result.database_heads == (PARENT,)
     assert result.trashed_file.parent.parent == example_project / ".revisor" / "trash"
@@ -365,3 +368,15 @@ def test_engine_brings_the_embedded_dev_database_to_the_parent_before_drafting(
         "op.add_column('transactions', sa.Column('category', sa.String(length=50), nullable=True))"
     ]
     assert result.review is not None and result.review.findings == []
+
+
+def test_message_from_the_file_name_when_the_revision_has_no_docstring(
+    cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
+):
+    head = _versions(example_project) / HEAD_FILE
+    text = head.read_text()
+    head.write_text(text[text.index('"""', 3) + 3 :])
+    _upgrade(example_project, database_url_18, PARENT)
+    result = _redo(cli, example_project, database_url_18, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert 'draft "add category to transactions" (from the file name)' in result.output

@@ -132,7 +132,13 @@ def plan_redo(
     """
     script = _target(project, revision)
     path = Path(script.path).resolve()
-    parents = tuple(script._normalized_down_revisions)
+    parents = tuple(script._versioned_down_revisions)
+    text = _message(script, message)
+    if draft and not text:
+        raise RedoRefused(
+            f"{path.name} has no message to draft again with.",
+            hint='Pass -m "what the migration does", or --no-draft.',
+        )
     publication = git_publication(path, project.root)
     if publication.state == "published" and not force:
         raise AlreadyPublished(path, publication.refs)
@@ -146,12 +152,12 @@ def plan_redo(
             )
         _ = project.metadata  # no models, no draft: say so before anything changes
     heads = migrate.current_heads(url)
-    action = _database_action(project, url, script.revision, parents, heads, draft=draft)
+    action = _database_action(project, url, script, heads, draft=draft)
     plan = RedoPlan(
         revision=script.revision,
         path=path,
         parents=parents,
-        message=_message(script, message),
+        message=text,
         message_source="-m" if message else ("docstring" if script.doc.strip() else "file name"),
         database=url,
         database_heads=heads,
@@ -169,11 +175,6 @@ def plan_redo(
         )
     elif not publication.ignored_trash:
         plan.notes.append("add .revisor/ to your .gitignore so the trash is never committed")
-    if not plan.message:
-        raise RedoRefused(
-            f"{path.name} has no message to draft again with.",
-            hint='Pass -m "what the migration does", or --no-draft.',
-        )
     return plan
 
 
@@ -214,6 +215,23 @@ def execute_redo(
 
         result.review = run_review(reload(project), [result.draft.path])
     return result
+
+
+def redo(
+    project: Project,
+    url: DatabaseUrl,
+    *,
+    revision: str | None = None,
+    message: str | None = None,
+    draft: bool = True,
+    force: bool = False,
+    options: DraftOptions | None = None,
+    review: bool = True,
+) -> RedoResult:
+    """`plan_redo` then `execute_redo`: the whole command as one call (for `revisor demo`
+    and scripts). Side effects and errors: those of both."""
+    plan = plan_redo(project, url, revision=revision, message=message, draft=draft, force=force)
+    return execute_redo(project, plan, options=options, review=review)
 
 
 def reload(project: Project) -> Project:
@@ -291,25 +309,23 @@ def _ancestors(project: Project, revisions: tuple[str, ...]) -> set[str]:
 
 
 def _database_action(
-    project: Project,
-    url: DatabaseUrl,
-    revision: str,
-    parents: tuple[str, ...],
-    heads: tuple[str, ...],
-    *,
-    draft: bool,
+    project: Project, url: DatabaseUrl, script: Script, heads: tuple[str, ...], *, draft: bool
 ) -> str:
+    """DOWNGRADE, SKIP or UPGRADE for a database stamped with `heads`; raises when redo
+    cannot tell what undoing `script` there would mean."""
+    revision = script.revision
+    parents = tuple(script._versioned_down_revisions)
     known = {s.revision for s in project.revisions}
     unknown = [h for h in heads if h not in known]
     if unknown:
         raise DatabaseUnknownForRedo(unknown, revision)
     if revision in heads:
         return DOWNGRADE
-    below = _ancestors(project, parents)
+    below = _ancestors(project, tuple(script._all_down_revisions))  # with depends_on
     if not all(h in below for h in heads):
         raise DatabaseElsewhere(heads, revision, parents)
     # Every head is the parent or below it: the revision was never applied here.
-    pending = sorted(below - _ancestors(project, heads))
+    pending = below - _ancestors(project, heads)
     if not pending or not draft:
         return SKIP
     if url.source == "embedded":

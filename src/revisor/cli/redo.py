@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 def redo(
     revision: Annotated[
         str | None,
-        typer.Option("--revision", "-r", help="The head to redo [default: the single head]."),
+        typer.Option("--revision", "-r", help="The head to redo (default: the single head)."),
     ] = None,
     message: Annotated[
         str | None,
         typer.Option(
-            "--message", "-m", help="Message of the new draft [default: the old revision's]."
+            "--message", "-m", help="Message of the new draft (default: the old revision's)."
         ),
     ] = None,
     no_draft: Annotated[
@@ -63,9 +63,9 @@ def redo(
 ) -> None:
     """Undo the newest local migration and draft it again (after you fixed the model).
 
-    Downgrades the dev database one step (when it is at the revision), moves the file to
-    .revisor/trash/, and drafts with the same message. Refuses a revision that was already
-    pushed or merged (--force), or a database somewhere else in the history.
+    Downgrades the dev database only if it applied the revision.
+    Moves the file to .revisor/trash/, then drafts again with its message.
+    Refuses a file already pushed or merged (unless --force).
     """
     common = Common(config=config, name=name, url=url, debug=debug)
     out = stdout_console()
