@@ -16,7 +16,7 @@ from revisor.cli import app
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.project import Project
-from revisor.redo import UPGRADE, plan_redo, redo
+from revisor.redo import DOWNGRADE, SKIP, plan_redo, redo
 
 HEAD = "f72272eba32a"
 PARENT = "2cffc65fb01a"
@@ -176,7 +176,8 @@ def test_dry_run_changes_nothing(
     result = _redo(cli, example_project, database_url_18, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "dry run" in result.output
-    assert f"from {HEAD} to {PARENT}" in result.output
+    assert f"downgrade postgresql+psycopg://postgres@/{database_url_18.database}" in result.output
+    assert f": {HEAD} to {PARENT} (its downgrade(), through env.py)" in result.output
     assert 'draft "add category to transactions" (from the docstring)' in result.output
     assert migrate.current_heads(database_url_18) == (HEAD,)
     assert (_versions(example_project) / HEAD_FILE).exists()
@@ -356,7 +357,8 @@ def test_engine_brings_the_embedded_dev_database_to_the_parent_before_drafting(
     embedded = dataclasses.replace(database_url_18, source="embedded")
 
     plan = plan_redo(project, embedded)
-    assert (plan.revision, plan.parents, plan.database_action) == (HEAD, (PARENT,), UPGRADE)
+    assert (plan.revision, plan.parents, plan.heads_after) == (HEAD, (PARENT,), (PARENT,))
+    assert (plan.database_action, plan.upgrade_first) == (SKIP, PARENT)
     assert (plan.message, plan.message_source) == ("add category to transactions", "docstring")
     assert migrate.current_heads(database_url_18) == ("e6995e90df34",)  # planning changes nothing
     result = redo(project, embedded)
@@ -380,3 +382,45 @@ def test_message_from_the_file_name_when_the_revision_has_no_docstring(
     result = _redo(cli, example_project, database_url_18, "--dry-run")
     assert result.exit_code == 0, result.output
     assert 'draft "add category to transactions" (from the file name)' in result.output
+
+
+def test_other_branch_not_applied_yet_is_refused_for_a_draft(
+    cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
+):
+    """Redoing one of two heads whose sibling the database lacks: undone, the database
+    would be behind the history's only head, so a draft is refused (exit 5) before the
+    downgrade; --no-draft is fine."""
+    _other_head(example_project)
+    _upgrade(example_project, database_url_18, HEAD)
+
+    refused = _redo(cli, example_project, database_url_18, "--revision", HEAD)
+    assert refused.exit_code == 5, refused.output
+    assert f"Without {HEAD} the database is behind b0b0b0b0b0b0" in refused.output
+    assert migrate.current_heads(database_url_18) == (HEAD,)
+    assert (_versions(example_project) / HEAD_FILE).exists()
+
+    _upgrade(example_project, database_url_18, "b0b0b0b0b0b0")  # as the hint says
+    assert set(migrate.current_heads(database_url_18)) == {HEAD, "b0b0b0b0b0b0"}
+    done = _redo(cli, example_project, database_url_18, "--revision", HEAD)
+    assert done.exit_code == 0, done.output
+    # alembic's downgrade step removed only the redone revision's row
+    assert migrate.current_heads(database_url_18) == ("b0b0b0b0b0b0",)
+    [new] = _versions(example_project).glob("*_add_category_to_transactions.py")
+    assert "down_revision: str | Sequence[str] | None = 'b0b0b0b0b0b0'" in new.read_text()
+
+
+def test_engine_upgrades_the_embedded_dev_database_to_the_other_head_before_the_downgrade(
+    example_project: Path, database_url_18: DatabaseUrl
+):
+    _other_head(example_project)
+    project = Project.load(example_project / "alembic.ini")
+    migrate.upgrade(project, database_url_18, HEAD)
+    embedded = dataclasses.replace(database_url_18, source="embedded")
+
+    plan = plan_redo(project, embedded, revision=HEAD, draft=True)
+    assert (plan.upgrade_first, plan.database_action) == ("b0b0b0b0b0b0", DOWNGRADE)
+    result = redo(project, embedded, revision=HEAD, review=False)
+
+    assert result.database_heads == ("b0b0b0b0b0b0",)
+    assert result.draft is not None and result.draft.path is not None
+    assert result.review is None

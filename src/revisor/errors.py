@@ -299,17 +299,22 @@ class DatabaseUnknownForRedo(UnknownRevision):
 
 
 class DatabaseBehindForRedo(PendingRevisions):
-    """The dev database is behind the redone revision's parent, so a draft would be wrong."""
+    """Without the redone revision the dev database is behind the history's head, so a
+    draft against it would repeat the pending migrations."""
 
-    def __init__(self, current: Sequence[str], pending: Sequence[str], parents: Sequence[str]):
+    def __init__(
+        self, current: Sequence[str], pending: Sequence[str], revision: str, heads: Sequence[str]
+    ) -> None:
         super().__init__(current, pending)
         self.message = (
-            f"The database is behind {', '.join(parents)} ({len(self.pending)} revision(s) "
-            "pending): a draft against it would repeat those migrations."
+            f"Without {revision} the database is behind {', '.join(heads)} "
+            f"({len(self.pending)} revision(s) pending: {', '.join(self.pending[:5])}"
+            f"{', …' if len(self.pending) > 5 else ''}): a draft against it would repeat "
+            "those migrations."
         )
         self.args = (self.message,)
         self.hint = (
-            f"Upgrade it first (alembic upgrade {' '.join(parents)}), or pass --no-draft to "
+            f"Upgrade it first (alembic upgrade {' '.join(heads)}), or pass --no-draft to "
             "only remove the revision."
         )
 

@@ -55,9 +55,8 @@ if TYPE_CHECKING:
 TRASH = Path(".revisor") / "trash"
 
 # What redo does with the database, decided by where the database is.
-DOWNGRADE = "downgrade"  # at the revision: downgrade it one step
-SKIP = "skip"  # at the parent (the revision was never applied), or behind it with no draft
-UPGRADE = "upgrade"  # revisor's embedded dev database behind the parent: bring it there
+DOWNGRADE = "downgrade"  # the revision is applied: downgrade it one step
+SKIP = "skip"  # at the parent or below it: the revision was never applied here
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,15 @@ class RedoPlan:
     revision: str
     path: Path
     parents: tuple[str, ...]  # the revision's down_revision(s)
+    heads_after: tuple[str, ...]  # the history's heads without it: the new draft's parent
     message: str  # for the new draft
     message_source: str  # "-m", "docstring" or "file name"
     database: DatabaseUrl
     database_heads: tuple[str, ...]
-    database_action: str  # DOWNGRADE, SKIP or UPGRADE
+    database_action: str  # DOWNGRADE or SKIP
+    # revisor's embedded dev database only: upgrade it to this revision first (the head the
+    # history has without the redone revision), so the draft compares with that head
+    upgrade_first: str | None
     git: GitPublication
     forced: bool  # published, redone anyway with --force
     draft: bool
@@ -142,8 +145,8 @@ def plan_redo(
     publication = git_publication(path, project.root)
     if publication.state == "published" and not force:
         raise AlreadyPublished(path, publication.refs)
+    remaining = _heads_without(project, script.revision)
     if draft:
-        remaining = _heads_without(project, script.revision)
         if len(remaining) > 1:
             raise RedoRefused(
                 f"Without {script.revision} the history has {len(remaining)} heads "
@@ -152,16 +155,21 @@ def plan_redo(
             )
         _ = project.metadata  # no models, no draft: say so before anything changes
     heads = migrate.current_heads(url)
-    action = _database_action(project, url, script, heads, draft=draft)
+    action = _database_action(project, script, heads)
+    upgrade_first = None
+    if draft:
+        upgrade_first = _catch_up(project, url, script, heads, remaining, action)
     plan = RedoPlan(
         revision=script.revision,
         path=path,
         parents=parents,
+        heads_after=tuple(remaining),
         message=text,
         message_source="-m" if message else ("docstring" if script.doc.strip() else "file name"),
         database=url,
         database_heads=heads,
         database_action=action,
+        upgrade_first=upgrade_first,
         git=publication,
         forced=publication.state == "published",
         draft=draft,
@@ -193,12 +201,14 @@ def execute_redo(
     (the old file is in the trash; the error names it).
     """
     url = plan.database
+    if plan.upgrade_first:
+        # Alembic upgrades the other branch and keeps the redone revision stamped; a
+        # failure here moved nothing (MigrationFailed names the revision).
+        migrate.upgrade(project, url, plan.upgrade_first)
     if plan.database_action == DOWNGRADE:
         _downgrade_one(project, plan)
-    elif plan.database_action == UPGRADE:
-        # An exception here moved nothing: MigrationFailed says which revision failed.
-        migrate.upgrade(project, url, plan.parents[0] if len(plan.parents) == 1 else "heads")
-    heads = migrate.current_heads(url) if plan.database_action != SKIP else plan.database_heads
+    changed = plan.upgrade_first or plan.database_action == DOWNGRADE
+    heads = migrate.current_heads(url) if changed else plan.database_heads
     trash_dir, moved = _move_to_trash(plan, heads)
     result = RedoResult(plan=plan, database_heads=heads, trash_dir=trash_dir, moved=moved)
     if not plan.draft:
@@ -308,13 +318,10 @@ def _ancestors(project: Project, revisions: tuple[str, ...]) -> set[str]:
     return seen
 
 
-def _database_action(
-    project: Project, url: DatabaseUrl, script: Script, heads: tuple[str, ...], *, draft: bool
-) -> str:
-    """DOWNGRADE, SKIP or UPGRADE for a database stamped with `heads`; raises when redo
-    cannot tell what undoing `script` there would mean."""
+def _database_action(project: Project, script: Script, heads: tuple[str, ...]) -> str:
+    """DOWNGRADE when the database has the revision applied, SKIP when it is at the parent
+    or below; raises when it is stamped with anything else."""
     revision = script.revision
-    parents = tuple(script._versioned_down_revisions)
     known = {s.revision for s in project.revisions}
     unknown = [h for h in heads if h not in known]
     if unknown:
@@ -323,15 +330,39 @@ def _database_action(
         return DOWNGRADE
     below = _ancestors(project, tuple(script._all_down_revisions))  # with depends_on
     if not all(h in below for h in heads):
-        raise DatabaseElsewhere(heads, revision, parents)
-    # Every head is the parent or below it: the revision was never applied here.
-    pending = below - _ancestors(project, heads)
-    if not pending or not draft:
-        return SKIP
+        raise DatabaseElsewhere(heads, revision, script._versioned_down_revisions)
+    return SKIP
+
+
+def _catch_up(
+    project: Project,
+    url: DatabaseUrl,
+    script: Script,
+    heads: tuple[str, ...],
+    remaining: list[str],
+    action: str,
+) -> str | None:
+    """The draft compares the models with a database at the history's head once the
+    revision is gone. None when the database will be there after the downgrade (or skip);
+    the head to upgrade to first for revisor's embedded dev database; raises
+    DatabaseBehindForRedo for the user's own database."""
+    after = set(heads) - {script.revision}
+    if action == DOWNGRADE:
+        after |= set(script._versioned_down_revisions)
+    after = {rev for rev in after if not any(rev in _below(project, o) for o in after)}
+    if after == set(remaining):
+        return None
+    pending = _ancestors(project, tuple(remaining)) - _ancestors(project, tuple(after))
     if url.source == "embedded":
-        return UPGRADE  # revisor's own dev database: the history is the truth
+        return remaining[0]  # revisor's own dev database: the history is the truth
     order = {s.revision: i for i, s in enumerate(project.revisions)}
-    raise DatabaseBehindForRedo(heads, sorted(pending, key=order.__getitem__), parents)
+    raise DatabaseBehindForRedo(
+        heads, sorted(pending, key=order.__getitem__), script.revision, remaining
+    )
+
+
+def _below(project: Project, revision: str) -> set[str]:
+    return _ancestors(project, tuple(project.revision(revision)._all_down_revisions))
 
 
 def _downgrade_one(project: Project, plan: RedoPlan) -> None:

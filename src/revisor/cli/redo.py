@@ -128,19 +128,19 @@ def redo(
 
 
 def _plan_lines(plan: RedoPlan) -> list[str]:
-    from revisor.redo import DOWNGRADE, UPGRADE
+    from revisor.redo import DOWNGRADE
 
     parents = ", ".join(plan.parents) or "base"
     lines = [f"redo {plan.revision} ({_shown(plan.path)}); git: {_git_state(plan)}"]
     at = ", ".join(plan.database_heads) or "no revision"
+    if plan.upgrade_first:
+        lines.append(f"upgrade the embedded dev database from {at} to {plan.upgrade_first}")
     if plan.database_action == DOWNGRADE:
         lines.append(
-            f"downgrade {plan.database.masked} from {plan.revision} to {parents} "
+            f"downgrade {plan.database.masked}: {plan.revision} to {parents} "
             "(its downgrade(), through env.py)"
         )
-    elif plan.database_action == UPGRADE:
-        lines.append(f"upgrade the embedded dev database from {at} to {parents}")
-    else:
+    elif not plan.upgrade_first:
         lines.append(f"leave {plan.database.masked} at {at} ({plan.revision} is not applied)")
     trash = _shown(plan.trash_root / "<UTC time>" / plan.path.name)
     extra = f" (and {len(plan.pycache)} __pycache__ file(s))" if plan.pycache else ""
@@ -148,7 +148,7 @@ def _plan_lines(plan: RedoPlan) -> list[str]:
     if plan.draft:
         lines.append(
             f'draft "{plan.message}" (from the {plan.message_source}) against the database '
-            f"at {parents}, then review the new file"
+            f"at {', '.join(plan.heads_after) or 'base'}, then review the new file"
         )
     return lines
 
@@ -163,15 +163,18 @@ def _git_state(plan: RedoPlan) -> str:
 
 
 def _database_done(plan: RedoPlan, heads: tuple[str, ...]) -> str:
-    from revisor.redo import DOWNGRADE, UPGRADE
+    from revisor.redo import DOWNGRADE
 
     now = ", ".join(heads) or "no revision"
     before = ", ".join(plan.database_heads) or "no revision"
+    done = []
+    if plan.upgrade_first:
+        done.append(f"upgraded {before} -> {plan.upgrade_first} (embedded dev database)")
     if plan.database_action == DOWNGRADE:
-        return f"{plan.database.masked}: downgraded {plan.revision} -> {now}"
-    if plan.database_action == UPGRADE:
-        return f"{plan.database.masked}: upgraded {before} -> {now} (embedded dev database)"
-    return f"{plan.database.masked}: at {now}, {plan.revision} was never applied: not downgraded"
+        done.append(f"downgraded {plan.revision} -> {now}")
+    else:
+        done.append(f"{plan.revision} was never applied: not downgraded")
+    return f"{plan.database.masked}: " + "; ".join(done) + f"; now at {now}"
 
 
 def _shown(path: Path) -> str:
