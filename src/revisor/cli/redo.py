@@ -173,8 +173,8 @@ def _database_done(plan: RedoPlan, heads: tuple[str, ...]) -> str:
     if plan.database_action == DOWNGRADE:
         done.append(f"downgraded {plan.revision} -> {now}")
     else:
-        done.append(f"{plan.revision} was never applied: not downgraded")
-    return f"{plan.database.masked}: " + "; ".join(done) + f"; now at {now}"
+        done.append(f"at {now}; {plan.revision} was never applied: not downgraded")
+    return f"{plan.database.masked}: " + "; ".join(done)
 
 
 def _shown(path: Path) -> str:
