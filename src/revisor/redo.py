@@ -107,6 +107,7 @@ class RedoResult:
     moved: list[tuple[Path, Path]] = field(default_factory=list)  # (from, to)
     draft: DraftResult | None = None  # None with --no-draft
     review: ReviewResult | None = None  # None when not reviewed or the draft was empty
+    review_error: RevisorError | None = None  # the new file is written; its review failed
 
     @property
     def trashed_file(self) -> Path:
@@ -194,8 +195,10 @@ def execute_redo(
     review: bool = True,
 ) -> RedoResult:
     """Carry out `plan`: database step, then move the file to the trash, then draft and
-    review. Side effects: DDL of the revision's downgrade() (or of upgrades up to the parent
-    on revisor's embedded dev database); the file moves; a new revision file is written.
+    review. Side effects: DDL of the revision's downgrade() (and, on revisor's embedded dev
+    database, of the upgrades to the history's head without the revision); the file moves;
+    a new revision file is written. `project` still lists the old revision afterwards:
+    load it again (`reload`) to go on.
 
     Raises RedoDowngradeFailed (exit 4, nothing moved), TrashFailed, RedoDraftFailed
     (the old file is in the trash; the error names it).
@@ -223,7 +226,10 @@ def execute_redo(
     if review and result.draft.path is not None:
         from revisor.review import review as run_review
 
-        result.review = run_review(reload(project), [result.draft.path])
+        try:
+            result.review = run_review(reload(project), [result.draft.path])
+        except RevisorError as exc:  # e.g. bad [tool.revisor] rules: the draft stands
+            result.review_error = exc
     return result
 
 

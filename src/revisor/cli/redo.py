@@ -120,6 +120,9 @@ def redo(
                 f"{', '.join(plan.parents) or 'base'}: no new revision needed."
             )
             return 0
+        if result.review_error is not None:
+            err.print(f"[yellow]review could not run:[/] {escape(result.review_error.message)}")
+            return int(result.review_error.exit_code)
         if result.review is None:
             return 0
         return show_review(result.review, project.root)
