@@ -96,6 +96,11 @@ def doctor(
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         else:
             _print_text(diagnosis, project.root)
+        if fix and not fixed:
+            err.print(
+                "fix: nothing doctor may fix on its own (it only stamps an unstamped "
+                "schema that matches a revision exactly); see the fix lines."
+            )
         return ExitCode.OK if diagnosis.healthy else ExitCode.FINDINGS
 
     run(common, body)

@@ -105,18 +105,20 @@ def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
     from revisor import migrate
 
     diagnosis.pending = migrate.pending_revisions(project, effective)
+    drift = _drift(project, url, order, db, effective, diagnosis)
     if diagnosis.pending:
         diagnosis.state = "behind"
+    if diagnosis.pending and drift is None:
         count = len(diagnosis.pending)
-        diagnosis.findings.append(
+        diagnosis.findings.insert(
+            0,
             kinds.PENDING.finding(
                 f"The database is at {', '.join(effective)}; {count} revision(s) are "
                 f"pending: {_listed(diagnosis.pending)}.",
                 "`revisor deploy` (or `alembic upgrade head`) applies them.",
                 pending=diagnosis.pending,
-            )
+            ),
         )
-    _drift(project, url, order, db, effective, diagnosis)
     return diagnosis
 
 
@@ -208,8 +210,7 @@ def _unstamped(
         diagnosis.findings.append(
             kinds.UNSTAMPED.finding(
                 f"{opening}; no revision builds exactly this schema. {_closest(replay, db)}",
-                "Make the schema match that revision (or the revision match the schema), "
-                "then `alembic stamp` it; `revisor doctor` says when they are equal.",
+                _closest_help(replay),
                 revision=replay.closest[0].revision if replay.closest else None,
             )
         )
@@ -233,47 +234,43 @@ def _unknown(
     match = _exact(replay, db.schema)
     if match is not None:
         diagnosis.matched = match.heads
-        fallback = (
-            f"its schema matches revision {' '.join(match.heads)} exactly: "
-            f"`alembic stamp --purge {' '.join(match.heads)}` records that"
-        )
-    elif replay.closest is not None:
-        fallback = (
-            f"no known revision builds exactly this schema; the closest is "
-            f"{' '.join(replay.closest[0].heads) or 'the empty database'}"
-        )
-    else:
-        fallback = "no known revision could be compared"
+    folders = ", ".join(_shown_path(project, p) for p in project.version_locations)
     for rev in unknown:
         sighting = find_revision(project.version_locations, rev, known)
-        folders = ", ".join(_shown_path(project, p) for p in project.version_locations)
         message = f"The database is stamped with {rev}, which no file in {folders} defines"
+        ancestor = None
+        if sighting is not None:
+            ancestor = next((r for r in sighting.down_revisions if r in known), None)
+        fallback = _stamp_instead(replay, match, ancestor)
         if sighting is None:
             diagnosis.findings.append(
                 kinds.UNKNOWN_REVISION.finding(
-                    f"{message}, and git has no file defining it either.",
-                    f"Was it deleted before its downgrade ran? {fallback[0].upper()}"
-                    f"{fallback[1:]}.",
+                    f"{message}, and git has no file defining it either (deleted before its "
+                    "downgrade ran?).",
+                    fallback[0].upper() + fallback[1:] + ".",
                     revision=rev,
                 )
             )
             continue
-        ancestor = next((r for r in sighting.down_revisions if r in known), None)
         undo = (
             f"`alembic downgrade {ancestor}`"
             if ancestor
             else "`alembic downgrade` to a revision this checkout has"
         )
+        here = current_branch(sighting.top)
         if sighting.branches:
             branch = sighting.branches[0]
             where = f"git has it in {sighting.path} on branch {', '.join(sighting.branches)}"
-            if branch == current_branch(sighting.top):
-                fix = f"Restore the file (`git checkout {branch} -- {sighting.path}`)"
+            if branch == here:  # committed here, missing from the working tree
+                fix = (
+                    f"Restore the file (`git checkout {branch} -- {sighting.path}`), "
+                    f"run {undo} if you mean to drop it, then `revisor deploy`"
+                )
             else:
-                fix = f"Switch to {branch} (`git switch {branch}`) and run {undo} there"
-            fix += f", then come back and run `revisor deploy`; or {fallback}."
-            if sighting.ref == branch and branch == current_branch(sighting.top):
-                fix = fix.replace(", then come back and", f", run {undo}, then")
+                fix = (
+                    f"Switch to {branch} (`git switch {branch}`) and run {undo} there, "
+                    "then come back and run `revisor deploy`"
+                )
         else:
             where = (
                 f"git last had it in {sighting.path} at commit {sighting.commit}"
@@ -283,13 +280,12 @@ def _unknown(
             )
             fix = (
                 f"Restore it (`git show {sighting.commit}:{sighting.path} > "
-                f"{sighting.path}`), run {undo}, delete it again, then `revisor deploy`; "
-                f"or {fallback}."
+                f"{sighting.path}`), run {undo}, delete it again, then `revisor deploy`"
             )
         diagnosis.findings.append(
             kinds.UNKNOWN_REVISION.finding(
                 f"{message}; {where}.",
-                fix,
+                f"{fix}; or {fallback}.",
                 revision=rev,
                 branches=list(sighting.branches),
                 path=sighting.path,
@@ -340,9 +336,10 @@ def _drift(
     db: _Database,
     effective: tuple[str, ...],
     diagnosis: Diagnosis,
-) -> None:
+) -> HistoryState | None:
     """Replay the history (the recorded revisions' ancestors first, so that state occurs)
-    and compare the database with what it builds at its recorded revisions."""
+    and compare the database with what it builds at its recorded revisions. Returns the
+    state the schema really matches when the stamp is wrong (DR106), else None."""
     from revisor.testing.plan import ancestors
 
     below = ancestors(project, set(effective))
@@ -352,28 +349,36 @@ def _drift(
     at = " ".join(effective)
     if expected is None:  # the replay failed before reaching the recorded revisions
         _replay_failure(replay, diagnosis, unreached=at)
-        return
+        return None
     _replay_failure(replay, diagnosis)
     if expected.fingerprint == db.schema.fingerprint:
         diagnosis.matched = effective
-        return
+        return None
     match = _exact(replay, db.schema)
     if match is not None:
         diagnosis.matched = match.heads
-        stamp = " ".join(match.heads) or "base"
+        diagnosis.pending = _after(project, match.heads)
+        stamp = " ".join(match.heads)
+        then = (
+            f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
+            if diagnosis.pending
+            else ""
+        )
         diagnosis.findings.append(
             kinds.OTHER_REVISION.finding(
                 f"The database is stamped {at}, but its schema is exactly what revision "
                 f"{stamp} builds: the stamp is wrong, and the next upgrade would fail or "
                 "skip work.",
-                f"`alembic stamp --purge {stamp}` records the revision the schema really has.",
+                f"`alembic stamp --purge {stamp}` records the revision the schema really "
+                f"has{then}.",
                 revision=match.revision,
                 matched=list(match.heads),
             )
         )
-        return
+        return match
     for difference in diff_snapshots(expected, db.schema).differences:
         diagnosis.findings.append(difference_finding(difference, at))
+    return None
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -394,6 +399,26 @@ def _also_matching(replay: Replay, schema: Snapshot, first: HistoryState) -> str
     return f" (so do {names}, which change no schema: stamping the earliest lets them run)"
 
 
+def _stamp_instead(replay: Replay, match: HistoryState | None, ancestor: str | None) -> str:
+    """The stamp that replaces an unknown revision, in words."""
+    if match is not None:
+        stamp = " ".join(match.heads)
+        return f"`alembic stamp --purge {stamp}`: the schema matches revision {stamp} exactly"
+    if ancestor is not None:
+        return (
+            f"undo its changes by hand and `alembic stamp --purge {ancestor}` "
+            "(doctor then lists anything that still differs)"
+        )
+    if replay.closest is not None:
+        state, _, count = replay.closest
+        name = " ".join(state.heads) or "base"
+        return (
+            f"make the schema match revision {name} (the closest, {count} difference(s)) "
+            f"and `alembic stamp --purge {name}`"
+        )
+    return "rebuild the database: drop it and run `revisor deploy`"
+
+
 def _closest(replay: Replay, db: _Database) -> str:
     if replay.closest is None:
         return "No revision could be built to compare with."
@@ -402,6 +427,16 @@ def _closest(replay: Replay, db: _Database) -> str:
     words = difference_words(diff_snapshots(expected, db.schema), " ".join(state.heads))
     more = f"; and {len(words) - _SHOWN} more" if len(words) > _SHOWN else ""
     return f"Closest: {name}, differing by {count}: {'; '.join(words[:_SHOWN])}{more}."
+
+
+def _closest_help(replay: Replay) -> str:
+    if replay.closest is None or not replay.closest[0].heads:
+        return "Rebuild the database from the history: drop it and run `revisor deploy`."
+    name = " ".join(replay.closest[0].heads)
+    return (
+        f"Make the schema equal to what {name} builds (the differences above), then "
+        f"`alembic stamp {name}`; run `revisor doctor` again to confirm they are equal."
+    )
 
 
 def _after(project: Project, heads: tuple[str, ...]) -> list[str]:
