@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from revisor.snapshot.catalog import fingerprint
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
 
 HEAD = "f72272eba32a"
+HISTORIES = Path(__file__).resolve().parent / "fixtures" / "histories"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "doctor.md"
 
 STATUS = (
@@ -241,6 +243,19 @@ def test_create_all_of_reference_models_is_head(example_project, database_url_18
     assert diagnosis.state == "unstamped"
     assert diagnosis.stamp == (HEAD,)
     assert diagnosis.pending == []
+
+
+def test_history_that_cannot_build_its_schema(cli, tmp_path, database_url_18):
+    """An empty base revision and tables from create_all: the closest state is where the
+    replay stopped, and doctor says so instead of advising to drop the tables."""
+    root = tmp_path / "legacy"
+    shutil.copytree(HISTORIES / "empty_base_create_all", root)
+    project = Project.load(root / "alembic.ini")
+    _create_all(database_url_18, project.metadata[0])
+    code, out = doctor(cli, root / "alembic.ini", database_url_18)
+    assert code == ExitCode.FINDINGS, out
+    assert "DR107" in out and "fails at revision 1b2c3d4e5f60" in out
+    assert "cannot build past 1b2c3d4e5f60" in out and "`alembic stamp 0a0b0c0d0e0f`" in out
 
 
 # --- unknown revisions found in git ----------------------------------------------------

@@ -144,16 +144,21 @@ def apply_stamp(project: Project, url: DatabaseUrl, revisions: Sequence[str]) ->
 
 def _read(url: DatabaseUrl, version_table: str, schema_name: str | None) -> _Database:
     """Version table and schema in one READ ONLY transaction, rolled back."""
-    qualified = f'"{schema_name}"."{version_table}"' if schema_name else f'"{version_table}"'
+    from psycopg import sql
+
+    qualified = (
+        sql.Identifier(schema_name, version_table) if schema_name else sql.Identifier(version_table)
+    )
     with raw_connect(url, autocommit=False) as conn:
         conn.read_only = True
         try:
-            row = conn.execute("SELECT to_regclass(%s)", (qualified,)).fetchone()
+            name = qualified.as_string(conn)
+            row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
             present = bool(row and row[0])
             rows: tuple[str, ...] = ()
             if present:
-                found = conn.execute(f"SELECT version_num FROM {qualified}").fetchall()
-                rows = tuple(str(r[0]) for r in found)
+                query = sql.SQL("SELECT version_num FROM {}").format(qualified)
+                rows = tuple(str(r[0]) for r in conn.execute(query).fetchall())
             schema = snapshot(conn, version_table=version_table)
         finally:
             conn.rollback()
@@ -430,6 +435,16 @@ def _closest(replay: Replay, db: _Database) -> str:
 
 
 def _closest_help(replay: Replay) -> str:
+    if replay.error is not None and replay.closest and replay.closest[0] is replay.states[-1]:
+        # The history stops building where the database's schema probably began (an
+        # empty base revision, the tables from create_all): the schema cannot be matched.
+        name = " ".join(replay.closest[0].heads) or "base"
+        return (
+            f"The history cannot build past {replay.failed} from an empty database, so no "
+            f"exact match is possible. If this schema is what the models had when "
+            f"{replay.failed} was written, `alembic stamp {name}` then `revisor deploy` "
+            "continue from there; otherwise fix the history first (`revisor test`)."
+        )
     if replay.closest is None or not replay.closest[0].heads:
         return "Rebuild the database from the history: drop it and run `revisor deploy`."
     name = " ".join(replay.closest[0].heads)
