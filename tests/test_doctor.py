@@ -99,6 +99,20 @@ def test_empty_database_is_info_exit_0(cli, example_project, database_url_18):
     assert "DR100" in out and "revisor deploy" in out and "alembic upgrade head" in out
 
 
+def test_default_is_the_embedded_dev_database(cli, example_project):
+    from revisor.db.embedded import embedded_server_url
+    from revisor.db.resolve import embedded_dev_database
+    from revisor.db.scratch import drop_database
+
+    project = example_project.rename(example_project.parent / "doctor_embedded_probe")
+    try:
+        result = cli.invoke(app, ["doctor", "-c", str(project / "alembic.ini")])
+        assert result.exit_code == ExitCode.OK, result.output
+        assert "revisor_dev_doctor_embedded_probe" in result.output and "DR100" in result.output
+    finally:
+        drop_database(embedded_server_url(), embedded_dev_database(project.name).database)
+
+
 def test_behind_head_lists_pending(cli, example_project, database_url_18):
     ini = example_project / "alembic.ini"
     migrate.upgrade(Project.load(ini), database_url_18, "e6995e90df34")
