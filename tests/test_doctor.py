@@ -150,15 +150,17 @@ def test_missing_and_changed_objects(example_project, database_url_18):
         database_url_18,
         "DROP INDEX ix_transactions_occurred_on",
         "ALTER TABLE transactions ALTER COLUMN category TYPE varchar(200)",
+        "ALTER TABLE vendors ADD COLUMN note text",
     )
-    found = {
-        (f.extra["change"], f.extra["kind"], f.extra["object"])
-        for f in diagnose(project, database_url_18).findings
-    }
+    findings = diagnose(project, database_url_18).findings
+    found = {(f.extra["change"], f.extra["kind"], f.extra["object"]) for f in findings}
     assert found == {
         ("missing", "index", "ix_transactions_occurred_on"),
         ("changed", "column", "category"),
+        ("left", "column", "note"),
     }
+    (left,) = [f for f in findings if f.extra["change"] == "left"]
+    assert "ALTER TABLE vendors DROP COLUMN note" in left.help and "its data" in left.help
 
 
 def test_stamped_with_another_revisions_schema(cli, example_project, database_url_18):

@@ -16,14 +16,18 @@ from revisor.db.url import DatabaseUrl
 from revisor.doctor import kinds
 from revisor.doctor.gitsearch import GitSighting, current_branch, find_revision
 from revisor.doctor.replay import HistoryState, Replay, replay_history
-from revisor.doctor.wording import difference_finding, difference_words, first_line
+from revisor.doctor.wording import (
+    closest_help,
+    closest_words,
+    difference_finding,
+    first_line,
+    listed,
+    stamp_instead,
+)
 from revisor.findings import Finding, Severity
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, snapshot
 from revisor.snapshot.diff import diff_snapshots
-
-# How many differences a "closest revision" message spells out before "and N more".
-_SHOWN = 5
 
 
 @dataclass
@@ -114,7 +118,7 @@ def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
             0,
             kinds.PENDING.finding(
                 f"The database is at {', '.join(effective)}; {count} revision(s) are "
-                f"pending: {_listed(diagnosis.pending)}.",
+                f"pending: {listed(diagnosis.pending)}.",
                 "`revisor deploy` (or `alembic upgrade head`) applies them.",
                 pending=diagnosis.pending,
             ),
@@ -192,12 +196,12 @@ def _unstamped(
     tables = len(db.schema.of_kind("table"))
     where = "an empty version table" if db.has_version_table else "no version table"
     opening = f"The database has {tables} table(s) but {where} (built by create_all or by hand?)"
-    match = _exact(replay, db.schema)
+    match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = diagnosis.stamp = match.heads
         stamp = " ".join(match.heads)
         diagnosis.pending = _after(project, match.heads)
-        also = _also_matching(replay, db.schema, match)
+        also = replay.also_matching(match)
         then = (
             f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
             if diagnosis.pending
@@ -214,8 +218,9 @@ def _unstamped(
     else:
         diagnosis.findings.append(
             kinds.UNSTAMPED.finding(
-                f"{opening}; no revision builds exactly this schema. {_closest(replay, db)}",
-                _closest_help(replay),
+                f"{opening}; no revision builds exactly this schema. "
+                + closest_words(replay, db.schema),
+                closest_help(replay),
                 revision=replay.closest[0].revision if replay.closest else None,
             )
         )
@@ -236,7 +241,7 @@ def _unknown(
 ) -> None:
     diagnosis.state = "unknown-revision"
     replay = replay_history(project, url, order, compare_with=db.schema)
-    match = _exact(replay, db.schema)
+    match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = match.heads
     folders = ", ".join(_shown_path(project, p) for p in project.version_locations)
@@ -246,7 +251,7 @@ def _unknown(
         ancestor = None
         if sighting is not None:
             ancestor = next((r for r in sighting.down_revisions if r in known), None)
-        fallback = _stamp_instead(replay, match, ancestor)
+        fallback = stamp_instead(replay, match, ancestor)
         if sighting is None:
             diagnosis.findings.append(
                 kinds.UNKNOWN_REVISION.finding(
@@ -359,7 +364,7 @@ def _drift(
     if expected.fingerprint == db.schema.fingerprint:
         diagnosis.matched = effective
         return None
-    match = _exact(replay, db.schema)
+    match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = match.heads
         diagnosis.pending = _after(project, match.heads)
@@ -389,71 +394,6 @@ def _drift(
 # --- helpers -------------------------------------------------------------------------
 
 
-def _exact(replay: Replay, schema: Snapshot) -> HistoryState | None:
-    """The earliest non-empty state equal to `schema`: stamping the earliest keeps the
-    revisions after it (data migrations that change no schema) pending, so they still run."""
-    matches = [s for s in replay.matching(schema.fingerprint) if s.heads]
-    return matches[0] if matches else None
-
-
-def _also_matching(replay: Replay, schema: Snapshot, first: HistoryState) -> str:
-    others = [s for s in replay.matching(schema.fingerprint) if s.heads and s is not first]
-    if not others:
-        return ""
-    names = ", ".join(" ".join(s.heads) for s in others)
-    return f" (so do {names}, which change no schema: stamping the earliest lets them run)"
-
-
-def _stamp_instead(replay: Replay, match: HistoryState | None, ancestor: str | None) -> str:
-    """The stamp that replaces an unknown revision, in words."""
-    if match is not None:
-        stamp = " ".join(match.heads)
-        return f"`alembic stamp --purge {stamp}`: the schema matches revision {stamp} exactly"
-    if ancestor is not None:
-        return (
-            f"undo its changes by hand and `alembic stamp --purge {ancestor}` "
-            "(doctor then lists anything that still differs)"
-        )
-    if replay.closest is not None:
-        state, _, count = replay.closest
-        name = " ".join(state.heads) or "base"
-        return (
-            f"make the schema match revision {name} (the closest, {count} difference(s)) "
-            f"and `alembic stamp --purge {name}`"
-        )
-    return "rebuild the database: drop it and run `revisor deploy`"
-
-
-def _closest(replay: Replay, db: _Database) -> str:
-    if replay.closest is None:
-        return "No revision could be built to compare with."
-    state, expected, count = replay.closest
-    name = " ".join(state.heads) if state.heads else "the empty database"
-    words = difference_words(diff_snapshots(expected, db.schema), " ".join(state.heads))
-    more = f"; and {len(words) - _SHOWN} more" if len(words) > _SHOWN else ""
-    return f"Closest: {name}, differing by {count}: {'; '.join(words[:_SHOWN])}{more}."
-
-
-def _closest_help(replay: Replay) -> str:
-    if replay.error is not None and replay.closest and replay.closest[0] is replay.states[-1]:
-        # The history stops building where the database's schema probably began (an
-        # empty base revision, the tables from create_all): the schema cannot be matched.
-        name = " ".join(replay.closest[0].heads) or "base"
-        return (
-            f"The history cannot build past {replay.failed} from an empty database, so no "
-            f"exact match is possible. If this schema is what the models had when "
-            f"{replay.failed} was written, `alembic stamp {name}` then `revisor deploy` "
-            "continue from there; otherwise fix the history first (`revisor test`)."
-        )
-    if replay.closest is None or not replay.closest[0].heads:
-        return "Rebuild the database from the history: drop it and run `revisor deploy`."
-    name = " ".join(replay.closest[0].heads)
-    return (
-        f"Make the schema equal to what {name} builds (the differences above), then "
-        f"`alembic stamp {name}`; run `revisor doctor` again to confirm they are equal."
-    )
-
-
 def _after(project: Project, heads: tuple[str, ...]) -> list[str]:
     from revisor import migrate
 
@@ -477,11 +417,6 @@ def _replay_failure(replay: Replay, diagnosis: Diagnosis, *, unreached: str | No
             revision=replay.failed,
         )
     )
-
-
-def _listed(revisions: list[str]) -> str:
-    shown = ", ".join(revisions[:_SHOWN])
-    return shown + (f" and {len(revisions) - _SHOWN} more" if len(revisions) > _SHOWN else "")
 
 
 def _shown_path(project: Project, path: object) -> str:

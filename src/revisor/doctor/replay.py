@@ -45,6 +45,20 @@ class Replay:
         """The states whose schema has exactly this fingerprint, in history order."""
         return [s for s in self.states if s.fingerprint == fingerprint]
 
+    def exact(self, fingerprint: str) -> HistoryState | None:
+        """The earliest non-empty state with this schema: stamping the earliest keeps the
+        revisions after it (data migrations that change no schema) pending, so they run."""
+        matches = [s for s in self.matching(fingerprint) if s.heads]
+        return matches[0] if matches else None
+
+    def also_matching(self, first: HistoryState) -> str:
+        """Words naming the later states with the same schema as `first` ("" if none)."""
+        others = [s for s in self.matching(first.fingerprint) if s.heads and s is not first]
+        if not others:
+            return ""
+        names = ", ".join(" ".join(s.heads) for s in others)
+        return f" (so do {names}, which change no schema: stamping the earliest lets them run)"
+
 
 def replay_history(
     project: Project,
