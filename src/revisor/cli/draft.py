@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,10 @@ from revisor.cli.common import (
     stdout_console,
 )
 from revisor.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from revisor.draft import DraftResult
+    from revisor.review.engine import ReviewResult
 
 
 @app.command()
@@ -68,7 +72,6 @@ def draft(
 ) -> None:
     """Autogenerate a migration that needs no hand edits: names, enums, guarded drops."""
     common = Common(config=config, name=name, url=url, debug=debug)
-    out = stdout_console()
     err = stderr_console()
 
     def body() -> int:
@@ -97,35 +100,7 @@ def draft(
                     f"({len(applied)} revision(s))"
                 )
         result = run_draft(project, db, message, options, rev_id=rev_id)
-        report = result.report
-        if result.empty:
-            out.print("No changes detected: no migration written.")
-        else:
-            out.print(f"[bold green]Wrote[/] {_shown(result.path)} (revision {result.revision})")
-            out.print("upgrade:")
-            for line in result.operations:
-                out.print(f"  {escape(line)}")
-        if report.rewrites:
-            out.print("revisor rewrote:")
-            for line in report.rewrites:
-                out.print(f"  - {escape(line)}")
-        for left in report.left_out:
-            err.print(
-                f"[yellow]left out:[/] drop of {left.kind} {escape(left.name)}: "
-                f"{escape(left.cause)}"
-            )
-        if report.left_out:
-            err.print("[dim]hint:[/] pass --allow-drop NAME to keep a drop on purpose.")
-        for mismatch in report.mismatches:
-            err.print(
-                f"[yellow]enum {escape(mismatch.name)}:[/] the database stores "
-                f"{escape(', '.join(mismatch.db_labels))} (the Python values) but the model "
-                f"stores member names ({escape(', '.join(mismatch.model_labels))}); no "
-                "conversion was drafted."
-            )
-            err.print(f"[dim]hint:[/] use {escape(mismatch.fix)}")
-        for note in report.notes:
-            err.print(f"[cyan]note:[/] {escape(note)}")
+        show_draft(result)
         if result.empty:
             return ExitCode.FINDINGS if exit_code_on_empty else ExitCode.OK
         if no_review or result.path is None:
@@ -138,21 +113,61 @@ def draft(
 def _review(common: Common, path: Path) -> int:
     """Run `revisor review` on the new file (the project reloaded: the history grew).
     Exit 1 when it reports something at error level."""
-    from revisor.findings import has_errors
-    from revisor.report.excerpt import render_excerpts
     from revisor.review import review
 
     project = common.project()
-    reviewed = review(project, [path])
+    return show_review(review(project, [path]), project.root)
+
+
+def show_review(reviewed: ReviewResult, root: Path) -> int:
+    """Print a review of a new draft; 1 when it reports something at error level."""
+    from revisor.findings import has_errors
+    from revisor.report.excerpt import render_excerpts
+
     out = stdout_console()
     if not reviewed.findings:
         out.print("review: no findings")
         return ExitCode.OK
     out.print("review:")
-    out.out(render_excerpts(reviewed.findings, root=project.root), end="", highlight=False)
+    out.out(render_excerpts(reviewed.findings, root=root), end="", highlight=False)
     for note in reviewed.notes:
         stderr_console().print(f"[dim]review note:[/] {escape(note)}")
     return ExitCode.FINDINGS if has_errors(reviewed.findings) else ExitCode.OK
+
+
+def show_draft(result: DraftResult) -> None:
+    """Print what a draft wrote (or that nothing changed) and what revisor rewrote or left
+    out; `revisor redo` prints its new draft the same way."""
+    out = stdout_console()
+    err = stderr_console()
+    report = result.report
+    if result.empty:
+        out.print("No changes detected: no migration written.")
+    else:
+        out.print(f"[bold green]Wrote[/] {_shown(result.path)} (revision {result.revision})")
+        out.print("upgrade:")
+        for line in result.operations:
+            out.print(f"  {escape(line)}")
+    if report.rewrites:
+        out.print("revisor rewrote:")
+        for line in report.rewrites:
+            out.print(f"  - {escape(line)}")
+    for left in report.left_out:
+        err.print(
+            f"[yellow]left out:[/] drop of {left.kind} {escape(left.name)}: {escape(left.cause)}"
+        )
+    if report.left_out:
+        err.print("[dim]hint:[/] pass --allow-drop NAME to keep a drop on purpose.")
+    for mismatch in report.mismatches:
+        err.print(
+            f"[yellow]enum {escape(mismatch.name)}:[/] the database stores "
+            f"{escape(', '.join(mismatch.db_labels))} (the Python values) but the model "
+            f"stores member names ({escape(', '.join(mismatch.model_labels))}); no "
+            "conversion was drafted."
+        )
+        err.print(f"[dim]hint:[/] use {escape(mismatch.fix)}")
+    for note in report.notes:
+        err.print(f"[cyan]note:[/] {escape(note)}")
 
 
 def _shown(path: Path | None) -> str:

@@ -1,0 +1,431 @@
+"""`revisor doctor`: what is wrong between a database and the migration history.
+
+Reads the user's database (version table and catalog snapshot, in a READ ONLY
+transaction), replays the history on one scratch database of the same server, and turns
+the comparison into findings that each end with the command that fixes it. Only
+`apply_stamp` writes, and only the version table (the safe fix of an unstamped schema).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from revisor.db.connect import raw_connect
+from revisor.db.url import DatabaseUrl
+from revisor.doctor import kinds
+from revisor.doctor.gitsearch import GitSighting, current_branch, find_revision
+from revisor.doctor.replay import HistoryState, Replay, replay_history
+from revisor.doctor.wording import (
+    closest_help,
+    closest_words,
+    difference_finding,
+    first_line,
+    listed,
+    stamp_instead,
+)
+from revisor.findings import Finding, Severity
+from revisor.project import Project
+from revisor.snapshot.catalog import Snapshot, snapshot
+from revisor.snapshot.diff import diff_snapshots
+
+
+@dataclass
+class Diagnosis:
+    """What doctor found. `state`: empty, unstamped, unknown-revision, behind, at-head.
+    `current`: the version table's rows; `pending`: what `upgrade heads` would apply;
+    `stamp`: the revisions `--fix` would record (an unstamped schema matching them
+    exactly), else None; `matched`: the revisions the schema equals exactly, if any."""
+
+    database: str
+    state: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    findings: list[Finding] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    stamp: tuple[str, ...] | None = None
+    matched: tuple[str, ...] | None = None
+    revisions: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing but advice was found (exit 0)."""
+        return all(f.severity is Severity.INFO for f in self.findings)
+
+    def as_dict(self) -> dict[str, object]:
+        """The diagnosis without its findings, JSON-ready."""
+        return {
+            "database": self.database,
+            "state": self.state,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "pending": self.pending,
+            "matched": list(self.matched) if self.matched else None,
+            "fixable": list(self.stamp) if self.stamp else None,
+            "healthy": self.healthy,
+        }
+
+
+@dataclass(frozen=True)
+class _Database:
+    """The user's database as read: version table present?, its rows, its schema."""
+
+    has_version_table: bool
+    rows: tuple[str, ...]
+    schema: Snapshot
+
+
+def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
+    """Compare the database at `url` with the project's history.
+
+    Side effects: reads `url` in a read-only transaction; creates one scratch database on
+    the same server (needs CREATEDB) and drops it; runs git read-only to find an unknown
+    revision. Raises HistoryError (broken history), DatabaseError subclasses,
+    EnvImportError, ExtensionMissing.
+    """
+    from revisor.testing.plan import topological_order
+
+    order = topological_order(project)
+    known = set(order)
+    options = project.offline_env_options()
+    version_table = options.get("version_table") or "alembic_version"
+    schema_name = options.get("version_table_schema")
+    db = _read(url, version_table, schema_name)
+    diagnosis = Diagnosis(
+        database=url.masked,
+        state="at-head",
+        current=db.rows,
+        heads=project.heads,
+        revisions=len(order),
+    )
+    if not db.rows:
+        _unstamped(project, url, order, db, diagnosis)
+        return diagnosis
+    unknown = [r for r in dict.fromkeys(db.rows) if r not in known]
+    if unknown:
+        _unknown(project, url, order, known, db, unknown, diagnosis)
+        return diagnosis
+    effective = _version_rows(project, db.rows, diagnosis)
+    from revisor import migrate
+
+    diagnosis.pending = migrate.pending_revisions(project, effective)
+    drift = _drift(project, url, order, db, effective, diagnosis)
+    if diagnosis.pending:
+        diagnosis.state = "behind"
+    if diagnosis.pending and drift is None:
+        count = len(diagnosis.pending)
+        diagnosis.findings.insert(
+            0,
+            kinds.PENDING.finding(
+                f"The database is at {', '.join(effective)}; {count} revision(s) are "
+                f"pending: {listed(diagnosis.pending)}.",
+                "`revisor deploy` (or `alembic upgrade head`) applies them.",
+                pending=diagnosis.pending,
+            ),
+        )
+    return diagnosis
+
+
+def apply_stamp(project: Project, url: DatabaseUrl, revisions: Sequence[str]) -> None:
+    """Record `revisions` in the version table, as `alembic stamp` does, through the
+    project's env.py (its version table name and schema). Writes only the version table;
+    raises HistoryError if env.py fails to run the stamp."""
+    from revisor.errors import HistoryError
+    from revisor.migrate import run_env
+
+    script = project.script
+
+    def steps(mc):  # type: ignore[no-untyped-def]
+        return iter(script._stamp_revs(tuple(revisions), mc.get_current_heads()))
+
+    error = run_env(project, url, steps).error
+    if error is not None:
+        raise HistoryError(f"Could not stamp {', '.join(revisions)}: {first_line(error)}")
+
+
+# --- reading the user's database -----------------------------------------------------
+
+
+def _read(url: DatabaseUrl, version_table: str, schema_name: str | None) -> _Database:
+    """Version table and schema in one READ ONLY transaction, rolled back."""
+    from psycopg import sql
+
+    qualified = (
+        sql.Identifier(schema_name, version_table) if schema_name else sql.Identifier(version_table)
+    )
+    with raw_connect(url, autocommit=False) as conn:
+        conn.read_only = True
+        try:
+            name = qualified.as_string(conn)
+            row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
+            present = bool(row and row[0])
+            rows: tuple[str, ...] = ()
+            if present:
+                query = sql.SQL("SELECT version_num FROM {}").format(qualified)
+                rows = tuple(str(r[0]) for r in conn.execute(query).fetchall())
+            schema = snapshot(conn, version_table=version_table)
+        finally:
+            conn.rollback()
+    return _Database(present, rows, schema)
+
+
+def _is_empty(schema: Snapshot) -> bool:
+    # A new database lists the public schema; an init script may have added extensions.
+    return all(o.kind in ("schema", "extension") for o in schema.objects)
+
+
+# --- case: no revision recorded ------------------------------------------------------
+
+
+def _unstamped(
+    project: Project, url: DatabaseUrl, order: list[str], db: _Database, diagnosis: Diagnosis
+) -> None:
+    diagnosis.pending = list(order)
+    if _is_empty(db.schema):
+        diagnosis.state = "empty"
+        diagnosis.findings.append(
+            kinds.EMPTY.finding(
+                f"The database is empty: no version table and no tables; {len(order)} "
+                "revision(s) to apply.",
+                "`revisor deploy` (or `alembic upgrade head`) builds it.",
+            )
+        )
+        return
+    diagnosis.state = "unstamped"
+    replay = replay_history(project, url, order, compare_with=db.schema)
+    tables = len(db.schema.of_kind("table"))
+    where = "an empty version table" if db.has_version_table else "no version table"
+    opening = f"The database has {tables} table(s) but {where} (built by create_all or by hand?)"
+    match = replay.exact(db.schema.fingerprint)
+    if match is not None:
+        diagnosis.matched = diagnosis.stamp = match.heads
+        stamp = " ".join(match.heads)
+        diagnosis.pending = _after(project, match.heads)
+        also = replay.also_matching(match)
+        then = (
+            f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
+            if diagnosis.pending
+            else ""
+        )
+        diagnosis.findings.append(
+            kinds.UNSTAMPED.finding(
+                f"{opening}; its schema matches revision {stamp} exactly{also}.",
+                f"`alembic stamp {stamp}` (or `revisor doctor --fix`) records it{then}.",
+                revision=match.revision,
+                matched=list(match.heads),
+            )
+        )
+    else:
+        diagnosis.findings.append(
+            kinds.UNSTAMPED.finding(
+                f"{opening}; no revision builds exactly this schema. "
+                + closest_words(replay, db.schema),
+                closest_help(replay),
+                revision=replay.closest[0].revision if replay.closest else None,
+            )
+        )
+    _replay_failure(replay, diagnosis)
+
+
+# --- case: a revision the files do not define ----------------------------------------
+
+
+def _unknown(
+    project: Project,
+    url: DatabaseUrl,
+    order: list[str],
+    known: set[str],
+    db: _Database,
+    unknown: list[str],
+    diagnosis: Diagnosis,
+) -> None:
+    diagnosis.state = "unknown-revision"
+    replay = replay_history(project, url, order, compare_with=db.schema)
+    match = replay.exact(db.schema.fingerprint)
+    if match is not None:
+        diagnosis.matched = match.heads
+    folders = ", ".join(_shown_path(project, p) for p in project.version_locations)
+    for rev in unknown:
+        sighting = find_revision(project.version_locations, rev, known)
+        message = f"The database is stamped with {rev}, which no file in {folders} defines"
+        ancestor = None
+        if sighting is not None:
+            ancestor = next((r for r in sighting.down_revisions if r in known), None)
+        fallback = stamp_instead(replay, match, ancestor)
+        if sighting is None:
+            diagnosis.findings.append(
+                kinds.UNKNOWN_REVISION.finding(
+                    f"{message}, and git has no file defining it either (deleted before its "
+                    "downgrade ran?).",
+                    fallback[0].upper() + fallback[1:] + ".",
+                    revision=rev,
+                )
+            )
+            continue
+        undo = (
+            f"`alembic downgrade {ancestor}`"
+            if ancestor
+            else "`alembic downgrade` to a revision this checkout has"
+        )
+        here = current_branch(sighting.top)
+        if sighting.branches:
+            branch = sighting.branches[0]
+            where = f"git has it in {sighting.path} on branch {', '.join(sighting.branches)}"
+            if branch == here:  # committed here, missing from the working tree
+                fix = (
+                    f"Restore the file (`git checkout {branch} -- {sighting.path}`), "
+                    f"run {undo} if you mean to drop it, then `revisor deploy`"
+                )
+            else:
+                fix = (
+                    f"Switch to {branch} (`git switch {branch}`) and run {undo} there, "
+                    "then come back and run `revisor deploy`"
+                )
+        else:
+            where = (
+                f"git last had it in {sighting.path} at commit {sighting.commit}"
+                f" ({sighting.subject}), deleted in {sighting.deleted_in}"
+                if sighting.deleted_in
+                else f"git has it in {sighting.path} at commit {sighting.commit}"
+            )
+            fix = (
+                f"Restore it (`git show {sighting.commit}:{sighting.path} > "
+                f"{sighting.path}`), run {undo}, delete it again, then `revisor deploy`"
+            )
+        diagnosis.findings.append(
+            kinds.UNKNOWN_REVISION.finding(
+                f"{message}; {where}.",
+                f"{fix}; or {fallback}.",
+                revision=rev,
+                branches=list(sighting.branches),
+                path=sighting.path,
+                ancestor=ancestor,
+            )
+        )
+    _replay_failure(replay, diagnosis)
+
+
+# --- case: known revisions recorded --------------------------------------------------
+
+
+def _version_rows(project: Project, rows: tuple[str, ...], diagnosis: Diagnosis) -> tuple[str, ...]:
+    """The rows that are real heads; a finding for duplicates and rows that are ancestors
+    of other rows (alembic then refuses to upgrade: "overlaps with other requested")."""
+    from revisor.testing.plan import ancestors
+
+    distinct = list(dict.fromkeys(rows))
+    below = {r for r in distinct if any(r in ancestors(project, {o}) - {o} for o in distinct)}
+    effective = tuple(sorted(r for r in distinct if r not in below))
+    problems = []
+    if len(distinct) < len(rows):
+        dupes = sorted({r for r in rows if rows.count(r) > 1})
+        problems.append(f"{', '.join(dupes)} appear(s) more than once")
+    if below:
+        problems.append(
+            f"{', '.join(sorted(below))} is an ancestor of another recorded revision "
+            "(one branch recorded twice)"
+        )
+    if problems:
+        stamp = " ".join(effective)
+        diagnosis.findings.append(
+            kinds.VERSION_ROWS.finding(
+                f"The version table holds {len(rows)} rows ({', '.join(rows)}): "
+                f"{'; '.join(problems)}.",
+                f"`alembic stamp --purge {stamp}` leaves one row per branch head "
+                "(check below that the schema matches it).",
+                rows=list(rows),
+            )
+        )
+    return effective
+
+
+def _drift(
+    project: Project,
+    url: DatabaseUrl,
+    order: list[str],
+    db: _Database,
+    effective: tuple[str, ...],
+    diagnosis: Diagnosis,
+) -> HistoryState | None:
+    """Replay the history (the recorded revisions' ancestors first, so that state occurs)
+    and compare the database with what it builds at its recorded revisions. Returns the
+    state the schema really matches when the stamp is wrong (DR106), else None."""
+    from revisor.testing.plan import ancestors
+
+    below = ancestors(project, set(effective))
+    ordered = [r for r in order if r in below] + [r for r in order if r not in below]
+    replay = replay_history(project, url, ordered, keep_snapshots=frozenset({effective}))
+    expected = replay.snapshots.get(effective)
+    at = " ".join(effective)
+    if expected is None:  # the replay failed before reaching the recorded revisions
+        _replay_failure(replay, diagnosis, unreached=at)
+        return None
+    _replay_failure(replay, diagnosis)
+    if expected.fingerprint == db.schema.fingerprint:
+        diagnosis.matched = effective
+        return None
+    match = replay.exact(db.schema.fingerprint)
+    if match is not None:
+        diagnosis.matched = match.heads
+        diagnosis.pending = _after(project, match.heads)
+        stamp = " ".join(match.heads)
+        then = (
+            f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
+            if diagnosis.pending
+            else ""
+        )
+        diagnosis.findings.append(
+            kinds.OTHER_REVISION.finding(
+                f"The database is stamped {at}, but its schema is exactly what revision "
+                f"{stamp} builds: the stamp is wrong, and the next upgrade would fail or "
+                "skip work.",
+                f"`alembic stamp --purge {stamp}` records the revision the schema really "
+                f"has{then}.",
+                revision=match.revision,
+                matched=list(match.heads),
+            )
+        )
+        return match
+    for difference in diff_snapshots(expected, db.schema).differences:
+        diagnosis.findings.append(difference_finding(difference, at))
+    return None
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _after(project: Project, heads: tuple[str, ...]) -> list[str]:
+    from revisor import migrate
+
+    return migrate.pending_revisions(project, heads)
+
+
+def _replay_failure(replay: Replay, diagnosis: Diagnosis, *, unreached: str | None = None) -> None:
+    if replay.error is None:
+        return
+    rev = replay.failed or "?"
+    cause = first_line(replay.error)
+    lost = (
+        f"so the database could not be compared with {unreached}"
+        if unreached
+        else "so revisions from there on were not compared"
+    )
+    diagnosis.findings.append(
+        kinds.HISTORY_FAILS.finding(
+            f"Upgrading an empty scratch database fails at revision {rev} ({cause}), {lost}.",
+            "`revisor test` shows the failing revision; fix it, then run doctor again.",
+            revision=replay.failed,
+        )
+    )
+
+
+def _shown_path(project: Project, path: object) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(str(path)).resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+__all__ = ["Diagnosis", "GitSighting", "apply_stamp", "diagnose"]

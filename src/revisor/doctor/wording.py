@@ -1,0 +1,176 @@
+"""Plain words for one schema difference: what it is, what it breaks, what removes it."""
+
+from __future__ import annotations
+
+from revisor.doctor import kinds
+from revisor.doctor.replay import HistoryState, Replay
+from revisor.findings import Finding
+from revisor.snapshot.catalog import CatalogObject, Snapshot
+from revisor.snapshot.diff import Change, Difference, SnapshotDiff, diff_snapshots
+
+# How many differences a "closest revision" message spells out before "and N more".
+_SHOWN = 5
+
+# The operation of a later migration that fails on an object that is already there.
+_CREATED_BY = {
+    "table": "`create_table`",
+    "column": "`add_column`",
+    "index": "`create_index`",
+    "constraint": "`create_*_constraint` / `create_foreign_key`",
+    "enum": "`CREATE TYPE` (sa.Enum)",
+    "sequence": "`CREATE SEQUENCE`",
+    "view": "`CREATE VIEW`",
+    "function": "`CREATE FUNCTION`",
+    "trigger": "`CREATE TRIGGER`",
+    "schema": "`CREATE SCHEMA`",
+    "extension": "`CREATE EXTENSION`",
+}
+
+
+def difference_words(diff: SnapshotDiff, revision: str) -> list[str]:
+    """Short sentences, one per difference, for a summary ("closest revision ...")."""
+    where = revision or "the empty database"
+    words = {
+        Change.LEFT: f"the database has {{}}, {where} does not",
+        Change.MISSING: f"the database lacks {{}}, {where} has it",
+        Change.CHANGED: "{}",
+    }
+    return [words[d.change].format(d.describe()) for d in diff.differences]
+
+
+def difference_finding(difference: Difference, revision: str) -> Finding:
+    """One DR105 finding: the object, at which revision, what it breaks, and the fix."""
+    obj = difference.object
+    what = obj.describe()
+    at = f"the history at {revision}"
+    if difference.change is Change.LEFT:
+        op = _CREATED_BY.get(obj.kind, "a migration")
+        message = (
+            f"{what} exists in the database but not in {at}: a later {op} of the same "
+            "name will fail with 'already exists' (the constraint-name collision)."
+        )
+        drop = _drop_statement(obj)
+        help = (
+            f"If it was left by a migration that is gone, drop it: `{drop}`{_data_note(obj)}. "
+            "If it belongs "
+            "to a migration still to come, that migration was applied by hand: undo it or "
+            "`alembic stamp` that revision."
+            if drop
+            else "Undo the change made by hand, or rebuild the database: drop it and run "
+            "`revisor deploy`."
+        )
+    elif difference.change is Change.MISSING:
+        message = (
+            f"{what} is in {at} but not in the database: a later migration that alters or "
+            "drops it will fail, and code that uses it breaks."
+        )
+        help = (
+            "Recreate it as the revision that creates it does (its upgrade shows the "
+            "statement), or rebuild the database: drop it and run `revisor deploy`."
+        )
+    else:
+        assert difference.expected is not None and difference.actual is not None
+        message = (
+            f"{what} differs from {at}: the history builds "
+            f"{difference.expected.definition!r}, the database has "
+            f"{difference.actual.definition!r}."
+        )
+        help = (
+            "Change it back to what the history builds, or write a migration that makes "
+            "the change (`revisor draft`) so every database gets it."
+        )
+    return kinds.SCHEMA_DRIFT.finding(
+        message,
+        help,
+        revision=revision,
+        change=difference.change.value,
+        kind=obj.kind,
+        object=obj.name,
+        table=obj.table,
+    )
+
+
+def _data_note(obj: CatalogObject) -> str:
+    # Dropping a table or column loses its rows; doctor never runs it, the user decides.
+    if obj.kind in ("table", "column"):
+        return " (its data goes with it: copy it first if it matters)"
+    return ""
+
+
+def _drop_statement(obj: CatalogObject) -> str | None:
+    """The statement that removes a leftover object (never run by doctor)."""
+    if obj.kind == "index":
+        return f"DROP INDEX {obj.name}"
+    if obj.kind == "constraint" and obj.table:
+        return f"ALTER TABLE {obj.table} DROP CONSTRAINT {obj.name}"
+    if obj.kind == "column" and obj.table:
+        return f"ALTER TABLE {obj.table} DROP COLUMN {obj.name}"
+    if obj.kind in ("enum", "domain", "composite type"):
+        return f"DROP TYPE {obj.name}"
+    if obj.kind in ("table", "view", "sequence"):
+        return f"DROP {obj.kind.upper()} {obj.name}"
+    return None
+
+
+def first_line(error: BaseException) -> str:
+    """`ErrorType: first line of its message`, without the SQL that follows."""
+    orig = getattr(error, "orig", None) or error
+    text = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {text[0]}" if text else type(orig).__name__
+
+
+def stamp_instead(replay: Replay, match: HistoryState | None, ancestor: str | None) -> str:
+    """The stamp that replaces an unknown revision, in words."""
+    if match is not None:
+        stamp = " ".join(match.heads)
+        return f"`alembic stamp --purge {stamp}`: the schema matches revision {stamp} exactly"
+    if ancestor is not None:
+        return (
+            f"undo its changes by hand and `alembic stamp --purge {ancestor}` "
+            "(doctor then lists anything that still differs)"
+        )
+    if replay.closest is not None:
+        state, _, count = replay.closest
+        name = " ".join(state.heads) or "base"
+        return (
+            f"make the schema match revision {name} (the closest, {count} difference(s)) "
+            f"and `alembic stamp --purge {name}`"
+        )
+    return "rebuild the database: drop it and run `revisor deploy`"
+
+
+def closest_words(replay: Replay, schema: Snapshot) -> str:
+    """'Closest: X, differing by N: ...' for a schema no state matches exactly."""
+    if replay.closest is None:
+        return "No revision could be built to compare with."
+    state, expected, count = replay.closest
+    name = " ".join(state.heads) if state.heads else "the empty database"
+    words = difference_words(diff_snapshots(expected, schema), " ".join(state.heads))
+    more = f"; and {len(words) - _SHOWN} more" if len(words) > _SHOWN else ""
+    return f"Closest: {name}, differing by {count}: {'; '.join(words[:_SHOWN])}{more}."
+
+
+def closest_help(replay: Replay) -> str:
+    """The fix line for an unstamped schema that matches no state exactly."""
+    if replay.error is not None and replay.closest and replay.closest[0] is replay.states[-1]:
+        # The history stops building where the database's schema probably began (an
+        # empty base revision, the tables from create_all): the schema cannot be matched.
+        name = " ".join(replay.closest[0].heads) or "base"
+        return (
+            f"The history cannot build past {replay.failed} from an empty database, so no "
+            f"exact match is possible. If this schema is what the models had when "
+            f"{replay.failed} was written, `alembic stamp {name}` then `revisor deploy` "
+            "continue from there; otherwise fix the history first (`revisor test`)."
+        )
+    if replay.closest is None or not replay.closest[0].heads:
+        return "Rebuild the database from the history: drop it and run `revisor deploy`."
+    name = " ".join(replay.closest[0].heads)
+    return (
+        f"Make the schema equal to what {name} builds (the differences above), then "
+        f"`alembic stamp {name}`; run `revisor doctor` again to confirm they are equal."
+    )
+
+
+def listed(revisions: list[str]) -> str:
+    shown = ", ".join(revisions[:_SHOWN])
+    return shown + (f" and {len(revisions) - _SHOWN} more" if len(revisions) > _SHOWN else "")
