@@ -24,3 +24,8 @@ def test_demo_runs_twice_on_embedded_server(cli: CliRunner):
         assert "f72272eba32a" in result.output
         assert "Round-trip every revision" in result.output
         assert "RT102" in result.output and "e6995e90df34" in result.output
+        assert "DR105 index ix_transactions_by_hand on transactions" in result.output
+        assert "healthy, at head" in result.output
+        assert "7 revisions, one transaction each, under the deploy lock" in result.output
+        assert "the second replica: nothing to deploy" in result.output
+        assert "step(s) failed" not in result.output

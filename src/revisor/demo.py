@@ -195,6 +195,59 @@ def step_check(ctx: DemoContext) -> DemoStep:
     return ctx.state(step)
 
 
+def step_doctor(ctx: DemoContext) -> DemoStep:
+    """The seed's "Constraint Name Collision": someone created an index by hand on their
+    local database, so a later migration creating it fails. `revisor doctor` names the
+    object that is not in the history; dropping it makes the database healthy again."""
+    from revisor.doctor import diagnose
+
+    step = DemoStep(
+        "Diagnose a local database out of sync with the history",
+        "revisor doctor",
+        "alembic current, then compare with the files by hand",
+    )
+    with raw_connect(ctx.url) as conn:
+        conn.execute("CREATE INDEX ix_transactions_by_hand ON transactions (amount)")
+    found = diagnose(ctx.project, ctx.url)
+    step.details.extend(f"{f.code} {escape(f.message)}" for f in found.findings)
+    with raw_connect(ctx.url) as conn:
+        conn.execute("DROP INDEX ix_transactions_by_hand")
+    healthy = diagnose(ctx.project, ctx.url)
+    step.details.append(
+        "after DROP INDEX ix_transactions_by_hand: "
+        + ("healthy, at head" if healthy.healthy else "still out of sync")
+    )
+    step.ok = bool(found.findings) and healthy.healthy
+    return ctx.state(step)
+
+
+def step_deploy(ctx: DemoContext) -> DemoStep:
+    """Ship it: `revisor deploy` upgrades a fresh "production" database of the same server,
+    as Railway's pre-deploy command would, one revision per transaction under an advisory
+    lock and a lock_timeout; a second replica's deploy then finds nothing to do."""
+    from revisor.deploy import DeployOptions, Status, deploy
+
+    step = DemoStep(
+        "Deploy to production; a second replica finds nothing to do",
+        "revisor deploy",
+        "alembic upgrade head",
+    )
+    with scratch_database(ctx.url, label="production") as production:
+        first = deploy(ctx.project, production, DeployOptions(wait=10))
+        second = deploy(ctx.project, production, DeployOptions(wait=10))
+        step.tables = list_tables(production)
+    for applied in first.applied:
+        step.details.append(f"applied {applied.revision} in {applied.seconds:.2f}s")
+    step.details.append(
+        f"{len(first.applied)} revisions, one transaction each, under the deploy lock with "
+        f"lock_timeout {first.lock_timeout:g}s; the second replica: "
+        + ("nothing to deploy" if second.status is Status.UP_TO_DATE else second.status.value)
+    )
+    step.heads = first.database_after or ()
+    step.ok = first.status is Status.APPLIED and second.status is Status.UP_TO_DATE
+    return step
+
+
 FK_REVISION = "e6995e90df34"
 
 
@@ -292,6 +345,8 @@ DEMO_STEPS: list[DemoStepFn] = [
     step_downgrade_one,
     step_reapply,
     step_check,
+    step_doctor,
+    step_deploy,
 ]
 
 

@@ -33,7 +33,10 @@ def demo(
         lines.append(f"revision: [cyan]{heads}[/]")
         lines.append(f"tables:   {', '.join(step.tables) or '(none)'}")
         style = "green" if step.ok else "red"
-        out.print(Panel("\n".join(lines), title=step.title, title_align="left", border_style=style))
+        panel = Panel("\n".join(lines), title=step.title, title_align="left", border_style=style)
+        # The console soft-wraps plain output (long paths stay whole); inside a panel that
+        # would crop each line at the border instead, so the panel's text wraps.
+        out.print(panel, soft_wrap=False)
 
     def body() -> int:
         from revisor.db.resolve import resolve_url
@@ -47,6 +50,6 @@ def demo(
             if not failed
             else f"[bold red]{len(failed)} step(s) failed[/]"
         )
-        return 0
+        return 1 if failed else 0
 
     run(common, body)
