@@ -14,12 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from revisor.snapshot.catalog import (
-    _not_extension_member,
-    _qualified,
-    _scope,
-    execute_prepared,
-)
+from revisor.db.temp_function import TempQuery
+from revisor.snapshot.catalog import _not_extension_member, _qualified, _scope
 
 ROWS_PER_TABLE = 2
 
@@ -40,6 +36,20 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.oid = ANY(%(oids)s)
 ORDER BY c.oid, a.attnum
 """
+
+_TABLES_COLUMNS = (
+    "oid",
+    "text",
+    "text",
+    "name",
+    "text",
+    "name",
+    '"char"',
+    "bool",
+    "bool",
+    "integer",
+    "name[]",
+)
 
 # One row per table: how many attribute and default rows it has, the newest version of them
 # and of its pg_class row (xmin: the writing transaction, cmin: the command in it), so a
@@ -109,6 +119,28 @@ class ForeignKey:
     referenced_columns: list[str]
 
 
+class _CatalogQueries:
+    """The seeder's catalog reads, each kept as a function in pg_temp (their plans would
+    otherwise be dropped by psycopg at nearly every migration step)."""
+
+    def __init__(self, version_table: str) -> None:
+        vt = {"vt": version_table}
+        self.versions = TempQuery(
+            "revisor_seed_versions", _TABLE_VERSIONS_SQL, columns=("oid", "text"), constants=vt
+        )
+        self.tables = TempQuery(
+            "revisor_seed_tables",
+            _TABLES_SQL,
+            columns=_TABLES_COLUMNS,
+            arguments={"oids": "oid[]"},
+        )
+        self.foreign_keys = TempQuery(
+            "revisor_seed_foreign_keys",
+            _FOREIGN_KEYS_SQL,
+            columns=("oid", "oid", "text", "name[]", "text[]"),
+        )
+
+
 def _exec(conn: Any, statement: str, params: dict[str, Any] | None = None) -> Any:
     # psycopg reads % as a placeholder marker even without parameters.
     if params is None:
@@ -129,15 +161,23 @@ class DataSeeder:
         self._filled: set[tuple[Any, ...]] = set()  # signatures of tables revisor filled
         self._counter = 0
         self.skipped: set[str] = set()
+        self._queries: dict[str, _CatalogQueries] = {}
+
+    def _catalog(self, version_table: str) -> _CatalogQueries:
+        queries = self._queries.get(version_table)
+        if queries is None:
+            queries = self._queries[version_table] = _CatalogQueries(version_table)
+        return queries
 
     def tables(self, conn: Any, version_table: str = "alembic_version") -> list[Table]:
         """The user's tables with their columns and whether they hold rows. Read-only.
         Only tables whose columns changed since the last call are read in full."""
-        versions = dict(execute_prepared(conn, _TABLE_VERSIONS_SQL, {"vt": version_table}))
+        catalog = self._catalog(version_table)
+        versions = dict(catalog.versions(conn))
         stale = [oid for oid, v in versions.items() if self._known.get(oid, ("",))[0] != v]
         if stale:
             read: dict[int, Table] = {}
-            for row in execute_prepared(conn, _TABLES_SQL, {"oids": stale}):
+            for row in catalog.tables(conn, {"oids": stale}):
                 oid, sql_name, name, *col = row
                 table = read.setdefault(oid, Table(oid, sql_name, name, False))
                 table.columns.append(Column(*col))
@@ -202,10 +242,7 @@ class DataSeeder:
         }
         if not todo:
             return tables
-        keys = [
-            ForeignKey(*row)
-            for row in execute_prepared(conn, _FOREIGN_KEYS_SQL, {"vt": version_table})
-        ]
+        keys = [ForeignKey(*row) for row in self._catalog(version_table).foreign_keys(conn)]
         by_name = {t.name: t for t in tables}
         for table in _parents_first(list(todo.values()), keys):
             self._seeded[table.oid] = table.signature
