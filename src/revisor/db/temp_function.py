@@ -63,8 +63,10 @@ class TempFunction:
 
     `arguments` are the SQL types of its parameters ($1, $2, ... in `body`); `returns` is
     its return type (a scalar type, or "SETOF record" with `columns`, the SQL types of the
-    rows, given at each call); `body` is the PL/pgSQL between BEGIN and END. The name is
-    `prefix` and a digest of the whole definition, so a session never calls a stale one.
+    rows, given at each call); `body` is the PL/pgSQL block ([DECLARE ...] BEGIN ... END).
+    `generic_plans`: plan each statement once, not for the argument values of each call.
+    The name is `prefix` and a digest of the whole definition, so a session never calls a
+    stale one.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class TempFunction:
         arguments: Sequence[str] = (),
         columns: Sequence[str] = (),
         volatility: str = "STABLE",
+        generic_plans: bool = False,
     ) -> None:
         if _QUOTE_TAG in body:
             raise ValueError(f"the function body must not contain {_QUOTE_TAG}")
@@ -83,15 +86,22 @@ class TempFunction:
             raise ValueError("columns go with RETURNS SETOF record, and only with it")
         self.arguments = tuple(arguments)
         self.columns = tuple(columns)
-        signature = f"({', '.join(self.arguments)}) RETURNS {returns} {volatility} {body}"
+        # With arguments PostgreSQL may re-plan a statement at each call, for the values at
+        # hand; a catalog read is better served by one plan.
+        options = (
+            f"{volatility} SET plan_cache_mode = force_generic_plan"
+            if generic_plans
+            else volatility
+        )
+        signature = f"({', '.join(self.arguments)}) RETURNS {returns} {options} {body}"
         digest = hashlib.md5(signature.encode()).hexdigest()[:16]
         self.name = f"{prefix}_{digest}"
         # No SET search_path: the catalog deparsers qualify names by the caller's
         # search_path, so a function must answer as the same query run plainly would.
         self._create = (
             f"CREATE OR REPLACE FUNCTION pg_temp.{self.name}({', '.join(self.arguments)}) "
-            f"RETURNS {returns} LANGUAGE plpgsql {volatility} "
-            f"AS {_QUOTE_TAG} BEGIN {body} END {_QUOTE_TAG}"
+            f"RETURNS {returns} LANGUAGE plpgsql {options} "
+            f"AS {_QUOTE_TAG} {body} {_QUOTE_TAG}"
         )
         call_args = ", ".join(f"%s::{t}" for t in self.arguments)
         if self.columns:
@@ -165,17 +175,19 @@ class TempQuery:
         if columns:
             self.function = TempFunction(
                 prefix,
-                f"RETURN QUERY {body};",
+                f"BEGIN RETURN QUERY {body}; END",
                 returns="SETOF record",
                 arguments=tuple((arguments or {}).values()),
                 columns=columns,
+                generic_plans=bool(self.argument_names),
             )
         else:
             self.function = TempFunction(
                 prefix,
-                f"RETURN ({body});",
+                f"BEGIN RETURN ({body}); END",
                 returns=str(scalar),
                 arguments=tuple((arguments or {}).values()),
+                generic_plans=bool(self.argument_names),
             )
 
     @property
