@@ -24,21 +24,21 @@ def _version(alias: str) -> str:
     return f"({alias}.xmin::text::bigint * 4294967296 + {alias}.cmin::text::bigint)"
 
 
-# One row per table (with at least one column): how many columns, defaults and foreign
-# keys it has and the newest version of those rows and of its pg_class row. A table
-# renamed, whose columns, defaults or foreign keys changed in any way shows a new version
-# (a change adds or rewrites a row, so the newest version moves; a removal lowers a count),
-# and only those tables are read in full.
+# One row per table (with at least one column): how many columns and foreign keys it has
+# and the newest version of those rows and of its pg_class row. A table renamed, whose
+# columns or foreign keys changed in any way shows a new version (a change adds or rewrites
+# a row, so the newest version moves; a removal lowers a count), and only those tables are
+# read in full. Defaults need no version of their own: adding or dropping one rewrites the
+# column's row (atthasdef), and which expression it is does not matter here.
 _TABLE_VERSIONS_SQL = f"""
-SELECT c.oid, count(*)::text || ':' || count(d.oid)::text || ':'
-       || max(greatest({_version("a")}, {_version("d")}))::text || ':'
-       || min({_version("c")})::text || ':'
-       || (SELECT count(*)::text || ':' || coalesce(max({_version("k")})::text, '')
-             FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f')
+SELECT c.oid, count(*)::text || ':' || max({_version("a")})::text || ':'
+       || min({_version("c")})::text || ':' || coalesce(min(k.version), '')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN (SELECT k.conrelid, count(*)::text || ':' || max({_version("k")})::text AS version
+           FROM pg_constraint k WHERE k.contype = 'f' GROUP BY k.conrelid) k
+       ON k.conrelid = c.oid
 WHERE c.relkind IN ('r', 'p') AND {_scope()} AND c.relname <> %(vt)s
   AND {_not_extension_member("pg_class", "c.oid")}
 GROUP BY c.oid
@@ -51,7 +51,7 @@ GROUP BY c.oid
 _TABLES_SQL = f"""
 WITH fk AS (
   SELECT co.conrelid, json_agg(json_build_array(
-           co.confrelid,
+           co.confrelid::bigint,
            ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = co.conrelid
                  AND attnum = ANY(co.conkey) ORDER BY array_position(co.conkey, attnum)),
            co.confkey,
