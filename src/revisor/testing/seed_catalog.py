@@ -120,10 +120,15 @@ class Table:
     has_rows: bool
     columns: list[Column] = field(default_factory=list)
     keys: list[_KeyAsRead] = field(default_factory=list)
+    _signature: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def signature(self) -> tuple[Any, ...]:
-        return (self.oid, tuple((c.name, c.type) for c in self.columns))
+        """The oid and (name, type) of each column: what revisor's rows were made for."""
+        # Asked for every table at every step: computed once per table as read.
+        if self._signature is None:
+            self._signature = (self.oid, tuple((c.name, c.type) for c in self.columns))
+        return self._signature
 
 
 @dataclass
@@ -172,7 +177,7 @@ class TableCatalog:
         for oid in set(self._known) - set(versions):
             del self._known[oid]
         return {
-            oid: Table(t.oid, t.sql_name, t.name, False, t.columns, t.keys)
+            oid: Table(t.oid, t.sql_name, t.name, False, t.columns, t.keys, t.signature)
             for oid, (_, t) in self._known.items()
         }
 
