@@ -14,9 +14,10 @@ is listed); the Alembic version table and its constraint are ignored.
 from __future__ import annotations
 
 import hashlib
-import weakref
 from dataclasses import dataclass
 from typing import Any
+
+from revisor.db.temp_function import TempQuery, driver_connection
 
 # A schema is "migrated" unless PostgreSQL owns it.
 _SCOPE = (
@@ -263,7 +264,7 @@ def execute_prepared(connection: Any, statement: str, params: dict[str, Any]) ->
     """Execute a read-only statement as a prepared statement on the driver connection under
     `connection` (SQLAlchemy or psycopg). On a SQLAlchemy connection outside a transaction
     psycopg opens one implicitly, which SQLAlchemy's next begin() adopts."""
-    return _driver(connection).execute(statement, params, prepare=True).fetchall()
+    return driver_connection(connection).execute(statement, params, prepare=True).fetchall()
 
 
 def snapshot(connection: Any, *, version_table: str = "alembic_version") -> Snapshot:
@@ -283,60 +284,28 @@ class Fingerprinter:
     """`fingerprint()` for many calls on one connection, about twice as fast.
 
     Why: psycopg deallocates every prepared statement of a connection after each DROP or
-    ALTER it runs (psycopg/_preparing.py, so that a recreated object cannot break a stale
-    plan), so between migration steps the prepared fingerprint is planned again each time,
-    which costs as much as running it. Here the query lives in a PL/pgSQL function in the
-    session's temporary schema (created on first use, outside the snapshot's scope as all
-    `pg_*` schemas are); PL/pgSQL keeps its plan for the session, and creating, altering or
-    dropping user tables does not invalidate it (measured: about 5 ms instead of 10 per
-    call at 45 tables, on PostgreSQL 18).
+    ALTER it runs, so between migration steps the prepared fingerprint is planned again
+    each time, which costs as much as running it. Here the query lives in a PL/pgSQL
+    function in the session's temporary schema (`revisor.db.temp_function`, outside the
+    snapshot's scope as all `pg_*` schemas are), whose plan lasts the session.
 
     Side effect on the database: one temporary function per session, gone at disconnect
     (or when the transaction that created it rolls back: use one Fingerprinter per
-    connection and drop it after a rollback). Without the TEMPORARY privilege it falls back
-    to `fingerprint()`.
+    connection and drop it after a rollback). Without the TEMPORARY privilege, or on a hot
+    standby, it falls back to `fingerprint()`.
     """
 
     def __init__(self, version_table: str = "alembic_version") -> None:
         self.version_table = version_table
-        body = FINGERPRINT_SQL.replace("%(vt)s", _literal(version_table)).replace("%%", "%")
-        # The name carries a digest of the body: a session never calls a stale definition.
-        self.function = "revisor_fingerprint_" + hashlib.md5(body.encode()).hexdigest()[:16]
-        self._create = (
-            f"CREATE OR REPLACE FUNCTION pg_temp.{self.function}() RETURNS text "
-            # No SET search_path: the deparsers qualify names by the caller's search_path,
-            # and the fingerprint must equal `fingerprint()` and the snapshot's.
-            "LANGUAGE plpgsql STABLE "
-            f"AS $revisor_fp$ BEGIN RETURN ({body}); END $revisor_fp$"
+        self._query = TempQuery(
+            "revisor_fingerprint",
+            FINGERPRINT_SQL,
+            scalar="text",
+            constants={"vt": version_table},
         )
-        self._ready: weakref.ref[Any] | None = None
-        self._fallback = False
+        self.function = self._query.name
 
     def __call__(self, connection: Any) -> str:
         """md5 of the schema, equal to `fingerprint(connection)`. Read-only, apart from
         creating the temporary function on the first call on a connection."""
-        driver = _driver(connection)
-        if self._fallback:
-            return fingerprint(connection, version_table=self.version_table)
-        if self._ready is None or self._ready() is not driver:
-            allowed = driver.execute(
-                "SELECT has_database_privilege(current_database(), 'TEMPORARY') "
-                "AND NOT pg_is_in_recovery()"
-            ).fetchone()
-            if not (allowed and allowed[0]):
-                self._fallback = True
-                return fingerprint(connection, version_table=self.version_table)
-            driver.execute(self._create)
-            self._ready = weakref.ref(driver)
-        row = driver.execute(f"SELECT pg_temp.{self.function}()", prepare=False).fetchone()
-        return str(row[0])
-
-
-def _driver(connection: Any) -> Any:
-    """The psycopg connection under a SQLAlchemy Connection (or the psycopg one itself)."""
-    driver = getattr(getattr(connection, "connection", None), "driver_connection", None)
-    return connection if driver is None else driver
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        return str(self._query(connection)[0][0])

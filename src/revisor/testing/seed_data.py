@@ -11,102 +11,51 @@ loses the extra coverage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from revisor.snapshot.catalog import (
-    _not_extension_member,
-    _qualified,
-    _scope,
-    execute_prepared,
+from revisor.db.temp_function import TempFunction, driver_connection
+from revisor.testing.seed_catalog import (
+    Column,
+    ForeignKey,
+    Table,
+    TableCatalog,
+    foreign_keys,
 )
+
+__all__ = ["ROWS_PER_TABLE", "Column", "DataSeeder", "ForeignKey", "Table"]
 
 ROWS_PER_TABLE = 2
 
-_TABLES_SQL = f"""
-SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), {_qualified("c.relname")},
-       a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, bt.typcategory,
-       a.attnotnull, ad.adbin IS NOT NULL OR a.attidentity <> '' OR a.attgenerated <> '',
-       CASE WHEN a.atttypmod > 4 AND bt.typcategory = 'S' THEN a.atttypmod - 4 END,
-       CASE WHEN bt.typtype = 'e' THEN
-           (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-             WHERE e.enumtypid = bt.oid) END
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_type t ON t.oid = a.atttypid
-JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-WHERE c.oid = ANY(%(oids)s)
-ORDER BY c.oid, a.attnum
+# All the INSERTs of one seed() in one round trip. $1 holds two attempts per table, in
+# order (parents first): all columns, then the required ones only. Each attempt runs in a
+# block with an exception handler (a subtransaction, as a savepoint would be), so a table
+# refusing rows leaves the transaction usable. query_canceled is caught too (OTHERS leaves
+# it out): a statement_timeout set by a migration skips the table, as it skipped one
+# INSERT when each ran on its own. Returns per table 1 or 2 for the attempt that worked,
+# 0 if none did.
+_INSERT_BODY = """
+DECLARE
+  outcome integer[] := '{}';
+  worked integer;
+BEGIN
+  FOR i IN 1 .. coalesce(array_length($1, 1), 0) / 2 LOOP
+    worked := 0;
+    BEGIN
+      EXECUTE $1[2 * i - 1];
+      worked := 1;
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+      BEGIN
+        EXECUTE $1[2 * i];
+        worked := 2;
+      EXCEPTION WHEN OTHERS OR query_canceled THEN
+        worked := 0;
+      END;
+    END;
+    outcome := outcome || worked;
+  END LOOP;
+  RETURN outcome;
+END
 """
-
-# One row per table: how many attribute and default rows it has, the newest version of them
-# and of its pg_class row (xmin: the writing transaction, cmin: the command in it), so a
-# table renamed or whose columns changed in any way shows a new version, and only those
-# tables are read in full.
-_VERSION = "x.xmin::text::bigint * 4294967296 + x.cmin::text::bigint"
-_TABLE_VERSIONS_SQL = f"""
-SELECT c.oid, count(*)::text || ':' || max({_VERSION})::text || ':'
-       || min(c.xmin::text::bigint * 4294967296 + c.cmin::text::bigint)::text || ':' || coalesce(
-         (SELECT count(*)::text || ':' || max({_VERSION})::text
-            FROM pg_attrdef x WHERE x.adrelid = c.oid), '')
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute x ON x.attrelid = c.oid
-WHERE c.relkind IN ('r', 'p') AND {_scope()} AND c.relname <> %(vt)s
-  AND {_not_extension_member("pg_class", "c.oid")}
-GROUP BY c.oid
-"""
-
-_FOREIGN_KEYS_SQL = f"""
-SELECT co.conrelid, co.confrelid,
-       quote_ident(rn.nspname) || '.' || quote_ident(r.relname),
-       ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = co.conrelid
-             AND attnum = ANY(co.conkey) ORDER BY array_position(co.conkey, attnum)),
-       ARRAY(SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = co.confrelid
-             AND attnum = ANY(co.confkey) ORDER BY array_position(co.confkey, attnum))
-FROM pg_constraint co
-JOIN pg_class c ON c.oid = co.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_class r ON r.oid = co.confrelid
-JOIN pg_namespace rn ON rn.oid = r.relnamespace
-WHERE co.contype = 'f' AND {_scope()}
-"""
-
-
-@dataclass
-class Column:
-    name: str
-    type: str  # format_type, used for casts
-    base: str  # base type name (domains resolved)
-    category: str  # pg_type.typcategory
-    not_null: bool
-    defaulted: bool  # default, identity or generated: PostgreSQL fills it
-    length: int | None
-    labels: list[str] | None
-
-
-@dataclass
-class Table:
-    oid: int
-    sql_name: str  # quoted, schema-qualified
-    name: str  # plain words
-    has_rows: bool
-    columns: list[Column] = field(default_factory=list)
-
-    @property
-    def signature(self) -> tuple[Any, ...]:
-        return (self.oid, tuple((c.name, c.type) for c in self.columns))
-
-
-@dataclass
-class ForeignKey:
-    table: int
-    referenced: int
-    referenced_sql: str
-    columns: list[str]
-    referenced_columns: list[str]
 
 
 def _exec(conn: Any, statement: str, params: dict[str, Any] | None = None) -> Any:
@@ -125,31 +74,25 @@ class DataSeeder:
 
     def __init__(self) -> None:
         self._seeded: dict[int, tuple[Any, ...]] = {}
-        self._known: dict[int, tuple[str, Table]] = {}  # oid -> (version, columns)
         self._filled: set[tuple[Any, ...]] = set()  # signatures of tables revisor filled
         self._counter = 0
         self.skipped: set[str] = set()
+        self._catalogs: dict[str, TableCatalog] = {}
+        self._inserter = TempFunction(
+            "revisor_seed_rows",
+            _INSERT_BODY,
+            returns="integer[]",
+            arguments=("text[]",),
+            volatility="VOLATILE",
+        )
 
     def tables(self, conn: Any, version_table: str = "alembic_version") -> list[Table]:
         """The user's tables with their columns and whether they hold rows. Read-only.
         Only tables whose columns changed since the last call are read in full."""
-        versions = dict(execute_prepared(conn, _TABLE_VERSIONS_SQL, {"vt": version_table}))
-        stale = [oid for oid, v in versions.items() if self._known.get(oid, ("",))[0] != v]
-        if stale:
-            read: dict[int, Table] = {}
-            for row in execute_prepared(conn, _TABLES_SQL, {"oids": stale}):
-                oid, sql_name, name, *col = row
-                table = read.setdefault(oid, Table(oid, sql_name, name, False))
-                table.columns.append(Column(*col))
-            for oid in stale:
-                if oid in read:
-                    self._known[oid] = (versions[oid], read[oid])
-        for oid in set(self._known) - set(versions):
-            del self._known[oid]
-        tables = {
-            oid: Table(known.oid, known.sql_name, known.name, False, known.columns)
-            for oid, (_, known) in self._known.items()
-        }
+        catalog = self._catalogs.get(version_table)
+        if catalog is None:
+            catalog = self._catalogs[version_table] = TableCatalog(version_table)
+        tables = catalog.read(conn)
         # A table revisor filled (same oid, same columns) is taken to still hold its rows;
         # the others are asked, in one round trip (catalog statistics lag behind
         # uncommitted inserts).
@@ -163,8 +106,8 @@ class DataSeeder:
             probe = " UNION ALL ".join(
                 f"SELECT {t.oid} WHERE EXISTS (SELECT FROM {t.sql_name})" for t in unknown
             )
-            driver = getattr(getattr(conn, "connection", None), "driver_connection", conn)
-            for (oid,) in driver.execute(probe).fetchall():
+            driver = driver_connection(conn)
+            for (oid,) in driver.execute(probe, prepare=False).fetchall():
                 tables[oid].has_rows = True
         return list(tables.values())
 
@@ -193,8 +136,10 @@ class DataSeeder:
     ) -> list[Table]:
         """Insert ROWS_PER_TABLE rows into each table that needs them, parents first.
         `tables` is the current `tables()` if the caller just read it. Returns the tables,
-        `has_rows` updated. Side effect: INSERTs (each in a savepoint, so a table that
-        refuses rows leaves the transaction usable)."""
+        `has_rows` updated. Side effect: INSERTs, each table's in a subtransaction (so a
+        table that refuses rows leaves the transaction usable): all in one call of a
+        function in pg_temp, or one savepoint per table where the session cannot have
+        temporary functions."""
         if tables is None:
             tables = self.tables(conn, version_table)
         todo = {
@@ -202,40 +147,64 @@ class DataSeeder:
         }
         if not todo:
             return tables
-        keys = [
-            ForeignKey(*row)
-            for row in execute_prepared(conn, _FOREIGN_KEYS_SQL, {"vt": version_table})
-        ]
+        by_oid = {t.oid: t for t in tables}
+        keys = [k for t in todo.values() for k in foreign_keys(t, by_oid)]
         by_name = {t.name: t for t in tables}
+        planned: list[tuple[Table, list[list[str]]]] = []
         for table in _parents_first(list(todo.values()), keys):
             self._seeded[table.oid] = table.signature
             own = [k for k in keys if k.table == table.oid] + _implied_keys(table, by_name)
-            if self._insert(conn, table, own):
+            planned.append((table, self._attempts(table, own)))
+        if self._inserter.available(conn):
+            worked = self._insert_at_once(conn, planned)
+        else:
+            worked = [self._insert(conn, attempts) for _, attempts in planned]
+        for (table, _), ok in zip(planned, worked, strict=True):
+            if ok:
                 table.has_rows = True
                 self._filled.add(table.signature)
             else:
                 self.skipped.add(table.name)
         return tables
 
-    def _insert(self, conn: Any, table: Table, keys: list[ForeignKey]) -> bool:
+    def _attempts(self, table: Table, keys: list[ForeignKey]) -> list[list[str]]:
+        """The statements of each attempt to fill the table: all columns, then the
+        required ones only; none if a required column has no value revisor can make."""
+        attempts = []
         for required_only in (False, True):
             rows = []
             for _ in range(ROWS_PER_TABLE):
                 self._counter += 1
                 values = self._row(table, keys, self._counter, required_only=required_only)
                 if values is None:
-                    return False
+                    return []
                 rows.append(values)
             names = [name for name, _ in rows[0]]
             if names:
                 columns = ", ".join(_ident(n) for n in names)
                 tuples = ", ".join("(" + ", ".join(v for _, v in row) + ")" for row in rows)
-                statement = f"INSERT INTO {table.sql_name} ({columns}) VALUES {tuples}"
+                attempts.append([f"INSERT INTO {table.sql_name} ({columns}) VALUES {tuples}"])
             else:
-                statement = f"INSERT INTO {table.sql_name} DEFAULT VALUES"
+                attempts.append([f"INSERT INTO {table.sql_name} DEFAULT VALUES"] * ROWS_PER_TABLE)
+        return attempts
+
+    def _insert_at_once(
+        self, conn: Any, planned: list[tuple[Table, list[list[str]]]]
+    ) -> list[bool]:
+        """Every table's attempts in one call of the pg_temp function; which tables got
+        rows (a table without attempts gets none)."""
+        flat = [
+            "; ".join(statements) for _, attempts in planned if attempts for statements in attempts
+        ]
+        outcome = iter(self._inserter.call(conn, flat)[0][0] if flat else [])
+        return [bool(attempts) and next(outcome) > 0 for _, attempts in planned]
+
+    def _insert(self, conn: Any, attempts: list[list[str]]) -> bool:
+        """The attempts one by one, each in a savepoint; whether one worked."""
+        for statements in attempts:
             try:
                 with conn.begin_nested():
-                    for _ in range(1 if names else ROWS_PER_TABLE):
+                    for statement in statements:
                         _exec(conn, statement)
                 return True
             except Exception:
