@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from revisor import __version__
-
 app = typer.Typer(
     name="revisor",
     help="Safe-by-default Alembic migrations on PostgreSQL.",
@@ -21,6 +19,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from revisor import __version__
+
         typer.echo(f"revisor {__version__}")
         raise typer.Exit()
 
@@ -41,7 +41,10 @@ def root(
     """
 
 
-# Command modules register themselves on `app` when imported.
+# Command modules register themselves on `app` when imported. They import only typer, rich
+# and revisor's light modules at the top; engines (alembic, SQLAlchemy, psycopg) are imported
+# inside the command bodies, so that `revisor --help` and each command start fast
+# (tests/test_cli_startup.py checks it).
 from revisor.cli import check as _check  # noqa: E402,F401
 from revisor.cli import demo as _demo  # noqa: E402,F401
 from revisor.cli import draft as _draft  # noqa: E402,F401
