@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
 from revisor.cli import app
 from revisor.exit_codes import ExitCode
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
+from tests.support.scratch import scratch_databases
 
 FORGETFUL_INDEX = (
     "c3",
@@ -109,34 +109,20 @@ def test_in_place_round_trips_the_last_revision_and_keeps_data(cli, tmp_path, da
         assert conn.execute("SELECT email FROM accounts").fetchall() == [("kept@example.com",)]
 
 
-def scratch_databases(pg18) -> set[str]:
-    """The server's scratch databases once every background CREATE has finished."""
-    import psycopg
-
-    for thread in threading.enumerate():
-        if thread.name.startswith("create revisor_scratch_"):
-            thread.join(timeout=30)
-    with psycopg.connect(**pg18.url.with_database("postgres").libpq_kwargs()) as conn:
-        rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'revisor_scratch_%'"
-        ).fetchall()
-    return {name for (name,) in rows}
-
-
 def test_a_run_leaves_no_scratch_database(cli, tmp_path, pg18):
     ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
-    before = scratch_databases(pg18)
+    before = scratch_databases(pg18.url)
     result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
     assert result.exit_code == 1, result.output  # the failure rebuilds on a second database
-    assert scratch_databases(pg18) == before
+    assert scratch_databases(pg18.url) == before
 
 
 def test_a_project_error_leaves_no_scratch_database(cli, tmp_path, pg18):
     # With --url the scratch database is created while the project loads.
-    before = scratch_databases(pg18)
+    before = scratch_databases(pg18.url)
     result = cli.invoke(app, ["test", "-c", str(tmp_path / "nope.ini"), "--url", server_url(pg18)])
     assert result.exit_code == 2, result.output
-    assert scratch_databases(pg18) == before
+    assert scratch_databases(pg18.url) == before
 
 
 @pytest.mark.parametrize(
@@ -148,7 +134,7 @@ def test_ctrl_c_before_the_run_leaves_no_scratch_database(cli, tmp_path, pg18, m
 
     ini = write_history(tmp_path, [ACCOUNTS])
     monkeypatch.setattr(where, interrupted)
-    before = scratch_databases(pg18)
+    before = scratch_databases(pg18.url)
     result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18)])
     assert result.exit_code == ExitCode.INTERRUPTED, result.output
-    assert scratch_databases(pg18) == before
+    assert scratch_databases(pg18.url) == before

@@ -104,6 +104,16 @@ class PendingDatabase:
         self._claimed = True
         return self._url, self.name
 
+    @contextmanager
+    def claimed(self, *, keep: bool = False) -> Iterator[DatabaseUrl]:
+        """`claim()` it for a with-block that drops it at the end (unless `keep`)."""
+        url, name = self.claim()
+        try:
+            yield url
+        finally:
+            if not keep:
+                drop_database(self.server, name)
+
     def release(self) -> None:
         """Drop the database unless it was claimed (waits for the creation first).
         Idempotent; an error of the creation is not raised here."""
