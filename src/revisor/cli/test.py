@@ -92,7 +92,8 @@ def test_command(
             )
         with ExitStack() as cleanup:
             # The scratch database is created in the background while alembic, the project
-            # and its revisions load (with --url the server is known before the project).
+            # and its revisions load. With --url the server is known before the project
+            # (resolve_url returns that same server: --url wins over every other source).
             # Whatever happens next, release() drops it unless round_trip took it over.
             pending = None if in_place else _early_scratch(url)
             if pending is not None:
