@@ -82,3 +82,24 @@ def test_server_fingerprint_equals_local_and_ignores_oids(database_url):
         )
         assert changed != first.fingerprint
         assert fingerprint(conn) == first.fingerprint
+
+
+def test_extension_is_listed_but_not_what_it_created(database_url):
+    # citext and hstore add types, functions and operators; the user created the extension
+    # and a column of its type, and only those belong to the schema.
+    with build(database_url) as conn:
+        conn.execute("CREATE EXTENSION citext")
+        conn.execute("CREATE SCHEMA ext")
+        conn.execute("CREATE EXTENSION hstore SCHEMA ext")
+        conn.execute("ALTER TABLE accounts ADD COLUMN nick citext, ADD COLUMN tags ext.hstore")
+        snap = snapshot(conn)
+        assert fingerprint(conn) == snap.fingerprint
+    found = {(o.kind, o.name) for o in snap.objects}
+    assert ("extension", "citext") in found and ("extension", "hstore") in found
+    assert ("schema", "ext") in found
+    columns = {o.name: o.definition for o in snap.of_kind("column") if o.table == "accounts"}
+    assert columns["nick"] == "citext" and columns["tags"] == "ext.hstore"
+    kinds = {o.kind for o in snap.objects}
+    assert not [o for o in snap.objects if o.kind == "function" and o.name != "touch()"]
+    assert "composite type" not in kinds
+    assert {o.name for o in snap.of_kind("enum")} == {"mood"}
