@@ -81,3 +81,21 @@ def test_version_is_still_shown():
 
     _, output = loaded_after([["--version"]], ())
     assert output == f"revisor {__version__}"
+
+
+def test_the_console_entry_point_keeps_exit_codes_and_output(tmp_path):
+    """main() freezes the garbage collector on the way out: exit codes and output are
+    unchanged."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "revisor", "rules"], capture_output=True, text=True, timeout=60
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "RV101" in ok.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "revisor", "test", "-c", str(tmp_path / "nope.ini")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2
+    assert "not found" in missing.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -55,4 +56,11 @@ from revisor.cli import test as _test  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    finally:
+        # The process is about to exit: the interpreter's final garbage collections would
+        # walk every object alembic, SQLAlchemy, pydantic and rich created (about 0.1 s of
+        # a `revisor test` run). Frozen objects are skipped; atexit handlers, finalizers
+        # and the closing of files still run, and the OS reclaims the memory.
+        gc.freeze()
