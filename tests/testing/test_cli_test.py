@@ -138,3 +138,15 @@ def test_ctrl_c_before_the_run_leaves_no_scratch_database(cli, tmp_path, pg18, m
     result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18)])
     assert result.exit_code == ExitCode.INTERRUPTED, result.output
     assert scratch_databases(pg18.url) == before
+
+
+def test_the_collector_is_unfrozen_after_a_run(cli, tmp_path, pg18):
+    """The run freezes the garbage collector's view of what was loaded; an in-process
+    caller (this test process) must get it back."""
+    import gc
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    frozen = gc.get_freeze_count()
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
+    assert result.exit_code == 1, result.output
+    assert gc.get_freeze_count() == frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated
@@ -121,16 +122,27 @@ def test_command(
             f"revisor test: {total} revision(s) on "
             f"{server.masked if in_place else 'a scratch database on ' + server.masked}"
         )
-        with _progress(err, total) as report:
-            result = round_trip(
-                project,
-                plan,
-                server,
-                options,
-                database=server if in_place else None,
-                on_progress=report,
-                first_database=pending,
-            )
+        # What is loaded by now (alembic, SQLAlchemy, the revisions) stays until the end:
+        # frozen, the garbage collector stops re-walking it during the run (about 0.1 s
+        # at 150 revisions). Unfrozen after, so an in-process caller's memory is unchanged
+        # (and a caller that froze objects itself is left alone).
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            with _progress(err, total) as report:
+                result = round_trip(
+                    project,
+                    plan,
+                    server,
+                    options,
+                    database=server if in_place else None,
+                    on_progress=report,
+                    first_database=pending,
+                )
+        finally:
+            if freeze:
+                gc.unfreeze()
         root = project.root
         if result.findings:
             out.print(render(result.findings, fmt, root=root), end="", markup=False)
