@@ -17,6 +17,7 @@ from revisor.exit_codes import ExitCode
 from revisor.gitdiff import changed_migrations
 from revisor.project import Project
 from tests.support.drift_project import write_project
+from tests.support.scratch import scratch_databases
 from tests.test_drift import MODELS, UPGRADE, replaced, write_plans
 
 HISTORIES = Path(__file__).resolve().parent / "fixtures" / "histories"
@@ -316,6 +317,25 @@ def test_unimportable_revision_exits_2(cli: CliRunner, tmp_path: Path, scratch_s
     code, _, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"))
     assert code == ExitCode.USAGE
     assert "r1_a.py cannot be imported: SyntaxError" in both
+
+
+@pytest.mark.parametrize(
+    "case", ["clean", "broken history", "env.py fails", "revision fails to import"]
+)
+def test_no_scratch_database_is_left_behind(cli: CliRunner, tmp_path: Path, scratch_server, case):
+    """The scratch database is created while the history and models load: whatever ends
+    the run, it is dropped."""
+    revisions = {
+        "clean": forked(("r4", "merge", ("r2", "r3"), "", "")),
+        "broken history": [("r1", "a", None, create("a"), drop("a")), ("r2", "b", "gone1", "", "")],
+        "revision fails to import": [("r1", "a", None, "op.create_table(", drop("a"))],
+    }.get(case, forked())
+    extra = 'raise RuntimeError("env boom")' if case == "env.py fails" else ""
+    write_project(tmp_path, TABLES, revisions, env_extra=extra)
+    before = scratch_databases(scratch_server.url)
+    code, _, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"), "--no-review")
+    assert code == {"clean": 0, "broken history": 1}.get(case, 2), both
+    assert scratch_databases(scratch_server.url) == before
 
 
 def test_reference_workflow_runs_check_and_test():

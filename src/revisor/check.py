@@ -17,7 +17,7 @@ from pathlib import Path
 
 from revisor import migrate
 from revisor.db.connect import raw_connect
-from revisor.db.scratch import scratch_database
+from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
 from revisor.drift.kinds import DriftKind
@@ -101,12 +101,24 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
 
 
 def _check_scratch(
-    project: Project, server: DatabaseUrl, *, keep: bool, compare: bool
+    project: Project,
+    server: DatabaseUrl,
+    *,
+    keep: bool,
+    compare: bool,
+    pending: PendingDatabase | None = None,
 ) -> tuple[list[Finding], DatabaseUrl]:
+    """`pending`: the scratch database, already being created by the caller (who releases
+    it); else one is created here."""
     _ = project.revisions  # an unimportable revision is a config error, before any DB work
     if compare:
-        _ = project.metadata  # fail on unloadable models before creating anything
-    with scratch_database(server, label="check", keep=keep) as url:
+        _ = project.metadata  # fail on unloadable models before using any database
+    scratch = (
+        pending.claimed(keep=keep)
+        if pending is not None
+        else scratch_database(server, label="check", keep=keep)
+    )
+    with scratch as url:
         try:
             migrate.upgrade(project, url, "heads")
         except MigrationFailed as exc:
@@ -222,6 +234,25 @@ def run_check(
     """
     if url is None and server is None:
         raise ValueError("run_check needs a server for the scratch database or a url")
+    # The scratch database is created in the background while the history is reviewed and
+    # the models load; dropped at the end whether or not it was used.
+    pending = PendingDatabase(server, label="check") if url is None and server is not None else None
+    try:
+        return _run_check(project, server, url, since, review, keep, pending)
+    finally:
+        if pending is not None:
+            pending.release()
+
+
+def _run_check(
+    project: Project,
+    server: DatabaseUrl | None,
+    url: DatabaseUrl | None,
+    since: str | None,
+    review: bool,
+    keep: bool,
+    pending: PendingDatabase | None,
+) -> CheckResult:
     findings = history_findings(project)
     target = url if url is not None else server
     assert target is not None
@@ -240,7 +271,9 @@ def run_check(
             findings += check_database(project, url, compare=not missing)
         else:
             assert server is not None
-            found, scratch = _check_scratch(project, server, keep=keep, compare=not missing)
+            found, scratch = _check_scratch(
+                project, server, keep=keep, compare=not missing, pending=pending
+            )
             findings += found
             if any(f.code == MIGRATION_FAILS.code for f in found):
                 result.compared = False

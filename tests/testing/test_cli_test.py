@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from revisor.cli import app
+from revisor.exit_codes import ExitCode
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
+from tests.support.scratch import scratch_databases
 
 FORGETFUL_INDEX = (
     "c3",
@@ -103,3 +107,46 @@ def test_in_place_round_trips_the_last_revision_and_keeps_data(cli, tmp_path, da
     assert migrate.current_heads(database_url_18) == ("b2",)
     with psycopg.connect(**database_url_18.libpq_kwargs()) as conn:
         assert conn.execute("SELECT email FROM accounts").fetchall() == [("kept@example.com",)]
+
+
+def test_a_run_leaves_no_scratch_database(cli, tmp_path, pg18):
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    before = scratch_databases(pg18.url)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
+    assert result.exit_code == 1, result.output  # the failure rebuilds on a second database
+    assert scratch_databases(pg18.url) == before
+
+
+def test_a_project_error_leaves_no_scratch_database(cli, tmp_path, pg18):
+    # With --url the scratch database is created while the project loads.
+    before = scratch_databases(pg18.url)
+    result = cli.invoke(app, ["test", "-c", str(tmp_path / "nope.ini"), "--url", server_url(pg18)])
+    assert result.exit_code == 2, result.output
+    assert scratch_databases(pg18.url) == before
+
+
+@pytest.mark.parametrize(
+    "where", ["revisor.project.Project.load", "revisor.testing.plan.make_plan"]
+)
+def test_ctrl_c_before_the_run_leaves_no_scratch_database(cli, tmp_path, pg18, monkeypatch, where):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    ini = write_history(tmp_path, [ACCOUNTS])
+    monkeypatch.setattr(where, interrupted)
+    before = scratch_databases(pg18.url)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18)])
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    assert scratch_databases(pg18.url) == before
+
+
+def test_the_collector_is_unfrozen_after_a_run(cli, tmp_path, pg18):
+    """The run freezes the garbage collector's view of what was loaded; an in-process
+    caller (this test process) must get it back."""
+    import gc
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    frozen = gc.get_freeze_count()
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
+    assert result.exit_code == 1, result.output
+    assert gc.get_freeze_count() == frozen

@@ -8,16 +8,19 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from revisor.db.url import DatabaseUrl, redact
+from revisor.db.redaction import redact
 from revisor.errors import RevisorError
 from revisor.exit_codes import ExitCode
-from revisor.project import Project
+
+if TYPE_CHECKING:
+    from revisor.db.url import DatabaseUrl
+    from revisor.project import Project
 
 T = TypeVar("T")
 
@@ -87,6 +90,8 @@ class Common:
     debug: bool = False
 
     def project(self) -> Project:
+        from revisor.project import Project
+
         return Project.load(self.config, name=self.name)
 
     def database_url(self, project: Project | None = None) -> DatabaseUrl:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
 
 from revisor.cli import app
 from revisor.cli.common import Common, DebugOption, UrlOption, run, stdout_console
-from revisor.demo import DemoStep, run_demo
+
+if TYPE_CHECKING:
+    from revisor.demo import DemoStep
 
 
 @app.command()
@@ -40,6 +42,7 @@ def demo(
 
     def body() -> int:
         from revisor.db.resolve import resolve_url
+        from revisor.demo import run_demo
 
         server = resolve_url(common.url)
         out.print(f"[bold]revisor demo[/] on {server.masked}")

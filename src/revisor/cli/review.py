@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 from rich.markup import escape
-from rich.table import Table
 
 from revisor.cli import app
 from revisor.cli.common import (
@@ -138,6 +136,8 @@ def rules(
     out = stdout_console()
 
     def body() -> int:
+        from rich.table import Table
+
         from revisor.review.docs import write_docs as write
         from revisor.review.rule import all_rules
 
@@ -181,6 +181,8 @@ def rule(
             raise ConfigError(f"Unknown rule {code!r}.", hint="`revisor rules` lists them all.")
         text = rule_markdown(found)
         if sys.stdout.isatty():
+            from rich.markdown import Markdown
+
             out.print(Markdown(text))
         else:
             sys.stdout.write(text)

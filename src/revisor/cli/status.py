@@ -16,7 +16,6 @@ from revisor.cli.common import (
     run,
     stdout_console,
 )
-from revisor.status import project_status
 
 
 @app.command()
@@ -34,6 +33,8 @@ def status(
     out = stdout_console()
 
     def body() -> int:
+        from revisor.status import project_status
+
         project = common.project()
         db = None if offline else common.database_url(project)
         info = project_status(project, db)

@@ -1,7 +1,7 @@
 """Database URLs: parse, normalise to a sync psycopg driver, mask passwords.
 
-Every password revisor sees is registered with `secrets` so that the CLI can scrub it from
-any text it prints, tracebacks included.
+Every password revisor sees is registered with `revisor.db.redaction` so that the CLI can
+scrub it from any text it prints, tracebacks included.
 """
 
 from __future__ import annotations
@@ -13,29 +13,10 @@ from urllib.parse import unquote
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from revisor.db.redaction import mask_url_passwords, redact, register_secret
 from revisor.errors import InvalidDatabaseUrl, UnsupportedDatabase
 
-_SECRETS: set[str] = set()
-
-# URL-shaped credentials in free text, e.g. inside a driver's error message.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?=@)")
-
-
-def register_secret(secret: str | None) -> None:
-    """Remember a password so that `redact` removes it from any later output.
-
-    Passwords under four characters are not scrubbed from free text (that would mangle
-    ordinary words); URL-shaped credentials are masked whatever their length."""
-    if secret and len(secret) >= 4:
-        _SECRETS.add(secret)
-
-
-def redact(text: str) -> str:
-    """Return `text` with every registered password and every URL password replaced by ***."""
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+__all__ = ["DatabaseUrl", "mask", "parse_url", "redact", "register_secret"]
 
 
 @dataclass(frozen=True)
@@ -113,7 +94,7 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
     try:
         url = make_url(text)
     except ArgumentError as exc:
-        raise InvalidDatabaseUrl(redact(_mask_free_text(text)), "not a URL") from exc
+        raise InvalidDatabaseUrl(redact(mask_url_passwords(text)), "not a URL") from exc
     register_secret(url.password if isinstance(url.password, str) else None)
     backend, _, driver = url.drivername.partition("+")
     if backend != "postgresql":
@@ -123,10 +104,6 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
     if url.password == "":
         url = url._replace(password=None)  # `user:@host` is no password: not `user:***@`
     return DatabaseUrl(url=url, source=source, original_driver=driver or None)
-
-
-def _mask_free_text(text: str) -> str:
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
 
 
 def mask(raw: str) -> str:

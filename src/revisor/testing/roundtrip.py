@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
-from revisor.db.scratch import SCRATCH_PREFIX, create_database, drop_database
+from revisor.db.scratch import SCRATCH_PREFIX, PendingDatabase, create_database, drop_database
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
@@ -114,12 +114,14 @@ class RoundTrip:
         *,
         database: DatabaseUrl | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        first_database: PendingDatabase | None = None,
     ) -> None:
         self.project = project
         self.plan = plan
         self.server = server
         self.options = options
         self.in_place = database  # the user's own database (--in-place): never dropped
+        self.first_database = first_database  # created while the caller loaded the project
         self.on_progress = on_progress or (lambda p: None)
         self.result = RoundTripResult()
         self.log = FindingLog(project, seeding=options.data and database is None)
@@ -168,6 +170,9 @@ class RoundTrip:
     def _database(self) -> tuple[DatabaseUrl, str | None]:
         if self.in_place is not None:
             return self.in_place, None
+        if self.first_database is not None:
+            first, self.first_database = self.first_database, None
+            return first.claim()
         import secrets
 
         name = f"{SCRATCH_PREFIX}test_{secrets.token_hex(4)}"
@@ -414,9 +419,12 @@ def round_trip(
     *,
     database: DatabaseUrl | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    first_database: PendingDatabase | None = None,
 ) -> RoundTripResult:
     """Round-trip the plan's revisions on scratch databases of `server` (or, with
     `database`, in place on that database). Returns the findings; never prints.
+    `first_database`, a scratch database of `server` already being created, is used (and
+    dropped) as the first one; the caller still `release()`s it in case it never was.
     Raises ExtensionMissing, EnvImportError and DatabaseError subclasses."""
     runner = RoundTrip(
         project,
@@ -425,5 +433,6 @@ def round_trip(
         options or RoundTripOptions(),
         database=database,
         on_progress=on_progress,
+        first_database=first_database,
     )
     return runner.run()
