@@ -250,3 +250,34 @@ def test_last_and_range_select_revisions(tmp_path, pg18):
     assert make_plan(project, from_rev="b2", to_rev="c3").tested_in_order == ["b2", "c3"]
     result = round_trip(project, plan, pg18.url, RoundTripOptions())
     assert result.tested == ["c3"] and result.findings == []
+
+
+def test_each_revision_is_committed_as_deploy_applies_them(tmp_path, pg_server):
+    # env.py runs the whole history in one transaction, but the scratch database gets one
+    # commit per revision (as `revisor deploy` applies them): a label added by one revision
+    # can be used by the next, which one transaction would refuse ("unsafe use of new
+    # value"), and the catalogs do not carry every replaced row to the end of the run.
+    mood_type = (
+        "b2",
+        "a1",
+        """
+        op.execute("CREATE TYPE mood AS ENUM ('sad')")
+        op.add_column("accounts", sa.Column("mood", sa.Enum(name="mood", create_type=False)))""",
+        """
+        op.drop_column("accounts", "mood")
+        op.execute("DROP TYPE mood")""",
+    )
+    add_label = (
+        "c3",
+        "b2",
+        """op.execute("ALTER TYPE mood ADD VALUE 'happy'")""",
+        """
+        op.execute("ALTER TYPE mood RENAME TO mood_old")
+        op.execute("CREATE TYPE mood AS ENUM ('sad')")
+        op.execute("ALTER TABLE accounts ALTER mood TYPE mood USING mood::text::mood")
+        op.execute("DROP TYPE mood_old")""",
+    )
+    use_label = ("d4", "c3", """op.execute("UPDATE accounts SET mood = 'happy'")""", "pass")
+    result = run(tmp_path, pg_server, [ACCOUNTS, mood_type, add_label, use_label], data=False)
+    assert result.findings == []
+    assert result.tested == ["a1", "b2", "c3", "d4"]

@@ -22,6 +22,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
 from revisor.db.scratch import SCRATCH_PREFIX, PendingDatabase, create_database, drop_database
+from revisor.db.temp_function import driver_connection
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
@@ -188,6 +189,9 @@ class RoundTrip:
         self._fingerprinter = Fingerprinter(vt)
         if self.locks:
             self.locks.attach(conn)
+        if self.in_place is None:
+            # The scratch database's commits need no durability: no WAL flush per revision.
+            driver_connection(conn).execute("SET synchronous_commit TO off")
         try:
             if self.empty is None:
                 self.empty = snapshot(conn, version_table=vt)
@@ -272,6 +276,13 @@ class RoundTrip:
             raise _Mismatch(Phase.REUPGRADE, snapshot(mc.connection, version_table=vt))
         self.applied.append(rev)
         self.index += 1
+        if self.in_place is None:
+            # Each revision is committed once its round trip passed, as revisor deploy
+            # applies them. In one transaction over the whole history every row version
+            # that the DDL replaced in pg_class, pg_attribute, ... stays live for it, and
+            # each later catalog read walks them all: at 300 revisions a fingerprint took
+            # 5 ms at the end instead of 2.5. Never in place: a failure there rolls back.
+            _commit_now(mc)
         self._tested(rev, ok=True)
         return again
 
@@ -283,6 +294,7 @@ class RoundTrip:
             self.current = (rev, Phase.BASE)
             yield self._step(rev, False)
             self.applied.remove(rev)
+            _commit_now(mc)  # the run is on a scratch database here (see _round_trip)
         assert self.empty is not None
         end = snapshot(mc.connection, version_table=mc.version_table)
         if end.fingerprint != self.empty.fingerprint:
