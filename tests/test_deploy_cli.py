@@ -22,7 +22,6 @@ from revisor.db.advisory import NAMESPACE, lock_key
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import drop_database
 from revisor.db.url import DatabaseUrl
-from revisor.deploy import ancestry
 from revisor.exit_codes import ExitCode
 from revisor.project import Project
 
@@ -413,7 +412,7 @@ def test_fixture_histories_deploy_to_their_heads(
     # every revision is recorded (b1001e6f5a4b depends_on ce0001d4e5f6: alembic's own
     # bookkeeping then keeps one row for both, as `alembic upgrade heads` does)
     loaded = Project.load(project / "alembic.ini")
-    assert ancestry(loaded, heads(database_url_18)) == {s.revision for s in loaded.revisions}
+    assert loaded.ancestors(heads(database_url_18)) == {s.revision for s in loaded.revisions}
     assert set(heads(database_url_18)) <= set(expected["heads"])
     code, out, both = invoke(cli, project, database_url_18, "--to", "heads")
     assert code == ExitCode.OK and "nothing to deploy" in out, both

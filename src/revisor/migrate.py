@@ -65,15 +65,9 @@ def downgrade(project: Project, url: DatabaseUrl, target: str) -> MigrationRun:
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
     """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
-    applied: set[str] = set()
-    stack = list(current)
-    while stack:
-        rev = stack.pop()
-        if rev in applied:
-            continue
-        applied.add(rev)
-        script = project.revision(rev)
-        stack.extend(script._all_down_revisions)
+    for rev in current:
+        project.revision(rev)  # a revision not in the history is an error, not "none applied"
+    applied = project.ancestors(current)
     return [s.revision for s in project.revisions if s.revision not in applied]
 
 

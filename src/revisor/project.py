@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -128,6 +128,20 @@ class Project:
     def heads(self) -> tuple[str, ...]:
         with self._history_errors():
             return tuple(self.script.get_heads())
+
+    def ancestors(self, revisions: Iterable[str]) -> set[str]:
+        """`revisions` and everything below them (down_revisions and depends_on,
+        transitively). Ids not in the history are left out."""
+        by_id = {script.revision: script for script in self.revisions}
+        seen: set[str] = set()
+        stack = list(revisions)
+        while stack:
+            rev = stack.pop()
+            if rev in seen or rev not in by_id:
+                continue
+            seen.add(rev)
+            stack.extend(by_id[rev]._all_down_revisions)
+        return seen
 
     def revision(self, rev_id: str) -> Script:
         """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""

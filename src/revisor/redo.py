@@ -311,19 +311,6 @@ def _message(script: Script, given: str | None) -> str:
 # --- the database ----------------------------------------------------------------------
 
 
-def _ancestors(project: Project, revisions: tuple[str, ...]) -> set[str]:
-    """`revisions` and every revision below them."""
-    seen: set[str] = set()
-    stack = list(revisions)
-    while stack:
-        rev = stack.pop()
-        if rev in seen:
-            continue
-        seen.add(rev)
-        stack.extend(project.revision(rev)._all_down_revisions)
-    return seen
-
-
 def _database_action(project: Project, script: Script, heads: tuple[str, ...]) -> str:
     """DOWNGRADE when the database has the revision applied, SKIP when it is at the parent
     or below; raises when it is stamped with anything else."""
@@ -334,7 +321,7 @@ def _database_action(project: Project, script: Script, heads: tuple[str, ...]) -
         raise DatabaseUnknownForRedo(unknown, revision)
     if revision in heads:
         return DOWNGRADE
-    below = _ancestors(project, tuple(script._all_down_revisions))  # with depends_on
+    below = project.ancestors(script._all_down_revisions)  # with depends_on
     if not all(h in below for h in heads):
         raise DatabaseElsewhere(heads, revision, script._versioned_down_revisions)
     return SKIP
@@ -358,7 +345,7 @@ def _catch_up(
     after = {rev for rev in after if not any(rev in _below(project, o) for o in after)}
     if after == set(remaining):
         return None
-    pending = _ancestors(project, tuple(remaining)) - _ancestors(project, tuple(after))
+    pending = project.ancestors(remaining) - project.ancestors(after)
     if url.source == "embedded":
         return remaining[0]  # revisor's own dev database: the history is the truth
     order = {s.revision: i for i, s in enumerate(project.revisions)}
@@ -368,7 +355,7 @@ def _catch_up(
 
 
 def _below(project: Project, revision: str) -> set[str]:
-    return _ancestors(project, tuple(project.revision(revision)._all_down_revisions))
+    return project.ancestors(project.revision(revision)._all_down_revisions)
 
 
 def _downgrade_one(project: Project, plan: RedoPlan) -> None:

@@ -19,7 +19,7 @@ Never prints, never exits: returns a `DeployResult` and reports progress as even
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -64,7 +64,6 @@ __all__ = [
     "RevisionRetry",
     "RevisionStarted",
     "Status",
-    "ancestry",
     "deploy",
     "read_heads",
     "resolve_target",
@@ -141,8 +140,8 @@ def _plan(
     unknown = [head for head in result.current if head not in known]
     if unknown:
         raise UnknownRevision(unknown)
-    done = ancestry(project, result.current)
-    wanted = ancestry(project, result.target)
+    done = project.ancestors(result.current)
+    wanted = project.ancestors(result.target)
     result.pending = [
         PendingRevision(s.revision, (s.doc or "").strip(), Path(s.path) if s.path else None)
         for s in project.revisions
@@ -193,7 +192,7 @@ def _read_after(
 def _verify(project: Project, result: DeployResult) -> None:
     """After a run that reported success: every target revision must now be recorded."""
     assert result.database_after is not None
-    missing = ancestry(project, result.target) - ancestry(project, result.database_after)
+    missing = project.ancestors(result.target) - project.ancestors(result.database_after)
     if missing:
         at = ", ".join(result.database_after) or "no revision"
         result.status = Status.FAILED
@@ -224,19 +223,6 @@ def resolve_target(project: Project, to: str | None) -> tuple[str, ...]:
             raise AmbiguousHead(heads)
         return tuple(heads)
     return (project.revision(to).revision,)
-
-
-def ancestry(project: Project, revisions: Sequence[str]) -> set[str]:
-    """`revisions` and everything they depend on (down revisions and depends_on)."""
-    found: set[str] = set()
-    stack = list(revisions)
-    while stack:
-        rev = stack.pop()
-        if rev in found:
-            continue
-        found.add(rev)
-        stack.extend(project.revision(rev)._all_down_revisions)
-    return found
 
 
 def version_table_of(project: Project) -> tuple[str | None, str]:

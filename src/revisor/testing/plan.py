@@ -55,16 +55,7 @@ def topological_order(project: Project) -> list[str]:
 
 def ancestors(project: Project, revisions: set[str]) -> set[str]:
     """The revisions (and their down_revisions / depends_on, transitively)."""
-    by_id = {s.revision: s for s in project.revisions}
-    seen: set[str] = set()
-    stack = list(revisions)
-    while stack:
-        rev = stack.pop()
-        if rev in seen or rev not in by_id:
-            continue
-        seen.add(rev)
-        stack.extend(by_id[rev]._all_down_revisions)
-    return seen
+    return project.ancestors(revisions)
 
 
 def make_plan(
