@@ -349,6 +349,18 @@ def test_bad_duration_is_a_usage_error(cli: CliRunner, reviewed_example: Path):
     assert "would downgrade: revisor deploy only upgrades" in both
 
 
+@pytest.mark.parametrize("option", ["--lock-timeout", "--statement-timeout", "--wait"])
+def test_duration_beyond_postgres_range_is_a_usage_error(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl, option: str
+):
+    """1000h is 3.6e9 ms, over PostgreSQL's int timeouts: refused up front (exit 2), not
+    a 'migration failed, fix the revision' (exit 4) after the first SET."""
+    code, _, both = invoke(cli, reviewed_example, database_url_18, "--no-review", option, "1000h")
+    assert code == ExitCode.USAGE, both
+    assert f"{option} '1000h' is too long" in both
+    assert heads(database_url_18) == ()
+
+
 def test_statement_timeout_applies_to_the_migrations(
     cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
 ):

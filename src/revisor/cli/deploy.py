@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from revisor.db.url import DatabaseUrl
     from revisor.project import Project
 
+_MAX_MS = 2_147_483_647
 _UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
 
 
@@ -27,7 +28,13 @@ def parse_duration(text: str, option: str) -> float:
             f"{option} {text!r} is not a duration.",
             hint="Give seconds (60, 2.5) or a number with a unit: 500ms, 5s, 2min.",
         )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds * 1000 > _MAX_MS:  # PostgreSQL's timeouts are int milliseconds
+        raise ConfigError(
+            f"{option} {text!r} is too long: PostgreSQL's limit is {_MAX_MS} ms (about 24 days).",
+            hint="Give a shorter duration; --lock-timeout 0 waits forever.",
+        )
+    return seconds
 
 
 @app.command()
