@@ -424,3 +424,49 @@ def test_engine_upgrades_the_embedded_dev_database_to_the_other_head_before_the_
     assert result.database_heads == ("b0b0b0b0b0b0",)
     assert result.draft is not None and result.draft.path is not None
     assert result.review is None
+
+
+def test_ctrl_c_while_drafting_says_where_the_old_file_is(
+    example_project: Path, database_url_18: DatabaseUrl
+):
+    """SIGINT once the revision is undone and moved, while the draft imports the models:
+    exit 130, and the output names the trashed file and how to restore it (the bare
+    'interrupted' left the user with a deleted migration and no pointer)."""
+    import signal
+    import sys
+    import time
+
+    _upgrade(example_project, database_url_18)
+    head_file = _versions(example_project) / HEAD_FILE
+    marker = example_project / "drafting.marker"
+    models = example_project / "app" / "models.py"
+    models.write_text(
+        models.read_text()
+        + "\n\nimport pathlib as _p, time as _t\n"
+        + f"if not _p.Path({str(head_file)!r}).exists():  # the draft's import, after the move\n"
+        + f"    _p.Path({str(marker)!r}).touch()\n"
+        + "    _t.sleep(60)\n"
+    )
+    argv = [sys.executable, "-m", "revisor", "redo", "-c", str(example_project / "alembic.ini")]
+    argv += ["--url", _url(database_url_18)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), proc.communicate()[0]
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=30)[0]
+    finally:
+        proc.kill()
+
+    assert proc.returncode == 130, output
+    assert "Traceback" not in output, output
+    [trashed] = _trashed(example_project)
+    flat = output.replace("\n", "")
+    assert f"The old revision was moved to {trashed}, but the new draft failed: interrupted" in flat
+    assert f"mv {trashed} {head_file}" in flat
+    assert migrate.current_heads(database_url_18) == (PARENT,)

@@ -383,6 +383,9 @@ class RedoDraftFailed(RevisorError):
         if isinstance(cause, RevisorError):
             self.exit_code = cause.exit_code
             text, hint = cause.message, cause.hint
+        elif isinstance(cause, KeyboardInterrupt):  # Ctrl-C while drafting
+            self.exit_code = ExitCode.INTERRUPTED
+            text, hint = "interrupted", None
         else:
             self.exit_code = ExitCode.INTERNAL
             text, hint = f"{type(cause).__name__}: {cause}", None

@@ -221,7 +221,7 @@ def execute_redo(
 
         fresh = reload(project)  # the history without the old revision, models re-imported
         result.draft = draft(fresh, url, plan.message, options)
-    except Exception as exc:
+    except (Exception, KeyboardInterrupt) as exc:  # Ctrl-C too: say where the old file is
         raise RedoDraftFailed(exc, moved[0][1], restore_command(moved)) from exc
     if review and result.draft.path is not None:
         from revisor.review import review as run_review
