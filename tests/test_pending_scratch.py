@@ -38,3 +38,49 @@ def test_a_creation_error_is_raised_by_claim_only():
 def test_release_after_a_creation_error_is_quiet():
     server = parse_url("postgresql://bob@127.0.0.1:1/db", source="--url")
     PendingDatabase(server).release()
+
+
+def test_ctrl_c_during_create_database_leaves_no_scratch_database(pg18):
+    """A real SIGINT while scratch_database's CREATE DATABASE runs (doctor, check --keep,
+    demo): psycopg cancels but waits for the statement, which mostly completes; the
+    database was left behind. Several moments inside the CREATE, each must leave none."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from revisor.db.connect import raw_connect
+    from revisor.db.scratch import scratch_database
+
+    def leftovers() -> list[str]:
+        with raw_connect(pg18.url.with_database("postgres")) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'revisor_scratch_sigint_%'"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    started = time.perf_counter()
+    with scratch_database(pg18.url, label="sigint"):
+        took = time.perf_counter() - started  # connect + CREATE DATABASE on this server
+    armed = threading.Event()
+
+    def on_sigint(signum, frame):  # only inside the region under test, never pytest's
+        if armed.is_set():
+            armed.clear()
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        for fraction in (0.3, 0.5, 0.7, 0.9):
+            timer = threading.Timer(took * fraction, os.kill, (os.getpid(), signal.SIGINT))
+            armed.set()
+            timer.start()
+            with pytest.raises(KeyboardInterrupt), scratch_database(pg18.url, label="sigint"):
+                time.sleep(took * 2)
+            timer.join()
+            assert leftovers() == [], f"left behind at {fraction:.0%} of {took:.3f}s"
+    finally:
+        armed.clear()
+        signal.signal(signal.SIGINT, previous)
+        for name in leftovers():
+            drop_database(pg18.url, name)

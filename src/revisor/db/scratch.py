@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections.abc import Iterator
@@ -58,7 +59,14 @@ def scratch_database(
     """Yield the URL of a new empty database; drop it afterwards unless `keep`."""
     suffix = f"{label}_" if label else ""
     name = f"{SCRATCH_PREFIX}{suffix}{secrets.token_hex(4)}"
-    url = create_database(server, name, template=template)
+    try:
+        url = create_database(server, name, template=template)
+    except KeyboardInterrupt:
+        # psycopg cancels the statement on Ctrl-C but waits for it, and CREATE DATABASE
+        # mostly completes anyway: drop what it may have left (the name is ours).
+        with contextlib.suppress(Exception):
+            drop_database(server, name)
+        raise
     try:
         yield url
     finally:
