@@ -150,3 +150,56 @@ def test_the_collector_is_unfrozen_after_a_run(cli, tmp_path, pg18):
     result = cli.invoke(app, ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"])
     assert result.exit_code == 1, result.output
     assert gc.get_freeze_count() == frozen
+
+
+def test_ctrl_c_while_a_failure_rebuilds_leaves_no_scratch_database(tmp_path, pg18):
+    """A real SIGINT while `revisor test` creates the fresh scratch database that follows
+    a failed round trip: psycopg cancels but waits, the CREATE DATABASE mostly completes,
+    and that database was left behind. The run is a subprocess tagged with PGAPPNAME so
+    its CREATE DATABASE can be seen in pg_stat_activity and interrupted mid-statement."""
+    import os
+    import re
+    import secrets
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psycopg
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    tag = f"revisor-sigint-{secrets.token_hex(4)}"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PGAPPNAME": tag, "PYTHONPATH": str(root / "src")}
+    argv = [sys.executable, "-m", "revisor", "test", "-c", str(ini), "--no-data"]
+    argv += ["--url", server_url(pg18)]
+    first: set[str] = set()  # the scratch database(s) of the first round trip
+    second = None
+    with psycopg.connect(**pg18.url.libpq_kwargs(), autocommit=True) as watch:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while second is None and proc.poll() is None and time.monotonic() < deadline:
+                rows = watch.execute(
+                    "SELECT datname, query, state FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    (tag,),
+                ).fetchall()
+                for datname, query, state in rows:
+                    if datname and datname.startswith("revisor_scratch_"):
+                        first.add(datname)
+                    created = re.match(r'CREATE DATABASE "?(\w+)"?', query or "")
+                    if created and state == "active":
+                        if first and created.group(1) not in first:
+                            second = created.group(1)
+                        else:
+                            first.add(created.group(1))
+            assert second is not None, proc.communicate()[0]
+            proc.send_signal(signal.SIGINT)
+            output = proc.communicate(timeout=30)[0].decode()
+        finally:
+            proc.kill()
+        assert proc.returncode == ExitCode.INTERRUPTED, output
+        left = watch.execute("SELECT 1 FROM pg_database WHERE datname = %s", (second,)).fetchall()
+    assert left == [], f"{second} left behind"

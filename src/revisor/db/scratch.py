@@ -37,6 +37,21 @@ def create_database(server: DatabaseUrl, name: str, *, template: str | None = No
     return server.with_database(name)
 
 
+def create_scratch_database(
+    server: DatabaseUrl, name: str, *, template: str | None = None
+) -> DatabaseUrl:
+    """`create_database` for a scratch database (a name revisor made up): when Ctrl-C
+    interrupts it, the database is dropped before KeyboardInterrupt goes on."""
+    try:
+        return create_database(server, name, template=template)
+    except KeyboardInterrupt:
+        # psycopg cancels the statement on Ctrl-C but waits for it, and CREATE DATABASE
+        # mostly completes anyway: drop what it may have left (the name is ours).
+        with contextlib.suppress(Exception):
+            drop_database(server, name)
+        raise
+
+
 def drop_database(server: DatabaseUrl, name: str) -> None:
     """DROP DATABASE IF EXISTS `name`, disconnecting other sessions (PostgreSQL ≥ 13)."""
     maintenance = server.with_database("postgres")
@@ -59,14 +74,7 @@ def scratch_database(
     """Yield the URL of a new empty database; drop it afterwards unless `keep`."""
     suffix = f"{label}_" if label else ""
     name = f"{SCRATCH_PREFIX}{suffix}{secrets.token_hex(4)}"
-    try:
-        url = create_database(server, name, template=template)
-    except KeyboardInterrupt:
-        # psycopg cancels the statement on Ctrl-C but waits for it, and CREATE DATABASE
-        # mostly completes anyway: drop what it may have left (the name is ours).
-        with contextlib.suppress(Exception):
-            drop_database(server, name)
-        raise
+    url = create_scratch_database(server, name, template=template)
     try:
         yield url
     finally:

@@ -21,7 +21,12 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
-from revisor.db.scratch import SCRATCH_PREFIX, PendingDatabase, create_database, drop_database
+from revisor.db.scratch import (
+    SCRATCH_PREFIX,
+    PendingDatabase,
+    create_scratch_database,
+    drop_database,
+)
 from revisor.db.temp_function import driver_connection
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
@@ -177,7 +182,7 @@ class RoundTrip:
         import secrets
 
         name = f"{SCRATCH_PREFIX}test_{secrets.token_hex(4)}"
-        return create_database(self.server, name), name
+        return create_scratch_database(self.server, name), name
 
     # --- one env.py run ------------------------------------------------------------------
 
