@@ -125,3 +125,16 @@ def test_unknown_revision_argument(cli: CliRunner, example_project: Path):
     code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--from", "nosuch")
     assert code == ExitCode.USAGE
     assert "Unknown revision 'nosuch'" in out and "history is broken" not in out
+
+
+@pytest.mark.parametrize("command", ["deploy", "doctor", "redo", "test", "check", "status"])
+def test_wrong_password_in_the_query_string_is_not_printed(
+    cli: CliRunner, example_project: Path, password_role: str, command: str
+):
+    """libpq also takes the password as `?password=...`; SQLAlchemy's masking hides only the
+    user:password@ form, so every message naming the database printed it."""
+    url = password_role.replace(":RIGHT@", "@").replace("?", f"?password=wrong-{SECRET}&")
+    code, out = invoke(cli, command, "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.DATABASE, out
+    assert "rejected the password" in out
+    assert "password=***" in out

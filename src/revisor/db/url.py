@@ -34,7 +34,11 @@ class DatabaseUrl:
 
     @property
     def masked(self) -> str:
-        return self.url.render_as_string(hide_password=True)
+        """The URL for messages: the password hidden, also when given as `?password=`."""
+        text = self.url.render_as_string(hide_password=True)
+        if "password" in self.url.query:  # libpq reads it there too; SQLAlchemy shows it
+            text = re.sub(r"([?&]password=)[^&]*", r"\1***", text)
+        return text
 
     @property
     def database(self) -> str | None:
@@ -96,6 +100,9 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
     except ArgumentError as exc:
         raise InvalidDatabaseUrl(redact(mask_url_passwords(text)), "not a URL") from exc
     register_secret(url.password if isinstance(url.password, str) else None)
+    query_password = url.query.get("password")  # ?password=... is libpq's too
+    for secret in (query_password,) if isinstance(query_password, str) else query_password or ():
+        register_secret(secret)
     backend, _, driver = url.drivername.partition("+")
     if backend != "postgresql":
         raise UnsupportedDatabase(backend)
