@@ -505,3 +505,14 @@ def test_lock_timeout_in_an_autocommit_block_is_not_retried(
     assert "upgrade of revision 0badc0ffee06 failed: LockNotAvailable" in both
     assert "may be partly applied" in both
     assert heads(database_url_18) == (HEAD,)
+
+
+def test_unreachable_database_hint_does_not_offer_the_embedded_server(
+    cli: CliRunner, reviewed_example: Path
+):
+    """deploy never falls back to the embedded PostgreSQL: its hint must not suggest it."""
+    code, _, both = invoke(cli, reviewed_example, "postgresql://app:pw-9876@127.0.0.1:1/app")
+    assert code == ExitCode.DATABASE, both
+    assert "Cannot connect" in both
+    assert "embedded" not in both
+    assert "deploy migrates only the database given by --url" in both.replace("\n", " ")

@@ -37,6 +37,14 @@ def parse_duration(text: str, option: str) -> float:
     return seconds
 
 
+_NOT_EMBEDDED_HINT = {
+    "DatabaseUnreachable": "Is the server running and the host/port right? deploy migrates "
+    "only the database given by --url, $DATABASE_URL or sqlalchemy.url.",
+    "UnsupportedDatabase": "Pass a postgresql:// URL with --url or DATABASE_URL, or fix "
+    "sqlalchemy.url in the Alembic config (deploy never uses the embedded PostgreSQL).",
+}
+
+
 @app.command()
 def deploy(
     config: ConfigOption = None,
@@ -107,7 +115,12 @@ def deploy(
     def body() -> int:
         from revisor.deploy import DeployOptions
         from revisor.deploy import deploy as run_deploy
-        from revisor.errors import ConfigError, RevisorError
+        from revisor.errors import (
+            ConfigError,
+            DatabaseUnreachable,
+            RevisorError,
+            UnsupportedDatabase,
+        )
         from revisor.report.deploy import DeployReporter, error_json
 
         if output_format not in ("text", "json"):
@@ -130,6 +143,9 @@ def deploy(
             reporter = DeployReporter(project.root, target, json=output_format == "json")
             result = run_deploy(project, target, options, on_event=reporter.event)
         except RevisorError as exc:
+            if isinstance(exc, DatabaseUnreachable | UnsupportedDatabase):
+                # Their hints offer the embedded PostgreSQL, which deploy never uses.
+                exc.hint = _NOT_EMBEDDED_HINT[type(exc).__name__]
             if output_format == "json":
                 error_json(exc)
             raise
