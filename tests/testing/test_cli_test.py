@@ -203,3 +203,17 @@ def test_ctrl_c_while_a_failure_rebuilds_leaves_no_scratch_database(tmp_path, pg
         assert proc.returncode == ExitCode.INTERRUPTED, output
         left = watch.execute("SELECT 1 FROM pg_database WHERE datname = %s", (second,)).fetchall()
     assert left == [], f"{second} left behind"
+
+
+def test_in_place_mismatch_is_a_finding_and_rolls_back(cli, tmp_path, database_url_18):
+    """In place, a downgrade that does not restore the schema was shown as FAIL, but its
+    finding waited for a rebuilt database that in place never comes: 'ok', exit 0. And
+    docs/test.md: nothing is committed before the end, so the failure rolls it all back."""
+    from revisor import migrate
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    url = database_url_18.url.render_as_string(hide_password=False)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url, "--in-place"])
+    assert result.exit_code == 1, result.output
+    assert "RT103 [error] downgrade of c3 left index ix_orders_placed_on on orders" in result.output
+    assert migrate.current_heads(database_url_18) == ()

@@ -137,6 +137,9 @@ class RoundTrip:
         self.applied: list[str] = []
         self.broken: set[str] = set()
         self.unseeded: set[str] = set()  # revisions retried without sample rows
+        # In place no second database can be rebuilt to name a mismatch's differences:
+        # the schemas it is compared with are read as the revision runs.
+        self.expected_in_place: dict[Phase, Snapshot] = {}
         self.current: tuple[str, Phase] | None = None
         self._impl: Any = None
         self._fingerprinter = Fingerprinter()
@@ -257,6 +260,8 @@ class RoundTrip:
         vt = mc.version_table
         self.current = (rev, Phase.UPGRADE)
         existed = _columns(self._seed(mc))
+        if self.in_place is not None:
+            self.expected_in_place = {Phase.DOWNGRADE: snapshot(mc.connection, version_table=vt)}
         if self.locks:
             _commit_now(mc)
             self.locks.begin_step(mc.connection, rev, str(self.log.path(rev) or ""))
@@ -264,6 +269,8 @@ class RoundTrip:
         if self.locks:
             self.log.locks(rev, self.locks.end_step())
         upgraded = self._fingerprint(mc)
+        if self.in_place is not None:
+            self.expected_in_place[Phase.REUPGRADE] = snapshot(mc.connection, version_table=vt)
         populated = _columns(self._seed(mc), with_rows=True)
         self.current = (rev, Phase.DOWNGRADE)
         yield self._step(rev, False)
@@ -356,7 +363,10 @@ class RoundTrip:
             raise ExtensionMissing(missing, rev, self.server.source == "embedded") from error
         probe: _Probe | None = None
         if isinstance(error, _Mismatch):
-            if phase is Phase.DOWNGRADE:
+            if self.in_place is not None:  # no next database: name the differences now
+                expected = self.expected_in_place[error.phase]
+                self.log.mismatch(rev, error.phase, diff_snapshots(expected, error.actual))
+            elif phase is Phase.DOWNGRADE:
                 probe = _Probe(len(self.applied), rev, phase, error.actual)
             else:
                 probe = _Probe(len(self.applied) + 1, rev, phase, error.actual)
