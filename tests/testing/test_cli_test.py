@@ -217,3 +217,16 @@ def test_in_place_mismatch_is_a_finding_and_rolls_back(cli, tmp_path, database_u
     assert result.exit_code == 1, result.output
     assert "RT103 [error] downgrade of c3 left index ix_orders_placed_on on orders" in result.output
     assert migrate.current_heads(database_url_18) == ()
+
+
+def test_in_place_with_locks_still_rolls_back_on_failure(cli, tmp_path, database_url_18):
+    """--locks committed before each revision's upgrade, in place too: a failure left the
+    user's database half-migrated (at b2) although docs/test.md says it rolls back."""
+    from revisor import migrate
+
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    url = database_url_18.url.render_as_string(hide_password=False)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url, "--in-place", "--locks"])
+    assert result.exit_code == 1, result.output
+    assert "downgrade of c3 left index ix_orders_placed_on" in result.output
+    assert migrate.current_heads(database_url_18) == ()

@@ -263,7 +263,8 @@ class RoundTrip:
         if self.in_place is not None:
             self.expected_in_place = {Phase.DOWNGRADE: snapshot(mc.connection, version_table=vt)}
         if self.locks:
-            _commit_now(mc)
+            if self.in_place is None:  # in place a failure must roll everything back
+                _commit_now(mc)
             self.locks.begin_step(mc.connection, rev, str(self.log.path(rev) or ""))
         yield self._step(rev, True)
         if self.locks:
