@@ -516,3 +516,17 @@ def test_unreachable_database_hint_does_not_offer_the_embedded_server(
     assert "Cannot connect" in both
     assert "embedded" not in both
     assert "deploy migrates only the database given by --url" in both.replace("\n", " ")
+
+
+def test_to_a_revision_the_database_is_past_says_where_it_is(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    """At head, `--to <first revision>` said 'is already at d7b6898133d9': it is not."""
+    assert invoke(cli, reviewed_example, database_url_18, "--no-review")[0] == ExitCode.OK
+    code, out, both = invoke(cli, reviewed_example, database_url_18, "--to", ORDER[0])
+    assert code == ExitCode.OK, both
+    assert f"is already at {HEAD} ({ORDER[0]} is applied): nothing to deploy." in out.replace(
+        "\n", ""
+    )
+    code, out, both = invoke(cli, reviewed_example, database_url_18)
+    assert f"is already at head ({HEAD}): nothing to deploy." in out.replace("\n", "")

@@ -166,10 +166,10 @@ class DeployReporter:
             return
         at = _revisions(result.database_after)
         if result.status is Status.UP_TO_DATE:
-            self.out.print(
-                f"{escape(result.database)} is already at {self._target(result)}: "
-                "nothing to deploy."
-            )
+            where = self._target(result)
+            if set(result.current) != set(result.target):  # --to a revision it is past
+                where = f"{_revisions(result.current)} ({where} is applied)"
+            self.out.print(f"{escape(result.database)} is already at {where}: nothing to deploy.")
         elif result.status is Status.DRY_RUN:
             self.out.print(f"dry run: {len(result.pending)} revision(s) would be applied.")
         elif result.status is Status.REFUSED:
