@@ -530,3 +530,13 @@ def test_to_a_revision_the_database_is_past_says_where_it_is(
     )
     code, out, both = invoke(cli, reviewed_example, database_url_18)
     assert f"is already at head ({HEAD}): nothing to deploy." in out.replace("\n", "")
+
+
+def test_long_retry_delay_is_not_a_postgres_timeout(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    """--retry-delay is a pause in revisor (capped), not a PostgreSQL setting: no limit."""
+    code, _, both = invoke(
+        cli, reviewed_example, database_url_18, "--dry-run", "--retry-delay", "1000h"
+    )
+    assert code == ExitCode.OK, both

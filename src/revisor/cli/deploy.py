@@ -18,8 +18,9 @@ _MAX_MS = 2_147_483_647
 _UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
 
 
-def parse_duration(text: str, option: str) -> float:
-    """Seconds in `text`: a plain number is seconds; units ms, s, min, h."""
+def parse_duration(text: str, option: str, *, postgres: bool = True) -> float:
+    """Seconds in `text`: a plain number is seconds; units ms, s, min, h. `postgres`: it
+    becomes a PostgreSQL timeout, so at most INT_MAX milliseconds."""
     from revisor.errors import ConfigError
 
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", text.lower())
@@ -29,7 +30,7 @@ def parse_duration(text: str, option: str) -> float:
             hint="Give seconds (60, 2.5) or a number with a unit: 500ms, 5s, 2min.",
         )
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds * 1000 > _MAX_MS:  # PostgreSQL's timeouts are int milliseconds
+    if postgres and seconds * 1000 > _MAX_MS:  # PostgreSQL's timeouts: int ms
         raise ConfigError(
             f"{option} {text!r} is too long: PostgreSQL's limit is {_MAX_MS} ms (about 24 days).",
             hint="Give a shorter duration; --lock-timeout 0 waits forever.",
@@ -134,7 +135,7 @@ def deploy(
                 if statement_timeout
                 else None,
                 retries=retries,
-                retry_delay=parse_duration(retry_delay, "--retry-delay"),
+                retry_delay=parse_duration(retry_delay, "--retry-delay", postgres=False),
                 review=not no_review,
                 dry_run=dry_run,
             )
