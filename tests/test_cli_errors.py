@@ -138,3 +138,20 @@ def test_wrong_password_in_the_query_string_is_not_printed(
     assert code == ExitCode.DATABASE, out
     assert "rejected the password" in out
     assert "password=***" in out
+
+
+def test_alembic_init_placeholder_url_means_no_url(cli: CliRunner, example_project: Path):
+    # `alembic init` writes sqlalchemy.url = driver://user:pass@localhost/dbname and most
+    # projects leave it, reading DATABASE_URL in env.py: it is not a database to use.
+    ini = example_project / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[alembic]\n", "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n"
+        )
+    )
+    code, output = invoke(cli, "status", "-c", str(ini))
+    assert code == ExitCode.OK, output
+    assert "revisor_dev_" in output  # the embedded development database
+    code, output = invoke(cli, "deploy", "-c", str(ini))
+    assert code == ExitCode.USAGE, output
+    assert "needs the database to migrate" in output and "pass@" not in output

@@ -161,11 +161,10 @@ def _target_url(common: Common, project: Project) -> DatabaseUrl:
     embedded development server: raises NoTargetDatabase (exit 2)."""
     import os
 
-    from revisor.db.resolve import resolve_url
+    from revisor.db.resolve import resolve_url, usable_config_url
     from revisor.errors import NoTargetDatabase
 
     config_url = project.config.get_main_option("sqlalchemy.url")
-    usable_config = bool(config_url) and "%(" not in str(config_url)
-    if not (common.url or os.environ.get(project.url_env) or usable_config):
+    if not (common.url or os.environ.get(project.url_env) or usable_config_url(config_url)):
         raise NoTargetDatabase("deploy", project.url_env)
     return resolve_url(common.url, config_url=config_url, env_var=project.url_env)

@@ -23,9 +23,20 @@ def resolve_url(
     from_env = os.environ.get(env_var)
     if from_env:
         return parse_url(from_env, source=env_var)
-    if config_url and "%(" not in config_url:
+    if usable_config_url(config_url):
+        assert config_url is not None
         return parse_url(config_url, source="sqlalchemy.url")
     return embedded_server_url()
+
+
+def usable_config_url(config_url: str | None) -> bool:
+    """Whether alembic.ini's sqlalchemy.url names a database: not empty, not built by
+    interpolation (env.py fills it in), and not `alembic init`'s placeholder
+    (driver://user:pass@localhost/dbname), which most projects never edit because env.py
+    reads the URL from the environment."""
+    if not config_url or "%(" in config_url:
+        return False
+    return not config_url.strip().startswith("driver://")
 
 
 def embedded_dev_database(project_name: str) -> DatabaseUrl:
