@@ -306,7 +306,8 @@ def test_failing_downgrade_moves_nothing(
     head = _versions(example_project) / HEAD_FILE
     head.write_text(
         head.read_text().replace(
-            'op.drop_column("transactions", "category")', 'op.drop_table("no_such_table")'
+            'op.drop_column("transactions", "category")',
+            'op.drop_column("transactions", "category")\n    op.drop_table("no_such_table")',
         )
     )
     _upgrade(example_project, database_url_18)
@@ -470,3 +471,28 @@ def test_ctrl_c_while_drafting_says_where_the_old_file_is(
     assert f"The old revision was moved to {trashed}, but the new draft failed: interrupted" in flat
     assert f"mv {trashed} {head_file}" in flat
     assert migrate.current_heads(database_url_18) == (PARENT,)
+
+
+def test_a_downgrade_that_does_not_undo_the_upgrade_is_refused(
+    cli: CliRunner, example_project: Path, database_url_18: DatabaseUrl
+):
+    # Undoing f72272eba32a through a `pass` downgrade would leave the category column in
+    # the database, and the new draft, made against that database, would never add it.
+    path = _versions(example_project) / HEAD_FILE
+    source = path.read_text()
+    body = source[source.index("def downgrade") :]
+    path.write_text(source.replace(body, "def downgrade() -> None:\n    pass\n"))
+    _upgrade(example_project, database_url_18)
+    models = example_project / "app" / "models.py"
+    models.write_text(models.read_text().replace(CATEGORY_50, CATEGORY_80))
+
+    result = _redo(cli, example_project, database_url_18)
+    assert result.exit_code == 2, result.output
+    assert f"The downgrade of {HEAD} does not undo its upgrade (RV120" in result.output
+    assert "--force" in result.output
+    assert path.exists() and not _trashed(example_project)  # nothing changed
+    assert migrate.current_heads(database_url_18) == (HEAD,)
+
+    forced = _redo(cli, example_project, database_url_18, "--force", "--no-draft")
+    assert forced.exit_code == 0, forced.output
+    assert not path.exists()

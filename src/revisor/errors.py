@@ -304,6 +304,23 @@ class AlreadyPublished(RedoRefused):
         )
 
 
+class DowngradeIncomplete(RedoRefused):
+    """The revision's downgrade() does not undo its upgrade(): undoing it would leave its
+    changes in the dev database, and the new draft (made against that database) would
+    leave them out of the migration."""
+
+    def __init__(self, revision: str, problems: Sequence[str]) -> None:
+        self.revision = revision
+        self.problems = list(problems)
+        super().__init__(
+            f"The downgrade of {revision} does not undo its upgrade ({'; '.join(problems)}): "
+            "redo would leave its changes in the database and the new draft would leave "
+            "them out.",
+            hint="Make downgrade() undo upgrade() first (`revisor test --last 1` checks it), "
+            "or pass --force to redo it anyway.",
+        )
+
+
 class DatabaseElsewhere(RedoRefused):
     """The dev database is on a revision from which redo cannot downgrade one step."""
 

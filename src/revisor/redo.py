@@ -130,7 +130,7 @@ def plan_redo(
     """Decide what redoing `revision` (default: the single head) means; change nothing.
 
     Reads the revision graph, git (read-only commands) and the database's version table.
-    Raises RedoRefused / AlreadyPublished / DatabaseElsewhere (exit 2),
+    Raises RedoRefused / AlreadyPublished / DatabaseElsewhere / DowngradeIncomplete (exit 2),
     DatabaseUnknownForRedo (exit 6), DatabaseBehindForRedo (exit 5), and, with a draft,
     MetadataNotFound / EnvImportError before anything changes.
     """
@@ -157,6 +157,8 @@ def plan_redo(
         _ = project.metadata  # no models, no draft: say so before anything changes
     heads = migrate.current_heads(url)
     action = _database_action(project, script, heads)
+    if action == DOWNGRADE and not force:
+        _check_downgrade(project, script.revision, path)
     upgrade_first = None
     if draft:
         upgrade_first = _catch_up(project, url, script, heads, remaining, action)
@@ -309,6 +311,18 @@ def _message(script: Script, given: str | None) -> str:
 
 
 # --- the database ----------------------------------------------------------------------
+
+
+def _check_downgrade(project: Project, revision: str, path: Path) -> None:
+    """Raise DowngradeIncomplete when review finds the downgrade empty or incomplete
+    (RV120, RV121): undoing the revision through it would not take its changes out."""
+    from revisor.errors import DowngradeIncomplete
+    from revisor.review.engine import review
+
+    found = review(project, [path], select=["RV120", "RV121"]).findings
+    problems = [f"{f.code} {f.message}" for f in found if f.code in ("RV120", "RV121")]
+    if problems:
+        raise DowngradeIncomplete(revision, problems)
 
 
 def _database_action(project: Project, script: Script, heads: tuple[str, ...]) -> str:

@@ -40,7 +40,11 @@ def redo(
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Redo a revision that is already pushed or merged."),
+        typer.Option(
+            "--force",
+            help="Redo a revision that is already pushed or merged, or whose downgrade "
+            "review finds empty or incomplete.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
