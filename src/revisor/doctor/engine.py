@@ -311,10 +311,9 @@ def _unknown(
 def _version_rows(project: Project, rows: tuple[str, ...], diagnosis: Diagnosis) -> tuple[str, ...]:
     """The rows that are real heads; a finding for duplicates and rows that are ancestors
     of other rows (alembic then refuses to upgrade: "overlaps with other requested")."""
-    from revisor.testing.plan import ancestors
 
     distinct = list(dict.fromkeys(rows))
-    below = {r for r in distinct if any(r in ancestors(project, {o}) - {o} for o in distinct)}
+    below = {r for r in distinct if any(r in project.ancestors({o}) - {o} for o in distinct)}
     effective = tuple(sorted(r for r in distinct if r not in below))
     problems = []
     if len(distinct) < len(rows):
@@ -350,9 +349,8 @@ def _drift(
     """Replay the history (the recorded revisions' ancestors first, so that state occurs)
     and compare the database with what it builds at its recorded revisions. Returns the
     state the schema really matches when the stamp is wrong (DR106), else None."""
-    from revisor.testing.plan import ancestors
 
-    below = ancestors(project, set(effective))
+    below = project.ancestors(set(effective))
     ordered = [r for r in order if r in below] + [r for r in order if r not in below]
     replay = replay_history(project, url, ordered, keep_snapshots=frozenset({effective}))
     expected = replay.snapshots.get(effective)

@@ -152,9 +152,8 @@ class FindingLog:
         return None
 
     def _empty_ancestor(self, rev: str) -> str | None:
-        from revisor.testing.plan import ancestors
 
-        for anc in ancestors(self.project, {rev}):
+        for anc in self.project.ancestors({rev}):
             script = self.project.script.get_revision(anc)
             if script is not None and not script._all_down_revisions and _is_empty(script):
                 return anc

@@ -53,11 +53,6 @@ def topological_order(project: Project) -> list[str]:
     return order
 
 
-def ancestors(project: Project, revisions: set[str]) -> set[str]:
-    """The revisions (and their down_revisions / depends_on, transitively)."""
-    return project.ancestors(revisions)
-
-
 def make_plan(
     project: Project,
     *,
@@ -75,16 +70,16 @@ def make_plan(
     elif from_rev or to_rev:
         start = project.revision(from_rev).revision if from_rev else None
         end = project.revision(to_rev).revision if to_rev else None
-        upto = ancestors(project, {end}) if end else set(order)
+        upto = project.ancestors({end}) if end else set(order)
         tested = set()
         for rev in order:
-            if rev in upto and (start is None or start in ancestors(project, {rev})):
+            if rev in upto and (start is None or start in project.ancestors({rev})):
                 tested.add(rev)
         if not tested:
             raise HistoryError(f"No revision lies between {from_rev} and {to_rev}.")
     else:
         tested = set(order)
-    needed = ancestors(project, tested)
+    needed = project.ancestors(tested)
     return RoundTripPlan(
         order=tuple(r for r in order if r in needed),
         tested=frozenset(tested),

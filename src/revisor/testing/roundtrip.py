@@ -246,11 +246,11 @@ class RoundTrip:
     def _undo_in_place(self, mc: MigrationContext) -> Iterator[RevisionStep]:
         """--in-place: downgrade the user's database below the first tested revision (the
         revisions to test and those built on them), so each can be round-tripped."""
-        from revisor.testing.plan import ancestors, topological_order
+        from revisor.testing.plan import topological_order
 
-        present = ancestors(self.project, set(mc.get_current_heads()))
+        present = self.project.ancestors(set(mc.get_current_heads()))
         order = [r for r in topological_order(self.project) if r in present]
-        undo = [r for r in order if ancestors(self.project, {r}) & self.plan.tested]
+        undo = [r for r in order if self.project.ancestors({r}) & self.plan.tested]
         for rev in reversed(undo):
             self.current = (rev, Phase.BASE)
             yield self._step(rev, False)
