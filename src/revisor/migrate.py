@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -28,7 +27,7 @@ from revisor.errors import (
     MigrationFailed,
     RevisorError,
 )
-from revisor.project import Project, quiet_alembic_logging
+from revisor.project import Project
 
 _EXTENSION_UNAVAILABLE = re.compile(r'extension "([^"]+)" is not available')
 _CONTROL_FILE = re.compile(r"extension control file \"[^\"]*/([^/\"]+)\.control\"")
@@ -109,23 +108,18 @@ def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOut
     first step (env.py import, connection) are raised as RevisorError.
     Side effects: the migrations' DDL on `url`.
     """
+    from revisor.envrun import run_env_py
+
     outcome = EnvRunOutcome()
 
     def migrations_fn(heads: Any, context: MigrationContext) -> Iterator[RevisionStep]:
-        if outcome.started:
-            return iter(())  # an env.py that runs migrations twice gets the steps once
         outcome.started = True
         outcome.context_options = dict(context.opts)
         return source(context)
 
-    with (
-        connect(url) as conn,
-        quiet_alembic_logging(),
-        project.pointed_at(url, connection=conn),
-    ):
+    with connect(url) as conn:
         try:
-            with EnvironmentContext(project.config, project.script, fn=migrations_fn):
-                project.script.run_env()
+            run_env_py(project, migrations_fn, target=url, connection=conn)
         except RevisorError:
             raise
         except Exception as exc:

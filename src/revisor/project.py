@@ -5,8 +5,8 @@ Engines get a `Project`; they never re-read alembic.ini or re-scan the versions 
 
 from __future__ import annotations
 
+import argparse
 import configparser
-import io
 import os
 import sys
 import traceback
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -35,6 +34,7 @@ from revisor.errors import (
     HistoryError,
     MetadataNotFound,
     RevisionImportError,
+    RevisorError,
 )
 
 # env.py files read their URL from the config or the environment; while revisor only wants
@@ -51,6 +51,7 @@ class Project:
     config_path: Path
     settings: RevisorSettings
     url_env: str = "DATABASE_URL"
+    flask_app: Any = field(default=None, repr=False)  # a Flask-Migrate project's app
     _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
     _env_options: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -63,8 +64,11 @@ class Project:
         *,
         name: str = "alembic",
         cwd: Path | None = None,
+        x_args: Sequence[str] = (),
     ) -> Project:
-        """Find and load the project. Raises ConfigNotFound / ConfigError / HistoryError."""
+        """Find and load the project. `x_args` are alembic's `-x KEY=VALUE` arguments, for
+        env.py's context.get_x_argument(). Raises ConfigNotFound / ConfigError /
+        HistoryError."""
         cwd = (cwd or Path.cwd()).resolve()
         ini, toml = _locate(Path(config_path) if config_path else None, cwd)
         try:
@@ -95,6 +99,7 @@ class Project:
                 hint="Pass the alembic.ini (or pyproject.toml with [tool.alembic]) with -c.",
             ) from None
         settings = load_settings(find_pyproject(config_file.parent))
+        config.cmd_opts = argparse.Namespace(x=list(x_args))
         return cls(
             config=config,
             script=script,
@@ -207,26 +212,31 @@ class Project:
         offline mode (nothing connects): target_metadata, include_object, compare_type...
         Raises EnvImportError when env.py fails."""
         if self._env_options is None:
-            captured: dict[str, Any] = {}
+            from revisor.envrun import run_env_py
+            from revisor.envrun.redirect import _CaptureStop
 
-            def capture(rev: Any, context: Any) -> list[Any]:
-                captured.update(context.opts)
+            def no_steps(rev: Any, context: Any) -> list[Any]:
                 return []
 
             env_path = Path(self.script.dir) / "env.py"
             url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
-            with (
-                quiet_alembic_logging(),
-                self.pointed_at(url, override=False),
-                EnvironmentContext(
-                    self.config, self.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
-                ),
-            ):
-                try:
-                    self.script.run_env()
-                except Exception as exc:
-                    raise EnvImportError(env_path, exc) from exc
-            self._env_options = captured
+            try:
+                session = run_env_py(
+                    self, no_steps, url_for_env_py=url, override_env=False, as_sql=True
+                )
+            except _CaptureStop:
+                raise EnvImportError(
+                    env_path,
+                    RuntimeError(
+                        "env.py connects to a database in offline mode (alembic --sql); "
+                        "revisor reads its options offline and lets it connect nowhere"
+                    ),
+                ) from None
+            except RevisorError:
+                raise
+            except Exception as exc:
+                raise EnvImportError(env_path, exc) from exc
+            self._env_options = session.options
         return self._env_options
 
     def _metadata_from_env(self) -> tuple[MetaData, ...]:
@@ -239,6 +249,15 @@ class Project:
         if not all(isinstance(m, MetaData) for m in items):
             raise MetadataNotFound(f"target_metadata in {env_path} is not a MetaData")
         return items
+
+    @contextmanager
+    def app_context(self) -> Iterator[None]:
+        """While inside, env.py runs as under `flask db`: in the Flask app's context."""
+        if self.flask_app is None:
+            yield
+            return
+        with self.flask_app.app_context():
+            yield
 
     # --- pointing env.py at a database -------------------------------------------------
 
