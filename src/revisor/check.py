@@ -135,8 +135,12 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     (behind head). Nothing is migrated: env.py runs online with no steps, as
     `alembic check` runs it, and revisor's own probes are rolled back.
     """
-    options = compare_options(project)
-    current = migrate.current_heads(url, version_table=options.version_table)
+    options = compare_options(project, url)
+    current = migrate.current_heads(
+        url,
+        version_table=options.version_table,
+        version_table_schema=options.version_table_schema,
+    )
     known = {script.revision for script in project.revisions}
     unknown = [rev for rev in current if rev not in known]
     if unknown:

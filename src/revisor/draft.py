@@ -105,7 +105,9 @@ def draft(
         except CommandError as exc:
             text = str(exc)
             if "not up to date" in text:
-                raise DatabaseNotAtHead(migrate.current_heads(url), project.heads) from exc
+                raise DatabaseNotAtHead(
+                    migrate.database_heads(project, url), project.heads
+                ) from exc
             if "does not provide a MetaData" in text:
                 env_py = Path(project.script.dir) / "env.py"
                 raise MetadataNotFound(

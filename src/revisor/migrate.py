@@ -70,11 +70,27 @@ def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
     return [s.revision for s in project.revisions if s.revision not in applied]
 
 
-def current_heads(url: DatabaseUrl, *, version_table: str = "alembic_version") -> tuple[str, ...]:
+def current_heads(
+    url: DatabaseUrl,
+    *,
+    version_table: str = "alembic_version",
+    version_table_schema: str | None = None,
+) -> tuple[str, ...]:
     """The revisions the database is stamped with (empty when unversioned)."""
+    opts = {"version_table": version_table, "version_table_schema": version_table_schema}
     with connect(url) as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": version_table})
+        context = MigrationContext.configure(conn, opts=opts)
         return tuple(context.get_current_heads())
+
+
+def database_heads(project: Project, url: DatabaseUrl) -> tuple[str, ...]:
+    """`current_heads` in the version table env.py configures for that database."""
+    options = project.env_options(url)
+    return current_heads(
+        url,
+        version_table=options.get("version_table") or "alembic_version",
+        version_table_schema=options.get("version_table_schema"),
+    )
 
 
 StepSource = Callable[[MigrationContext], Iterator[RevisionStep]]

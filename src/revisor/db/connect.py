@@ -55,10 +55,14 @@ def connect(url: DatabaseUrl, *, autocommit: bool = False) -> Iterator[Connectio
 
 
 @contextmanager
-def raw_connect(url: DatabaseUrl, *, autocommit: bool = True) -> Iterator[psycopg.Connection]:
-    """Yield a plain psycopg connection (for CREATE DATABASE and catalog reads)."""
+def raw_connect(
+    url: DatabaseUrl, *, autocommit: bool = True, **options: object
+) -> Iterator[psycopg.Connection]:
+    """Yield a plain psycopg connection (for CREATE DATABASE and catalog reads); `options`
+    are libpq's (e.g. connect_timeout)."""
     try:
-        conn = psycopg.connect(**url.libpq_kwargs(), autocommit=autocommit)  # type: ignore[arg-type]
+        params = {**url.libpq_kwargs(), **options}
+        conn = psycopg.connect(**params, autocommit=autocommit)  # type: ignore[arg-type]
     except psycopg.Error as exc:
         raise translate_connect_error(url, exc) from None
     try:

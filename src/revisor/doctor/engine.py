@@ -75,22 +75,25 @@ class _Database:
     schema: Snapshot
 
 
-def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
+def diagnose(
+    project: Project, url: DatabaseUrl, *, scratch: DatabaseUrl | None = None
+) -> Diagnosis:
     """Compare the database at `url` with the project's history.
 
     Side effects: reads `url` in a read-only transaction; creates one scratch database on
-    the same server (needs CREATEDB) and drops it; runs git read-only to find an unknown
-    revision. Raises HistoryError (broken history), DatabaseError subclasses,
+    `scratch` (default: the same server; needs CREATEDB) and drops it; runs git read-only
+    to find an unknown revision. Raises HistoryError (broken history), DatabaseError subclasses,
     EnvImportError, ExtensionMissing.
     """
     from revisor.testing.plan import topological_order
 
     order = topological_order(project)
     known = set(order)
-    options = project.offline_env_options()
+    options = project.env_options(url)
     version_table = options.get("version_table") or "alembic_version"
     schema_name = options.get("version_table_schema")
     db = _read(url, version_table, schema_name)
+    server = scratch or url
     diagnosis = Diagnosis(
         database=url.masked,
         state="at-head",
@@ -99,17 +102,17 @@ def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
         revisions=len(order),
     )
     if not db.rows:
-        _unstamped(project, url, order, db, diagnosis)
+        _unstamped(project, server, order, db, diagnosis)
         return diagnosis
     unknown = [r for r in dict.fromkeys(db.rows) if r not in known]
     if unknown:
-        _unknown(project, url, order, known, db, unknown, diagnosis)
+        _unknown(project, server, order, known, db, unknown, diagnosis)
         return diagnosis
     effective = _version_rows(project, db.rows, diagnosis)
     from revisor import migrate
 
     diagnosis.pending = migrate.pending_revisions(project, effective)
-    drift = _drift(project, url, order, db, effective, diagnosis)
+    drift = _drift(project, server, order, db, effective, diagnosis)
     if diagnosis.pending:
         diagnosis.state = "behind"
     if diagnosis.pending and drift is None:
@@ -178,7 +181,7 @@ def _is_empty(schema: Snapshot) -> bool:
 
 
 def _unstamped(
-    project: Project, url: DatabaseUrl, order: list[str], db: _Database, diagnosis: Diagnosis
+    project: Project, server: DatabaseUrl, order: list[str], db: _Database, diagnosis: Diagnosis
 ) -> None:
     diagnosis.pending = list(order)
     if _is_empty(db.schema):
@@ -192,7 +195,7 @@ def _unstamped(
         )
         return
     diagnosis.state = "unstamped"
-    replay = replay_history(project, url, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema)
     tables = len(db.schema.of_kind("table"))
     where = "an empty version table" if db.has_version_table else "no version table"
     opening = f"The database has {tables} table(s) but {where} (built by create_all or by hand?)"
@@ -232,7 +235,7 @@ def _unstamped(
 
 def _unknown(
     project: Project,
-    url: DatabaseUrl,
+    server: DatabaseUrl,
     order: list[str],
     known: set[str],
     db: _Database,
@@ -240,7 +243,7 @@ def _unknown(
     diagnosis: Diagnosis,
 ) -> None:
     diagnosis.state = "unknown-revision"
-    replay = replay_history(project, url, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema)
     match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = match.heads
@@ -340,7 +343,7 @@ def _version_rows(project: Project, rows: tuple[str, ...], diagnosis: Diagnosis)
 
 def _drift(
     project: Project,
-    url: DatabaseUrl,
+    server: DatabaseUrl,
     order: list[str],
     db: _Database,
     effective: tuple[str, ...],
@@ -352,7 +355,7 @@ def _drift(
 
     below = project.ancestors(set(effective))
     ordered = [r for r in order if r in below] + [r for r in order if r not in below]
-    replay = replay_history(project, url, ordered, keep_snapshots=frozenset({effective}))
+    replay = replay_history(project, server, ordered, keep_snapshots=frozenset({effective}))
     expected = replay.snapshots.get(effective)
     at = " ".join(effective)
     if expected is None:  # the replay failed before reaching the recorded revisions

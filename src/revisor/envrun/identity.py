@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import URL
+
 # The database name plus the server's start time in microseconds: two servers started in the
 # same microsecond are not a case to plan for, and revisor's scratch names are random. Cast
 # to text so every driver returns the same thing, and taken from the epoch so the session's
@@ -56,3 +58,41 @@ def identify(dbapi_connection: Any) -> DatabaseIdentity:
 def identify_connection(connection: Any) -> DatabaseIdentity:
     """`identify` for a SQLAlchemy Connection (revisor's own, on the chosen database)."""
     return identify(connection.connection.dbapi_connection)
+
+
+def url_of_connection(dbapi_connection: Any) -> URL | None:
+    """Where a live DBAPI connection went, from the driver's own record of it (no query):
+    psycopg 3 and 2, and asyncpg under SQLAlchemy's adapter. None for other drivers."""
+    info = getattr(dbapi_connection, "info", None)
+    inner = getattr(dbapi_connection, "_connection", None)
+    if info is not None and hasattr(info, "dbname"):  # psycopg 3 or psycopg2
+        driver = (
+            "psycopg" if type(dbapi_connection).__module__.startswith("psycopg.") else ("psycopg2")
+        )
+        host, port = info.host, info.port
+        user, database, password = info.user, info.dbname, info.password
+    elif inner is not None and hasattr(inner, "_params"):  # asyncpg
+        driver = "asyncpg"
+        address = inner._addr
+        host, port = address if isinstance(address, tuple) else (address, None)
+        params = inner._params
+        user, database, password = params.user, params.database, params.password
+    else:
+        return None
+    query: dict[str, str] = {}
+    if isinstance(host, str) and host.startswith("/"):
+        # a socket: libpq names the directory, asyncpg the socket file itself
+        query["host"] = host.rsplit("/.s.PGSQL.", 1)[0]
+        host = None
+    from revisor.db.redaction import register_secret
+
+    register_secret(password if isinstance(password, str) else None)
+    return URL.create(
+        f"postgresql+{driver}",
+        username=user or None,
+        password=password or None,
+        host=host or None,
+        port=int(port) if port else None,
+        database=database or None,
+        query=query,
+    )

@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, Dialect, Engine
 from sqlalchemy.pool import Pool
 
 from revisor.db.url import DatabaseUrl, register_secret
-from revisor.envrun.identity import DatabaseIdentity, identify
+from revisor.envrun.identity import DatabaseIdentity, identify, url_of_connection
 from revisor.errors import WrongDatabase
 
 # Keys of a DBAPI connect() call that say where to connect and as whom (libpq, psycopg 2/3,
@@ -110,7 +110,12 @@ class Redirect:
     def _on_connect(self, dbapi_connection: Any, record: Any) -> None:
         """A new DBAPI connection (redirected, or made by the engine's own creator)."""
         if self.target is None:
+            # Only an engine with its own creator= gets here in capture mode (do_connect
+            # stopped the others): it has connected, so read where from the driver.
             self.custom_creator = True
+            live = url_of_connection(dbapi_connection)
+            if live is not None:
+                self.attempted.append(live)
             raise _CaptureStop
         self._records.append(weakref.ref(record))
         self._verify(dbapi_connection, new=True)

@@ -207,7 +207,7 @@ def capture_url(project: Any) -> CapturedUrl:
     attempted = session.redirect.attempted
     return CapturedUrl(
         url=attempted[-1] if attempted else None,
-        custom_creator=session.redirect.custom_creator and not attempted,
+        custom_creator=session.redirect.custom_creator,
         error=error if not attempted else None,
         url_set_by_env_py=session.url_set_by_env_py,
     )

@@ -35,6 +35,7 @@ class _Session:
         self.config = config
         self._project: Any = None
         self._result: Any = None
+        self._server: Any = None
 
     @property
     def project(self) -> Any:
@@ -45,14 +46,11 @@ class _Session:
         return self._project
 
     def server(self) -> Any:
-        from revisor.db.resolve import resolve_url
+        from revisor.db.resolve import scratch_server
 
-        project = self.project
-        return resolve_url(
-            self.config.getoption("revisor_url"),
-            config_url=project.config.get_main_option("sqlalchemy.url"),
-            env_var=project.url_env,
-        )
+        if self._server is None:
+            self._server = scratch_server(self.project, self.config.getoption("revisor_url")).url
+        return self._server
 
     def round_trip(self) -> Any:
         """Every revision round-tripped once; each roundtrip[rev] item reads its part."""

@@ -21,13 +21,13 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
+from revisor.db.driver import driver_connection
 from revisor.db.scratch import (
     SCRATCH_PREFIX,
     PendingDatabase,
     create_scratch_database,
     drop_database,
 )
-from revisor.db.temp_function import driver_connection
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
