@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from revisor.config import RevisorSettings
-from revisor.errors import ConfigError, EnvImportError
+from revisor.errors import ConfigError
 
 FLASK_MARKERS = ("current_app", "flask")
 
@@ -85,7 +85,13 @@ def load_flask_project(
             'a .flaskenv file, or [tool.revisor] flask-app = "module:app".',
         ) from None
     except Exception as exc:
-        raise EnvImportError(cwd / (import_path or "app.py"), exc) from exc
+        first = str(exc).strip().splitlines()[:1]
+        raise ConfigError(
+            f"The Flask app ({import_path or 'wsgi.py or app.py'}) failed to load: "
+            f"{type(exc).__name__}{': ' + first[0] if first else ''}",
+            hint="revisor loads it as `flask --app` does, in the same environment: set "
+            "what the app needs to start (rerun with --debug for the traceback).",
+        ) from exc
     finally:
         os.chdir(previous)
     extension = getattr(app, "extensions", {}).get("migrate")
