@@ -260,7 +260,11 @@ def _run_check(
     findings = history_findings(project)
     target = url if url is not None else server
     assert target is not None
-    result = CheckResult(findings=[], database=target.masked, in_place=url is not None)
+    result = CheckResult(
+        findings=[],
+        database=target.masked if url is not None else target.server_masked,
+        in_place=url is not None,
+    )
     if _broken(findings):
         result.compared = False
         result.notes.append("the history is broken, so models were not compared")

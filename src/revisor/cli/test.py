@@ -127,7 +127,7 @@ def test_command(
         total = len(plan.tested)
         err.print(
             f"revisor test: {total} revision(s) on "
-            f"{server.masked if in_place else 'a scratch database on ' + server.masked}"
+            f"{server.masked if in_place else 'a scratch database on ' + server.server_masked}"
         )
         # What is loaded by now (alembic, SQLAlchemy, the revisions) stays until the end:
         # frozen, the garbage collector stops re-walking it during the run (about 0.1 s

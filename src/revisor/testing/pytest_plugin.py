@@ -6,8 +6,9 @@ loaded Project) and `revisor_database` (the URL of a fresh scratch database, dro
 the test). Without `--revisor` the plugin adds no tests (it is loaded by every pytest run
 once revisor is installed), and its fixtures only run when a test asks for them.
 
-The database server: `--revisor-url`, else $DATABASE_URL's server, else the project's
-sqlalchemy.url, else revisor's embedded PostgreSQL.
+The scratch databases' server: `--revisor-url`, else the project's database's server
+(`$DATABASE_URL`, what env.py computes, sqlalchemy.url) when its role may create databases,
+else revisor's embedded PostgreSQL (docs/existing-projects.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--revisor-no-data", action="store_true", help="Round-trip without sample rows."
     )
+    group.addoption(
+        "--revisor-x",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Passed to env.py's context.get_x_argument(), as alembic's -x (repeatable).",
+    )
+    group.addoption("--revisor-app", default=None, help="Flask-Migrate projects: the Flask app.")
 
 
 class _Session:
@@ -42,7 +51,11 @@ class _Session:
         if self._project is None:
             from revisor.project import Project
 
-            self._project = Project.load(self.config.getoption("revisor_config"))
+            self._project = Project.load(
+                self.config.getoption("revisor_config"),
+                x_args=self.config.getoption("revisor_x"),
+                app=self.config.getoption("revisor_app"),
+            )
         return self._project
 
     def server(self) -> Any:
