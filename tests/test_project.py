@@ -221,3 +221,18 @@ def test_status_says_how_far_the_database_is_from_head(example_project: Path, da
     assert "c611d8776a6b (2 revision(s) pending)" in cli.invoke(app, args).output
     migrate.upgrade(project, database_url_18, "heads")
     assert f"{HEAD} (at head)" in cli.invoke(app, args).output
+
+
+def test_target_metadata_from_env_py_module_when_offline_branch_omits_it(tmp_path: Path):
+    """Older templates (Flask-Migrate's before 3.0, microblog's) call configure(url=url)
+    offline: the module-level target_metadata is the models' MetaData."""
+    project_dir = tmp_path / "p"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "histories" / "linear", project_dir)
+    env_py = project_dir / "migrations" / "env.py"
+    text = env_py.read_text()
+    start = text.index("    context.configure(\n        url=url,")
+    end = text.index("    with context.begin_transaction():", start)
+    env_py.write_text(text[:start] + "    context.configure(url=url)\n\n" + text[end:])
+    project = Project.load(project_dir / "alembic.ini")
+    assert "target_metadata" not in env_py.read_text().split("def run_migrations_offline")[1][:300]
+    assert sorted(project.metadata[0].tables)[:1] != []

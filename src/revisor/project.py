@@ -294,7 +294,14 @@ class Project:
                 raise
             except Exception as exc:
                 raise EnvImportError(env_path, exc) from exc
-            self._env_options = session.options
+            options = session.options
+            if options.get("target_metadata") is None:
+                # env.py files from older templates (Flask-Migrate's among them) give
+                # configure() no target_metadata offline; their module-level one is it
+                module_metadata = session.module_globals.get("target_metadata")
+                if module_metadata is not None:
+                    options["target_metadata"] = module_metadata
+            self._env_options = options
         return self._env_options
 
     def env_options(self, url: DatabaseUrl | None = None) -> dict[str, Any]:
