@@ -103,12 +103,19 @@ class UnsupportedDatabase(RevisorError):
 
 
 class InvalidDatabaseUrl(RevisorError):
-    """A URL that cannot be parsed."""
+    """A URL that cannot be parsed, or that libpq would refuse (bad port, unknown option)."""
 
-    def __init__(self, masked_url: str, reason: str) -> None:
+    def __init__(
+        self, masked_url: str, reason: str, *, source: str | None = None, hint: str | None = None
+    ) -> None:
+        self.masked_url = masked_url
+        self.source = source
+        given = f" (from {source})" if source else ""
         super().__init__(
-            f"Invalid database URL {masked_url!r}: {reason}",
-            hint="Expected a URL like postgresql://user@localhost:5432/dbname",
+            f"Invalid database URL {masked_url!r}{given}: {reason}.",
+            hint=hint
+            or "Expected a URL like postgresql://USER@HOST:5432/DBNAME, with the password "
+            "after the user name and a colon (percent-encode @ : / in it as %40 %3A %2F).",
         )
 
 

@@ -27,7 +27,7 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData
 
 from revisor.config import RevisorSettings, find_pyproject, load_settings, read_toml
-from revisor.db.url import DatabaseUrl
+from revisor.db.url import DatabaseUrl, mask
 from revisor.errors import (
     ConfigError,
     ConfigNotFound,
@@ -80,6 +80,7 @@ class Project:
                     f"{ini} has no [{name}] section.",
                     hint="Pass --name SECTION if your Alembic section is named differently.",
                 )
+            _check_url_option(config, ini)
             _forget_project_modules(config_file.parent)
             _anchor_script_location(config, config_file.parent)
             with warnings.catch_warnings():
@@ -320,6 +321,26 @@ def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]
     if toml_found:
         return None, toml_found
     raise ConfigNotFound(cwd)
+
+
+def _check_url_option(config: Config, ini: Path | None) -> None:
+    """ConfigParser reads sqlalchemy.url with %-interpolation, so a percent-encoded password
+    (p%40ss) or an undefined %(name)s fails every command, alembic's too, with an error
+    that quotes the URL. Say so once, with the password masked."""
+    try:
+        config.get_main_option("sqlalchemy.url")
+    except configparser.InterpolationError as exc:
+        raw = config.file_config.get(config.config_ini_section, "sqlalchemy.url", raw=True)
+        why = (
+            f"%({exc.reference})s is not defined"
+            if isinstance(exc, configparser.InterpolationMissingOptionError)
+            else "a % is neither %% nor %(name)s"
+        )
+        raise ConfigError(
+            f"sqlalchemy.url in {ini} cannot be read ({mask(raw)}): {why}.",
+            hint="ConfigParser (alembic too) reads % in alembic.ini as interpolation: write a "
+            "percent-encoded password p%40ss as p%%40ss.",
+        ) from None
 
 
 def _has_tool_alembic(path: Path) -> bool:

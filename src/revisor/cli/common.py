@@ -96,14 +96,21 @@ class Common:
 
     def database_url(self, project: Project | None = None) -> DatabaseUrl:
         """The user's database (--url > env > sqlalchemy.url), else the embedded dev DB."""
-        from revisor.db.resolve import embedded_dev_database, resolve_url
+        from revisor.db.resolve import embedded_dev_database
+
+        url = self.given_url(project)
+        if url is None:
+            return embedded_dev_database(project.name if project else "default")
+        return url
+
+    def given_url(self, project: Project | None = None) -> DatabaseUrl | None:
+        """The URL the user gave (--url > env > sqlalchemy.url), parsed, or None: starts
+        no server, so a malformed URL is reported before anything else runs."""
+        from revisor.db.resolve import given_url
 
         env_var = project.url_env if project else "DATABASE_URL"
         config_url = project.config.get_main_option("sqlalchemy.url") if project else None
-        url = resolve_url(self.url, config_url=config_url, env_var=env_var)
-        if url.source == "embedded":
-            return embedded_dev_database(project.name if project else "default")
-        return url
+        return given_url(self.url, config_url=config_url, env_var=env_var)
 
 
 def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:

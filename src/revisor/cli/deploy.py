@@ -159,12 +159,9 @@ def deploy(
 def _target_url(common: Common, project: Project) -> DatabaseUrl:
     """--url > $DATABASE_URL (or [tool.revisor] url-env) > sqlalchemy.url; never the
     embedded development server: raises NoTargetDatabase (exit 2)."""
-    import os
-
-    from revisor.db.resolve import resolve_url, usable_config_url
     from revisor.errors import NoTargetDatabase
 
-    config_url = project.config.get_main_option("sqlalchemy.url")
-    if not (common.url or os.environ.get(project.url_env) or usable_config_url(config_url)):
+    url = common.given_url(project)
+    if url is None:
         raise NoTargetDatabase("deploy", project.url_env)
-    return resolve_url(common.url, config_url=config_url, env_var=project.url_env)
+    return url

@@ -79,6 +79,7 @@ def draft(
         from revisor.drafting import DraftOptions
 
         project = common.project()
+        common.given_url(project)  # a malformed URL is reported as such, not as env.py failing
         options = DraftOptions.build(
             rename_label or [],
             allow_drop or [],

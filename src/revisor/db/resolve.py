@@ -18,6 +18,15 @@ def resolve_url(
 ) -> DatabaseUrl:
     """The user's URL if they gave one anywhere; otherwise the embedded server's `postgres`
     database (callers that need a dev database use `embedded_dev_database`)."""
+    given = given_url(cli_url, config_url=config_url, env_var=env_var)
+    return given if given is not None else embedded_server_url()
+
+
+def given_url(
+    cli_url: str | None, *, config_url: str | None = None, env_var: str = "DATABASE_URL"
+) -> DatabaseUrl | None:
+    """The URL the user gave (--url > $env_var > sqlalchemy.url), parsed; None when they
+    gave none. Starts nothing; raises InvalidDatabaseUrl / UnsupportedDatabase."""
     if cli_url:
         return parse_url(cli_url, source="--url")
     from_env = os.environ.get(env_var)
@@ -26,7 +35,7 @@ def resolve_url(
     if usable_config_url(config_url):
         assert config_url is not None
         return parse_url(config_url, source="sqlalchemy.url")
-    return embedded_server_url()
+    return None
 
 
 def usable_config_url(config_url: str | None) -> bool:
