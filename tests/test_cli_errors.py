@@ -292,3 +292,31 @@ def test_config_url_configparser_cannot_read(
         "sqlalchemy.url in" in out and "cannot be read (postgresql://app:***@localhost/app)" in out
     )
     assert why in out and "p%%40ss" in out
+
+
+# --- --debug shows the traceback and keeps the exit code -------------------------------
+
+
+def crash(*args: object, **kwargs: object) -> None:
+    raise RuntimeError(f"boom at postgresql://app:{SECRET}@db.example.com/app")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_debug_keeps_the_exit_code_of_a_revisor_error(cli: CliRunner, tmp_path: Path, debug):
+    args = ["status", "--offline", "-c", str(tmp_path / "nope.ini")]
+    code, _, err, _ = invoke_streams(cli, *args, *(["--debug"] if debug else []), debug=debug)
+    assert code == ExitCode.USAGE
+    assert "error: Alembic config file not found" in err
+    assert ("raise ConfigNotFound" in err) == debug
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_debug_keeps_the_exit_code_of_an_internal_error(
+    cli: CliRunner, example_project: Path, monkeypatch: pytest.MonkeyPatch, debug: bool
+):
+    monkeypatch.setattr("revisor.status.project_status", crash)
+    args = ["status", "--offline", "-c", str(example_project / "alembic.ini")]
+    code, _, err, _ = invoke_streams(cli, *args, *(["--debug"] if debug else []), debug=debug)
+    assert code == ExitCode.INTERNAL
+    assert "internal error: RuntimeError: boom at postgresql://app:***@db.example.com" in err
+    assert ("in crash" in err) == debug  # the traceback's last frame

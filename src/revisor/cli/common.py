@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -47,7 +47,8 @@ UrlOption = Annotated[
     ),
 ]
 DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    bool,
+    typer.Option("--debug", help="Show the traceback of an error too (same exit code)."),
 ]
 
 
@@ -114,7 +115,9 @@ class Common:
 
 
 def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
-    """Run a command body and exit with its code; errors become one message + exit code."""
+    """Run a command body and exit with its code. An error becomes one message on stderr
+    and its documented exit code; with --debug the traceback is printed too (the exit code
+    stays the same)."""
     install_redaction()
     err = stderr_console()
     if common.debug:
@@ -122,28 +125,36 @@ def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
     try:
         code = body()
     except RevisorError as exc:
-        if common.debug:
-            raise
+        _show_traceback(common, err, exc)
         err.print(f"[bold red]error:[/] {escape(redact(exc.message))}")
         if exc.hint:
             err.print(f"[dim]hint:[/] {escape(redact(exc.hint))}")
-        raise typer.Exit(int(exc.exit_code)) from None
+        _fail(common, exc.exit_code, exc.message, exc.hint)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        _fail(common, ExitCode.INTERRUPTED, "interrupted", None)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except Exception as exc:
-        if common.debug:
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))}",
-        )
-        err.print(
-            "[dim]hint:[/] this is a bug in revisor; rerun with --debug and report the traceback."
-        )
-        last = traceback.extract_tb(exc.__traceback__)[-1:]
-        for frame in last:
-            err.print(f"[dim]  at {frame.filename}:{frame.lineno}[/]")
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        _show_traceback(common, err, exc)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "this is a bug in revisor; rerun with --debug and report the traceback."
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))}")
+        err.print(f"[dim]hint:[/] {hint}")
+        if not common.debug:
+            for frame in traceback.extract_tb(exc.__traceback__)[-1:]:
+                err.print(f"[dim]  at {frame.filename}:{frame.lineno}[/]")
+        _fail(common, ExitCode.INTERNAL, message, hint)
     raise typer.Exit(int(code or 0))
+
+
+def _show_traceback(common: Common, err: Console, exc: BaseException) -> None:
+    """With --debug: the traceback, passwords removed, before the one-line message."""
+    if common.debug:
+        text = "".join(traceback.format_exception(exc))
+        err.out(redact(text), end="", highlight=False)
+
+
+def _fail(common: Common, code: ExitCode, message: str, hint: str | None) -> NoReturn:
+    """Exit with `code`."""
+    raise typer.Exit(int(code))
