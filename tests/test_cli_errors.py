@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -320,3 +321,57 @@ def test_debug_keeps_the_exit_code_of_an_internal_error(
     assert code == ExitCode.INTERNAL
     assert "internal error: RuntimeError: boom at postgresql://app:***@db.example.com" in err
     assert ("in crash" in err) == debug  # the traceback's last frame
+
+
+# --- --format json: every error exit is one JSON object on stdout -----------------------
+
+JSON_COMMANDS = ["check", "deploy", "doctor", "review", "test"]
+
+
+def error_object(stdout: str, code: ExitCode) -> dict[str, object]:
+    payload = json.loads(stdout)  # stdout holds the object and nothing else
+    assert payload["status"] == "error" and payload["exit_code"] == int(code)
+    assert set(payload) == {"status", "exit_code", "error", "hint"}
+    return payload
+
+
+@pytest.mark.parametrize("command", JSON_COMMANDS)
+def test_json_error_on_a_usage_error(cli: CliRunner, tmp_path: Path, command: str):
+    args = [command, "-c", str(tmp_path / "nope.ini"), "--format", "json"]
+    code, out, err, _ = invoke_streams(cli, *args)
+    assert code == ExitCode.USAGE
+    payload = error_object(out, ExitCode.USAGE)
+    assert str(payload["error"]).startswith("Alembic config file not found")
+    assert "error: Alembic config file not found" in err  # people still read stderr
+
+
+@pytest.mark.parametrize("command", [c for c in JSON_COMMANDS if c != "review"])
+def test_json_error_on_a_database_error(cli: CliRunner, example_project: Path, command: str):
+    url = f"postgresql://app:{SECRET}@127.0.0.1:1/app"
+    args = [command, "-c", str(example_project / "alembic.ini"), "--url", url, "-f", "json"]
+    code, out, _, _ = invoke_streams(cli, *args)
+    assert code == ExitCode.DATABASE
+    assert "Cannot connect to postgresql+psycopg://app:***@127.0.0.1:1" in str(
+        error_object(out, ExitCode.DATABASE)["error"]
+    )
+
+
+@pytest.mark.parametrize("command", JSON_COMMANDS)
+def test_json_error_on_a_command_line_error(cli: CliRunner, command: str):
+    code, out, _, _ = invoke_streams(cli, command, "--format=json", "--no-such-option")
+    assert code == ExitCode.USAGE
+    assert "No such option: --no-such-option" in str(error_object(out, ExitCode.USAGE)["error"])
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_json_error_on_an_internal_error(
+    cli: CliRunner, example_project: Path, monkeypatch: pytest.MonkeyPatch, debug: bool
+):
+    monkeypatch.setattr("revisor.review.review", crash)
+    args = ["review", "-c", str(example_project / "alembic.ini"), "-f", "json"]
+    code, out, _, _ = invoke_streams(cli, *args, *(["--debug"] if debug else []), debug=debug)
+    assert code == ExitCode.INTERNAL
+    payload = error_object(out, ExitCode.INTERNAL)
+    assert payload["error"] == (
+        "internal error: RuntimeError: boom at postgresql://app:***@db.example.com/app"
+    )

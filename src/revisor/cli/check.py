@@ -14,6 +14,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     run,
     stderr_console,
@@ -30,7 +31,7 @@ def output_format(requested: str) -> tuple[str, str | None]:
     return requested, None
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def check(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -71,7 +72,7 @@ def check(
     or the embedded PostgreSQL) to head and compares it with the models, checks the history
     has one head, and reviews the migrations changed on the branch. Exit 0 clean, 1 findings.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, output_format=fmt)
     err = stderr_console()
 
     def body() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from revisor.db.redaction import redact
 from revisor.errors import RevisorError
@@ -89,6 +91,7 @@ class Common:
     name: str = "alembic"
     url: str | None = None
     debug: bool = False
+    output_format: str = "text"  # "json": errors are a JSON object on stdout as well
 
     def project(self) -> Project:
         from revisor.project import Project
@@ -117,7 +120,7 @@ class Common:
 def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
     """Run a command body and exit with its code. An error becomes one message on stderr
     and its documented exit code; with --debug the traceback is printed too (the exit code
-    stays the same)."""
+    stays the same); with --format json stdout also gets one JSON error object."""
     install_redaction()
     err = stderr_console()
     if common.debug:
@@ -156,5 +159,46 @@ def _show_traceback(common: Common, err: Console, exc: BaseException) -> None:
 
 
 def _fail(common: Common, code: ExitCode, message: str, hint: str | None) -> NoReturn:
-    """Exit with `code`."""
+    """Exit with `code`; with --format json, after printing the error as JSON on stdout."""
+    if common.output_format == "json":
+        write_error_json(code, message, hint)
     raise typer.Exit(int(code))
+
+
+def write_error_json(code: ExitCode, message: str, hint: str | None) -> None:
+    """An error as the one JSON object every `--format json` command prints on stdout:
+    {"status": "error", "exit_code": N, "error": message, "hint": hint or null}."""
+    payload = {
+        "status": "error",
+        "exit_code": int(code),
+        "error": redact(message),
+        "hint": redact(hint) if hint else None,
+    }
+    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+class JsonErrorsCommand(TyperCommand):
+    """A command with `--format json`: a usage error found while parsing the command line
+    (unknown option, bad value) is also one JSON error object on stdout, so that stdout
+    stays JSON for every error exit. Used as `@app.command(cls=JsonErrorsCommand)`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes `args`
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:  # click's UsageError (typer may vendor its own click)
+            if hasattr(exc, "format_message") and _asks_for_json(given):
+                hint = f"`{ctx.command_path} --help` lists the options."
+                write_error_json(ExitCode.USAGE, exc.format_message(), hint)
+            raise
+
+
+def _asks_for_json(args: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (or `-f json`, `-fjson`)."""
+    for arg, following in zip(args, [*args[1:], ""], strict=True):
+        if arg in ("--format", "-f") and following == "json":
+            return True
+        if arg in ("--format=json", "-fjson", "-f=json"):
+            return True
+    return False

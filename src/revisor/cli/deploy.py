@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from revisor.cli import app
-from revisor.cli.common import Common, ConfigOption, DebugOption, NameOption, run
+from revisor.cli.common import (
+    Common,
+    ConfigOption,
+    DebugOption,
+    JsonErrorsCommand,
+    NameOption,
+    run,
+)
 
 if TYPE_CHECKING:
     from revisor.db.url import DatabaseUrl
@@ -46,7 +53,7 @@ _NOT_EMBEDDED_HINT = {
 }
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def deploy(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -111,7 +118,7 @@ def deploy(
     nothing to do, 1 refused by the review, 2 usage, 4 migration failed, 6 database at
     an unknown revision, 7 lock busy.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, output_format=output_format)
 
     def body() -> int:
         from revisor.deploy import DeployOptions
@@ -122,7 +129,7 @@ def deploy(
             RevisorError,
             UnsupportedDatabase,
         )
-        from revisor.report.deploy import DeployReporter, error_json
+        from revisor.report.deploy import DeployReporter
 
         if output_format not in ("text", "json"):
             raise ConfigError(f"Unknown --format {output_format!r}.", hint="Use text or json.")
@@ -147,8 +154,6 @@ def deploy(
             if isinstance(exc, DatabaseUnreachable | UnsupportedDatabase):
                 # Their hints offer the embedded PostgreSQL, which deploy never uses.
                 exc.hint = _NOT_EMBEDDED_HINT[type(exc).__name__]
-            if output_format == "json":
-                error_json(exc)
             raise
         reporter.finish(result)
         return int(result.exit_code)

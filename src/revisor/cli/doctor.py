@@ -11,6 +11,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     UrlOption,
     run,
@@ -21,7 +22,7 @@ from revisor.cli.common import (
 DOCTOR_FORMATS = ("text", "json")
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def doctor(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -46,7 +47,7 @@ def doctor(
     objects that differ from the recorded revision. Read-only unless --fix.
     Exit 0 healthy, 1 something found, 2 usage error, 3 database error.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, output_format=fmt)
 
     def body() -> int:
         import json

@@ -14,6 +14,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     run,
     stderr_console,
@@ -25,7 +26,7 @@ from revisor.findings import has_errors
 from revisor.report import FORMATS, render
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def review(
     paths: Annotated[
         list[Path] | None,
@@ -64,7 +65,7 @@ def review(
 
     Exit 0 when nothing is at error level, 1 when something is, 2 on a usage error.
     """
-    common = Common(config=config, name=name, debug=debug)
+    common = Common(config=config, name=name, debug=debug, output_format=output_format)
 
     def body() -> int:
         from revisor.review import review as run_review

@@ -14,6 +14,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     UrlOption,
     run,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from revisor.testing.roundtrip import Progress as Step
 
 
-@app.command("test")
+@app.command("test", cls=JsonErrorsCommand)
 def test_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -74,7 +75,7 @@ def test_command(
 
     Exit codes: 0 every revision round-trips, 1 findings, 2 configuration, 3 database.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, output_format=fmt)
     out = stdout_console()
     err = stderr_console()
 
