@@ -76,6 +76,18 @@ class HistoryError(RevisorError):
     """The revision graph itself is broken (unknown down_revision, cycle, duplicate id)."""
 
 
+class MultipleHeads(HistoryError):
+    """The history has several heads and a new revision needs exactly one parent (draft)."""
+
+    def __init__(self, heads: Sequence[str]) -> None:
+        self.heads = list(heads)
+        super().__init__(
+            f"The history has {len(self.heads)} heads ({', '.join(self.heads)}); a draft "
+            "needs one parent.",
+            hint="Merge them first: alembic merge heads -m merge",
+        )
+
+
 class MetadataNotFound(RevisorError):
     """No target MetaData could be found for commands that compare models."""
 
