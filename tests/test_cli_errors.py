@@ -31,10 +31,28 @@ def invoke_streams(cli: CliRunner, *args: str, debug: bool = False) -> tuple[int
 
 
 def test_missing_alembic_ini(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / ".git").mkdir()  # the search goes up to the repository root, no further
     monkeypatch.chdir(tmp_path)
     code, out = invoke(cli, "status", "--offline")
     assert code == ExitCode.USAGE
     assert "No alembic.ini or [tool.alembic]" in out
+
+
+def test_status_says_the_config_was_found_in_a_parent_folder(
+    cli: CliRunner, example_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(example_project / "app")
+    code, out = invoke(cli, "status", "--offline")
+    assert code == ExitCode.OK, out
+    ini = (example_project / "alembic.ini").resolve()
+    assert f"config:     {ini} (found in a parent folder of the current one)" in out
+    assert "heads:      f72272eba32a" in out
+    monkeypatch.chdir(example_project)
+    code, out = invoke(cli, "status", "--offline")
+    assert f"config:     {ini}\n" in out
+    monkeypatch.setenv("REVISOR_CONFIG", str(ini))
+    code, out = invoke(cli, "status", "--offline")
+    assert f"config:     {ini} (-c/REVISOR_CONFIG)" in out
 
 
 def test_explicit_config_missing(cli: CliRunner, tmp_path: Path):

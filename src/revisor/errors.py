@@ -29,13 +29,18 @@ class RevisorError(Exception):
 class ConfigNotFound(RevisorError):
     """No alembic.ini / [tool.alembic] where revisor looked."""
 
-    def __init__(self, searched: Path, explicit: Path | None = None) -> None:
+    def __init__(
+        self, searched: Path, explicit: Path | None = None, *, up_to: Path | None = None
+    ) -> None:
         self.searched = searched
         self.explicit = explicit
+        self.up_to = up_to
         if explicit is not None:
             message = f"Alembic config file not found: {explicit}"
         else:
             message = f"No alembic.ini or [tool.alembic] in pyproject.toml found in {searched}"
+            if up_to is not None and up_to != searched:
+                message += f" or its parent folders up to {up_to}"
         super().__init__(
             message,
             hint="Run revisor in your project's folder or pass -c/--config PATH/TO/alembic.ini.",

@@ -31,7 +31,9 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Alembic config: alembic.ini or pyproject.toml [default: ./alembic.ini].",
+        help="Alembic config: alembic.ini or pyproject.toml [default: the first alembic.ini "
+        "or pyproject.toml with [tool.alembic] in the current folder or a parent, up to the "
+        "repository root].",
         envvar="REVISOR_CONFIG",
         show_default=False,
     ),

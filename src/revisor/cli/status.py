@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,7 +39,7 @@ def status(
         project = common.project()
         db = None if offline else common.database_url(project)
         info = project_status(project, db)
-        out.print(f"config:     {info.config_path}")
+        out.print(f"config:     {info.config_path}{_found_where(config, info.config_path)}")
         out.print(f"scripts:    {info.script_location}")
         for location in info.version_locations:
             out.print(f"versions:   {location}")
@@ -61,3 +62,13 @@ def status(
         return 0
 
     run(common, body)
+
+
+def _found_where(given: Path | None, found: Path) -> str:
+    """How the config was chosen, when it is not the cwd's own: -c/REVISOR_CONFIG, or a
+    parent folder of the cwd (revisor looks up to the repository root)."""
+    if given is not None:
+        return " (-c/REVISOR_CONFIG)"
+    if found.parent != Path.cwd().resolve():
+        return " (found in a parent folder of the current one)"
+    return ""
