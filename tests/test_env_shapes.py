@@ -250,7 +250,7 @@ TELLING = [
         r"^INTERNALERROR> [\w.]+(Error|Exception|NotFound)\b",  # pytest crashed: the exception
         r"^E {2,}\S",  # a failed assertion in pytest's output
         r"^FAILED ",
-        r"^(DR|RV|RT)\d+ \[(error|warning)\]",  # a finding
+        r"\b(DR|RV|RT)\d+ \[(error|warning)\]",  # a finding
         r"(No such option|unexpected extra argument|unrecognized arguments)",  # usage
         r"^database:",
     )
