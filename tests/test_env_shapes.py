@@ -439,7 +439,8 @@ def run_unsupported(m: Matrix, generic: Path) -> None:
     refused(m.run("doctor"), "revisor_scratch_")
 
     migrate_other_by_hand(m, generic)
-    refused(m.run("doctor", "--url", other), "revisor_scratch_")
+    # doctor first reads env.py's options on the database it diagnoses
+    refused(m.run("doctor", "--url", other), m.world.other)
     add_model_column(m.project / m.shape.models, m.shape.flavour)
     refused(m.run("draft", "-m", "x", "--url", other), m.world.other)
     run = m.run("redo", "--dry-run", "--url", other)  # a plan: may not need env.py

@@ -125,7 +125,7 @@ def _check_scratch(
             return [_migration_failed(project, exc)], url
         if not compare:
             return [], url
-        return compare_models(project, url, options=compare_options(project, url)), url
+        return compare_models(project, url), url
 
 
 def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) -> list[Finding]:
@@ -157,7 +157,7 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
         raise error
     if not compare:
         return []
-    return compare_models(project, url, options=compare_options(project, url))
+    return compare_models(project, url)
 
 
 def models_missing(project: Project) -> str | None:

@@ -10,7 +10,8 @@ context. revisor loads the app once per project and runs env.py in its context.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,19 @@ def load_flask_project(
     with app.app_context():
         config = extension.migrate.get_config(str(folder), x_arg=list(x_args))
     return FlaskProject(app=app, config=config, directory=folder)
+
+
+@contextmanager
+def dotenv_kept_to_loading() -> Iterator[None]:
+    """`flask` reads .env and .flaskenv into the process environment for good; revisor
+    keeps them only while it loads the app, so that nothing else in the process (the
+    next project, the user's own tests under the pytest plugin) inherits them."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
 
 
 def _load_dotenv(cwd: Path) -> None:

@@ -112,16 +112,19 @@ def revision_step(project: Project, revision: str, *, upgrade: bool) -> Revision
     return RevisionStep(project.script.revision_map, script, upgrade)
 
 
-def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOutcome:
+def run_env(
+    project: Project, url: DatabaseUrl, source: StepSource, **env_options: Any
+) -> EnvRunOutcome:
     """Run the project's env.py once against `url` (sqlalchemy.url, the URL environment
     variable and an injected connection all point there) and execute the steps `source`
     yields. `source` is a generator, so callers can run their own queries on the
     migration connection between two steps (revisor test's fingerprints and sample
     rows).
 
-    A step's exception ends the run: env.py's transaction handling rolls back what is not
-    committed, and the exception is returned in the outcome, not raised. Errors before the
-    first step (env.py import, connection) are raised as RevisorError.
+    `env_options` go to `envrun.run_env_py` (inert, read_only) and alembic's context
+    (dont_mutate). A step's exception ends the run: env.py's transaction handling rolls
+    back what is not committed, and the exception is returned in the outcome, not raised.
+    Errors before the first step (env.py import, connection) are raised as RevisorError.
     Side effects: the migrations' DDL on `url`.
     """
     from revisor.envrun import run_env_py
@@ -135,7 +138,7 @@ def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOut
 
     with connect(url) as conn:
         try:
-            run_env_py(project, migrations_fn, target=url, connection=conn)
+            run_env_py(project, migrations_fn, target=url, connection=conn, **env_options)
         except RevisorError:
             raise
         except Exception as exc:

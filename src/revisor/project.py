@@ -57,6 +57,7 @@ class Project:
     _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
     _env_options: dict[str, Any] | None = field(default=None, repr=False)
     _online_options: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _search_path_schemas: dict[str, str | None] = field(default_factory=dict, repr=False)
     _env_py_url: Any = field(default=None, repr=False)
 
     # --- discovery ---------------------------------------------------------------------
@@ -82,7 +83,8 @@ class Project:
             flask_dir = cwd / "migrations"
             settings = load_settings(find_pyproject(cwd))
             wanted = app or os.environ.get("FLASK_APP") or settings.get("flask-app")
-            if explicit is None and (wanted or uses_flask(flask_dir / "env.py")):
+            flaskenv = (cwd / ".flaskenv").is_file()
+            if explicit is None and (wanted or flaskenv or uses_flask(flask_dir / "env.py")):
                 return cls._load_flask(cwd, None, name, x_args, app)
             raise
         if (
@@ -119,10 +121,15 @@ class Project:
         config.cmd_opts = argparse.Namespace(x=list(x_args))
         project = cls._assemble(config, config_file, config_file.parent)
         if uses_flask(Path(project.script.dir) / "env.py"):  # an alembic.ini env.py on Flask
-            from revisor.flask_app import app_import_path, load_flask_project
+            from revisor.flask_app import (
+                app_import_path,
+                dotenv_kept_to_loading,
+                load_flask_project,
+            )
 
-            path = app_import_path(cwd, app, project.settings)
-            project.flask_app = load_flask_project(cwd, import_path=path).app
+            with dotenv_kept_to_loading():
+                path = app_import_path(cwd, app, project.settings)
+                project.flask_app = load_flask_project(cwd, import_path=path).app
         return project
 
     @classmethod
@@ -154,11 +161,12 @@ class Project:
         app: str | None,
     ) -> Project:
         """A `flask db init` project: the app's Flask-Migrate extension makes the Config."""
-        from revisor.flask_app import app_import_path, load_flask_project
+        from revisor.flask_app import app_import_path, dotenv_kept_to_loading, load_flask_project
 
         _forget_project_modules(cwd)
-        path = app_import_path(cwd, app, load_settings(find_pyproject(cwd)))
-        flask = load_flask_project(cwd, import_path=path, directory=directory, x_args=x_args)
+        with dotenv_kept_to_loading():
+            path = app_import_path(cwd, app, load_settings(find_pyproject(cwd)))
+            flask = load_flask_project(cwd, import_path=path, directory=directory, x_args=x_args)
         config = flask.config
         if name != "alembic":
             config.config_ini_section = name
@@ -308,8 +316,11 @@ class Project:
     def env_options(self, url: DatabaseUrl | None = None) -> dict[str, Any]:
         """env.py's context.configure() options for the database at `url`, as its online
         branch gives them (version_table_schema is often set there only): env.py runs
-        against `url` in a read-only session up to run_migrations(), which does nothing.
-        Without `url`, or when the online run fails, the offline options."""
+        against `url` in a read-only session up to run_migrations(), which does nothing,
+        and its own statements other than reads are skipped (CREATE SCHEMA IF NOT EXISTS).
+        A search_path env.py sets (schema per tenant) becomes version_table_schema, where
+        alembic keeps the version table then. Without `url`, or when the online run
+        fails, the offline options."""
         if url is None:
             return self.offline_env_options()
         key = url.sqlalchemy_url
@@ -323,16 +334,34 @@ class Project:
             try:
                 with connect(url) as conn:
                     session = run_env_py(
-                        self, no_steps, target=url, connection=conn, read_only=True, probe=True
+                        self,
+                        no_steps,
+                        target=url,
+                        connection=conn,
+                        read_only=True,
+                        inert=True,
+                        probe=True,
                     )
                     conn.rollback()
                 options = session.options
+                self._search_path_schemas[key] = session.search_path_schema
+                if session.search_path_schema and not options.get("version_table_schema"):
+                    # env.py points its session at a schema (one per tenant): alembic
+                    # creates and reads the version table there
+                    options["version_table_schema"] = session.search_path_schema
             except RevisorError:
                 raise
             except Exception:  # env.py's own problem online: the offline options serve
                 options = {}
             self._online_options[key] = options or self.offline_env_options()
         return self._online_options[key]
+
+    def tenant_schema(self, url: DatabaseUrl) -> str | None:
+        """The one schema env.py migrates on that database, when its online branch sets the
+        session's search_path to it (schema per tenant, chosen with -x): the rest of the
+        database belongs to other tenants. None for an env.py that migrates the database."""
+        self.env_options(url)
+        return self._search_path_schemas.get(url.sqlalchemy_url)
 
     def env_py_url(self) -> Any:
         """The database env.py would connect to (`envrun.CapturedUrl`), found by running

@@ -92,7 +92,9 @@ def diagnose(
     options = project.env_options(url)
     version_table = options.get("version_table") or "alembic_version"
     schema_name = options.get("version_table_schema")
-    db = _read(url, version_table, schema_name)
+    # schema per tenant: only the tenant's schema is this history's, here and in the replay
+    only = project.tenant_schema(url)
+    db = _read(url, version_table, schema_name, only)
     server = scratch or url
     diagnosis = Diagnosis(
         database=url.masked,
@@ -102,17 +104,17 @@ def diagnose(
         revisions=len(order),
     )
     if not db.rows:
-        _unstamped(project, server, order, db, diagnosis)
+        _unstamped(project, server, order, db, diagnosis, only)
         return diagnosis
     unknown = [r for r in dict.fromkeys(db.rows) if r not in known]
     if unknown:
-        _unknown(project, server, order, known, db, unknown, diagnosis)
+        _unknown(project, server, order, known, db, unknown, diagnosis, only)
         return diagnosis
     effective = _version_rows(project, db.rows, diagnosis)
     from revisor import migrate
 
     diagnosis.pending = migrate.pending_revisions(project, effective)
-    drift = _drift(project, server, order, db, effective, diagnosis)
+    drift = _drift(project, server, order, db, effective, diagnosis, only)
     if diagnosis.pending:
         diagnosis.state = "behind"
     if diagnosis.pending and drift is None:
@@ -149,7 +151,9 @@ def apply_stamp(project: Project, url: DatabaseUrl, revisions: Sequence[str]) ->
 # --- reading the user's database -----------------------------------------------------
 
 
-def _read(url: DatabaseUrl, version_table: str, schema_name: str | None) -> _Database:
+def _read(
+    url: DatabaseUrl, version_table: str, schema_name: str | None, only: str | None = None
+) -> _Database:
     """Version table and schema in one READ ONLY transaction, rolled back."""
     from psycopg import sql
 
@@ -159,6 +163,9 @@ def _read(url: DatabaseUrl, version_table: str, schema_name: str | None) -> _Dat
     with raw_connect(url, autocommit=False) as conn:
         conn.read_only = True
         try:
+            if only is not None:
+                # as env.py's session has it: expressions (nextval('seq')) deparse alike
+                conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(only)))
             name = qualified.as_string(conn)
             row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
             present = bool(row and row[0])
@@ -166,7 +173,7 @@ def _read(url: DatabaseUrl, version_table: str, schema_name: str | None) -> _Dat
             if present:
                 query = sql.SQL("SELECT version_num FROM {}").format(qualified)
                 rows = tuple(str(r[0]) for r in conn.execute(query).fetchall())
-            schema = snapshot(conn, version_table=version_table)
+            schema = snapshot(conn, version_table=version_table, only=only)
         finally:
             conn.rollback()
     return _Database(present, rows, schema)
@@ -181,7 +188,12 @@ def _is_empty(schema: Snapshot) -> bool:
 
 
 def _unstamped(
-    project: Project, server: DatabaseUrl, order: list[str], db: _Database, diagnosis: Diagnosis
+    project: Project,
+    server: DatabaseUrl,
+    order: list[str],
+    db: _Database,
+    diagnosis: Diagnosis,
+    only: str | None = None,
 ) -> None:
     diagnosis.pending = list(order)
     if _is_empty(db.schema):
@@ -195,7 +207,7 @@ def _unstamped(
         )
         return
     diagnosis.state = "unstamped"
-    replay = replay_history(project, server, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema, only=only)
     tables = len(db.schema.of_kind("table"))
     where = "an empty version table" if db.has_version_table else "no version table"
     opening = f"The database has {tables} table(s) but {where} (built by create_all or by hand?)"
@@ -241,9 +253,10 @@ def _unknown(
     db: _Database,
     unknown: list[str],
     diagnosis: Diagnosis,
+    only: str | None = None,
 ) -> None:
     diagnosis.state = "unknown-revision"
-    replay = replay_history(project, server, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema, only=only)
     match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = match.heads
@@ -348,6 +361,7 @@ def _drift(
     db: _Database,
     effective: tuple[str, ...],
     diagnosis: Diagnosis,
+    only: str | None = None,
 ) -> HistoryState | None:
     """Replay the history (the recorded revisions' ancestors first, so that state occurs)
     and compare the database with what it builds at its recorded revisions. Returns the
@@ -355,7 +369,9 @@ def _drift(
 
     below = project.ancestors(set(effective))
     ordered = [r for r in order if r in below] + [r for r in order if r not in below]
-    replay = replay_history(project, server, ordered, keep_snapshots=frozenset({effective}))
+    replay = replay_history(
+        project, server, ordered, keep_snapshots=frozenset({effective}), only=only
+    )
     expected = replay.snapshots.get(effective)
     at = " ".join(effective)
     if expected is None:  # the replay failed before reaching the recorded revisions

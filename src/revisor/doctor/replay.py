@@ -67,13 +67,14 @@ def replay_history(
     *,
     keep_snapshots: frozenset[tuple[str, ...]] = frozenset(),
     compare_with: Snapshot | None = None,
+    only: str | None = None,
 ) -> Replay:
     """Upgrade a new scratch database on `server` through `order` (each revision after its
     parents), fingerprinting the schema before the first step and after each one.
 
     `keep_snapshots`: the states (sorted heads) whose full snapshot to keep.
     `compare_with`: a schema to find the closest state for (a snapshot is read at every
-    state that does not match it exactly).
+    state that does not match it exactly). `only`: read that one schema (a tenant's).
     A failing revision ends the replay (`failed`, `error`); ExtensionMissing and
     EnvImportError are raised. Side effects: creates a scratch database on `server` and
     drops it; the user's database is not touched.
@@ -90,7 +91,7 @@ def replay_history(
         compare = compare_with is not None and state.fingerprint != compare_with.fingerprint
         if not (wanted or compare):
             return
-        taken = snapshot(conn, version_table=mc.version_table)
+        taken = snapshot(conn, version_table=mc.version_table, only=only)
         if wanted:
             replay.snapshots[heads] = taken
         if compare and compare_with is not None:
@@ -100,7 +101,8 @@ def replay_history(
                 replay.closest = (state, taken, distance)
 
     def steps(mc: MigrationContext) -> Iterator[RevisionStep]:
-        fingerprinter = Fingerprinter(mc.version_table)  # a scratch database: temp function ok
+        # a scratch database: the temporary function is fine
+        fingerprinter = Fingerprinter(mc.version_table, only=only)
         record(mc, fingerprinter, None)
         for rev in order:
             running[:] = [rev]

@@ -78,7 +78,12 @@ def compare_options(project: Project, url: DatabaseUrl | None = None) -> Compare
     autogenerate runs. Without a url, or when that fails, env.py runs offline (nothing
     connects). Raises EnvImportError when env.py fails offline.
     """
-    captured = project.env_options(url)
+    return options_from(project.env_options(url))
+
+
+def options_from(captured: dict[str, Any]) -> CompareOptions:
+    """CompareOptions from env.py's context.configure() options (or a MigrationContext's
+    opts, which hold them)."""
 
     def keep_callable(key: str) -> bool | Callable[..., Any]:
         value = captured.get(key)

@@ -68,6 +68,26 @@ _TARGET_KEYS = frozenset(
 
 _VERIFIED = "revisor.verified"  # connection-record info key: the redirect that checked it
 
+# Statements env.py may run while revisor only reads (`Redirect.inert`): they change
+# nothing that outlives the session. Anything else (CREATE SCHEMA IF NOT EXISTS, an INSERT
+# into a tenants table) is replaced by a statement that does nothing.
+_INERT_FIRST_WORDS = frozenset(
+    {
+        "select",
+        "show",
+        "set",
+        "reset",
+        "begin",
+        "start",
+        "commit",
+        "rollback",
+        "savepoint",
+        "release",
+        "values",
+    }
+)
+_NOTHING = "SELECT 1 WHERE false"
+
 
 class _CaptureStop(BaseException):
     """Raised at env.py's first connection attempt in capture mode. A BaseException, so
@@ -85,6 +105,11 @@ class Redirect:
     attempted: list[URL] = field(default_factory=list)
     custom_creator: bool = False  # a connection attempt that bypassed SQLAlchemy's connect
     violation: WrongDatabase | None = None
+    # While revisor only reads (env.py's options, a models comparison), env.py's own
+    # setup statements that would change the database are skipped; off once the
+    # migration function starts, whose statements are revisor's own.
+    inert: bool = False
+    skipped: list[str] = field(default_factory=list)
     _records: list[weakref.ref[Any]] = field(default_factory=list)
 
     @property
@@ -141,18 +166,32 @@ class Redirect:
         dbapi_connection.rollback()
         record.info[_VERIFIED] = self
 
-    def _before_execute(self, conn: Any, *args: Any) -> None:
-        """A statement on a connection checked out before the run (e.g. one the app opened
-        at import and env.py passes to context.configure)."""
+    def _before_execute(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> tuple[str, Any]:
+        """Every statement: verified first when its connection was checked out before the
+        run (e.g. one the app opened at import and env.py passes to context.configure);
+        skipped when inert and not a read."""
         if self.violation is not None:
             raise self.violation
         info = conn.info
-        if info.get(_VERIFIED) is self:
-            return
-        if self.target is None:
-            raise _CaptureStop
-        self._verify(conn.connection.dbapi_connection, new=False)
-        info[_VERIFIED] = self
+        if info.get(_VERIFIED) is not self:
+            if self.target is None:
+                raise _CaptureStop
+            self._verify(conn.connection.dbapi_connection, new=False)
+            info[_VERIFIED] = self
+        if self.inert:
+            words = statement.lstrip().split(None, 1)
+            if words and words[0].lower() not in _INERT_FIRST_WORDS:
+                self.skipped.append(statement.strip().splitlines()[0][:120])
+                return _NOTHING, _empty_like(parameters)
+        return statement, parameters
 
     # --- checks --------------------------------------------------------------------------
 
@@ -178,19 +217,19 @@ class Redirect:
     def installed(self) -> Iterator[Redirect]:
         """Listen on every engine and pool of the process while inside."""
         listeners = [
-            (Engine, "do_connect", self._do_connect),
-            (Pool, "connect", self._on_connect),
-            (Pool, "checkout", self._on_checkout),
-            (Engine, "before_cursor_execute", self._before_execute),
+            (Engine, "do_connect", self._do_connect, {}),
+            (Pool, "connect", self._on_connect, {}),
+            (Pool, "checkout", self._on_checkout, {}),
+            (Engine, "before_cursor_execute", self._before_execute, {"retval": True}),
         ]
         flags = {cls: cls.__dict__.get("_has_events") for cls in (Engine, Dialect)}
         with _one_at_a_time:
-            for target, name, fn in listeners:
-                event.listen(target, name, fn)
+            for target, name, fn, options in listeners:
+                event.listen(target, name, fn, **options)
             try:
                 yield self
             finally:
-                for target, name, fn in listeners:
+                for target, name, fn, _ in listeners:
                     event.remove(target, name, fn)
                 for cls, flag in flags.items():
                     if flag is False:  # listening set it class-wide; no other listener now
@@ -210,6 +249,15 @@ class Redirect:
 # Listeners are process-wide: two env.py runs at once (threads) would each see the other's
 # connections as foreign. revisor runs env.py from one thread at a time; make it certain.
 _one_at_a_time = threading.RLock()
+
+
+def _empty_like(parameters: Any) -> Any:
+    """No parameters, in the shape the driver was given them."""
+    if isinstance(parameters, dict):
+        return {}
+    if isinstance(parameters, list):
+        return []
+    return ()
 
 
 def url_from_connect_args(dialect: Dialect, cargs: list[Any], cparams: dict[str, Any]) -> URL:

@@ -36,6 +36,9 @@ class EnvPySession:
     migration_runs: int = 0
     url_set_by_env_py: str | None = None  # config.set_main_option("sqlalchemy.url", ...)
     module_globals: dict[str, Any] = field(default_factory=dict)  # env.py's, once it ran
+    # probe only: the schema env.py's session puts new tables in, when env.py changed the
+    # search_path (schema per tenant): alembic's version table goes there
+    search_path_schema: str | None = None
 
     @property
     def options(self) -> dict[str, Any]:
@@ -52,18 +55,21 @@ class EnvPySession:
         }
         if self.migration_runs > 1 or len(databases) > 1:
             detail = (
-                f"connects to {len(databases)} databases"
+                f"it connects to {len(databases)} databases"
                 if len(databases) > 1
-                else f"calls context.run_migrations() {self.migration_runs} times"
+                else f"it calls context.run_migrations() {self.migration_runs} times"
             )
-            raise UnsupportedEnv(
-                f"env.py {detail} in one run (a multi-database or multi-tenant env.py); "
-                "revisor runs a history on one database at a time, and stopped before "
-                "migrating anything.",
-                hint="Make env.py migrate one database or schema per run, chosen with an "
-                "-x argument (context.get_x_argument()), and run revisor once per database "
-                "with -x KEY=VALUE.",
-            )
+            raise several_databases(detail)
+
+
+def several_databases(detail: str) -> UnsupportedEnv:
+    return UnsupportedEnv(
+        f"env.py migrates several databases or schemas in one run ({detail}); revisor "
+        "runs a history on one database at a time, and stopped before migrating anything.",
+        hint="Make env.py migrate one database or schema per run, chosen with an -x "
+        "argument (context.get_x_argument()), and run revisor once per database with "
+        "-x KEY=VALUE.",
+    )
 
 
 class RevisorEnvironmentContext(EnvironmentContext):
@@ -75,8 +81,12 @@ class RevisorEnvironmentContext(EnvironmentContext):
         self._revisor_session = session
 
     def configure(self, *args: Any, **kw: Any) -> None:
-        self._revisor_session.configured.append(dict(kw))
+        session = self._revisor_session
+        session.configured.append(dict(kw))
         super().configure(*args, **kw)
+        connection = kw.get("connection")
+        if session.probe and connection is not None:
+            session.search_path_schema = _search_path_schema(connection, session.redirect)
 
     def run_migrations(self, **kw: Any) -> None:
         session = self._revisor_session
@@ -84,6 +94,7 @@ class RevisorEnvironmentContext(EnvironmentContext):
         session.check_one_database()
         if session.probe:
             return
+        session.redirect.inert = False  # from here on the statements are the migration's
         super().run_migrations(**kw)
 
 
@@ -103,6 +114,7 @@ def run_env_py(
     url_for_env_py: DatabaseUrl | str | None = None,
     override_env: bool = True,
     read_only: bool = False,
+    inert: bool = False,
     probe: bool = False,
     as_sql: bool = False,
     **context_options: Any,
@@ -115,12 +127,17 @@ def run_env_py(
     config.attributes["connection"]. Without `target`: capture mode, no connection is
     allowed (the first attempt raises `_CaptureStop`, recorded in the session).
     `url_for_env_py` points env.py at a URL without connecting there (offline runs).
+    `inert`: env.py's own statements before the migration function starts are skipped
+    unless they only read (revisor reads options or compares models, and changes
+    nothing). `probe`: run_migrations() does nothing.
 
     Raises whatever env.py raised (callers translate it), but a WrongDatabase or an
     UnsupportedEnv first. Side effects: what `fn` and env.py do on `target`.
     """
+    refuse_multidb(project)
     identity = identify_connection(connection) if target is not None else None
-    session = EnvPySession(Redirect(target, identity, read_only=read_only), probe=probe)
+    redirect = Redirect(target, identity, read_only=read_only, inert=inert)
+    session = EnvPySession(redirect, probe=probe)
     _execute(
         project,
         session,
@@ -193,6 +210,7 @@ def capture_url(project: Any) -> CapturedUrl:
     def never(*_: Any) -> list[Any]:
         return []
 
+    refuse_multidb(project)
     session = EnvPySession(Redirect(None))
     error: BaseException | None = None
     try:
@@ -216,6 +234,41 @@ def capture_url(project: Any) -> CapturedUrl:
         error=error if not attempted else None,
         url_set_by_env_py=session.url_set_by_env_py,
     )
+
+
+def refuse_multidb(project: Any) -> None:
+    """alembic's multidb template names its databases in alembic.ini (`databases = engine1,
+    engine2`) and migrates each in turn, offline too (writing one .sql file each): refuse
+    before running it."""
+    names = [n for n in (project.config.get_main_option("databases") or "").split(",") if n]
+    if len(names) > 1:
+        raise several_databases(f"alembic.ini's databases = {', '.join(n.strip() for n in names)}")
+
+
+def _search_path_schema(connection: Any, redirect: Redirect) -> str | None:
+    """The schema env.py's session creates tables in, when env.py set its own search_path
+    (schema per tenant); None when the session has the database's default. Read on the
+    DBAPI connection, so SQLAlchemy's transaction state stays as env.py left it."""
+    dbapi = connection.connection.dbapi_connection
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(
+            "SELECT current_setting('search_path'), current_user, "
+            "(SELECT reset_val FROM pg_settings WHERE name = 'search_path')"
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    path, user, default = (str(v) for v in row)
+    if path == default:
+        return None
+    for entry in path.split(","):
+        name = entry.strip().strip('"')
+        if name == "$user":
+            name = user
+        if name:
+            return name
+    return None
 
 
 @contextmanager

@@ -64,9 +64,12 @@ USER_OID = 16384
 # instead of a probe per object); and the relations (tables, views, sequences, indexes) with
 # plain-words names, minus extension members and the version table. Materialised once per
 # query, so pg_class is read once, not once per kind.
+# `%(only)s` in the scoped variant: one schema (a tenant's, when env.py migrates one schema
+# per run through its search_path); the rest of the database is someone else's.
+_ONLY = " AND n.nspname = %(only)s"
 _SCOPE_CTES = f"""
 WITH ns AS MATERIALIZED (
-  SELECT n.oid, n.nspname FROM pg_namespace n WHERE {_scope()}
+  SELECT n.oid, n.nspname FROM pg_namespace n WHERE {_scope()}{{only}}
 ), ext AS MATERIALIZED (
   SELECT dep.classid, dep.objid FROM pg_extension e
   JOIN pg_depend dep ON dep.refclassid = 'pg_extension'::regclass AND dep.refobjid = e.oid
@@ -188,7 +191,7 @@ JOIN ns n ON n.oid = t.typnamespace""",
 
 def kind_query(kind: str) -> str:
     """The query for one object kind, runnable on its own."""
-    return _SCOPE_CTES + KIND_QUERIES[kind]
+    return _SCOPE_CTES.format(only="") + KIND_QUERIES[kind]
 
 
 def _union() -> str:
@@ -198,16 +201,18 @@ def _union() -> str:
 
 # The rows, in a stable order; "C" collation so two databases sort alike.
 _ORDER = 'ORDER BY kind COLLATE "C", tbl COLLATE "C", name COLLATE "C"'
-SNAPSHOT_SQL = (
-    f"{_SCOPE_CTES}\nSELECT * FROM ({_union()}\n) AS objects (kind, name, tbl, def) {_ORDER}"
-)
-FINGERPRINT_SQL = (
-    f"{_SCOPE_CTES}\n"
+_SNAPSHOT = f"{{ctes}}\nSELECT * FROM ({_union()}\n) AS objects (kind, name, tbl, def) {_ORDER}"
+_FINGERPRINT = (
+    "{ctes}\n"
     "SELECT md5(coalesce(string_agg(kind || chr(31) || name || chr(31) || coalesce(tbl, '') "
     "|| chr(31) || coalesce(def, ''), chr(30) "
     'ORDER BY kind COLLATE "C", tbl COLLATE "C", name COLLATE "C"), \'\')) '
     f"FROM ({_union()}\n) AS objects (kind, name, tbl, def)"
 )
+SNAPSHOT_SQL = _SNAPSHOT.replace("{ctes}", _SCOPE_CTES.format(only=""))
+FINGERPRINT_SQL = _FINGERPRINT.replace("{ctes}", _SCOPE_CTES.format(only=""))
+SCHEMA_SNAPSHOT_SQL = _SNAPSHOT.replace("{ctes}", _SCOPE_CTES.format(only=_ONLY))
+SCHEMA_FINGERPRINT_SQL = _FINGERPRINT.replace("{ctes}", _SCOPE_CTES.format(only=_ONLY))
 
 
 @dataclass(frozen=True, order=True)
@@ -254,11 +259,14 @@ class Snapshot:
         return [o for o in self.objects if o.kind == kind]
 
 
-def _execute(connection: Any, statement: str, version_table: str) -> list[tuple[Any, ...]]:
+def _execute(
+    connection: Any, statement: str, version_table: str, only: str | None = None
+) -> list[tuple[Any, ...]]:
     """Run on a SQLAlchemy Connection (in its transaction, so uncommitted DDL is seen) or a
     psycopg connection. The statement is a server-side prepared statement: planning this
     union costs more than running it, and the round trip runs it thousands of times."""
-    return [tuple(r) for r in execute_prepared(connection, statement, {"vt": version_table})]
+    params = {"vt": version_table, "only": only}
+    return [tuple(r) for r in execute_prepared(connection, statement, params)]
 
 
 def execute_prepared(connection: Any, statement: str, params: dict[str, Any]) -> list[Any]:
@@ -268,9 +276,12 @@ def execute_prepared(connection: Any, statement: str, params: dict[str, Any]) ->
     return driver_connection(connection).execute(statement, params, prepare=True).fetchall()
 
 
-def snapshot(connection: Any, *, version_table: str = "alembic_version") -> Snapshot:
-    """Read the whole schema in one round trip. Read-only."""
-    rows = _execute(connection, SNAPSHOT_SQL, version_table)
+def snapshot(
+    connection: Any, *, version_table: str = "alembic_version", only: str | None = None
+) -> Snapshot:
+    """Read the whole schema in one round trip (`only`: that one schema). Read-only."""
+    statement = SNAPSHOT_SQL if only is None else SCHEMA_SNAPSHOT_SQL
+    rows = _execute(connection, statement, version_table, only)
     return Snapshot(tuple(CatalogObject(k, n, t, d or "") for k, n, t, d in rows))
 
 
@@ -296,13 +307,16 @@ class Fingerprinter:
     standby, it falls back to `fingerprint()`.
     """
 
-    def __init__(self, version_table: str = "alembic_version") -> None:
+    def __init__(self, version_table: str = "alembic_version", only: str | None = None) -> None:
         self.version_table = version_table
+        constants = {"vt": version_table}
+        if only is not None:
+            constants["only"] = only
         self._query = TempQuery(
             "revisor_fingerprint",
-            FINGERPRINT_SQL,
+            FINGERPRINT_SQL if only is None else SCHEMA_FINGERPRINT_SQL,
             scalar="text",
-            constants={"vt": version_table},
+            constants=constants,
         )
         self.function = self._query.name
 
