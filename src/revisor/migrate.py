@@ -45,6 +45,10 @@ _EXTENSION_FUNCTIONS = {
 _MISSING_FUNCTION = re.compile(r"function (?:public\.)?([a-z0-9_]+)\(")
 
 
+# Revision names alembic resolves itself rather than looking up a file.
+_SYMBOLIC = ("base", "head", "heads")
+
+
 @dataclass
 class MigrationRun:
     """What a run applied, in order: (revision id, direction) pairs."""
@@ -61,6 +65,49 @@ def upgrade(project: Project, url: DatabaseUrl, target: str = "heads") -> Migrat
 def downgrade(project: Project, url: DatabaseUrl, target: str) -> MigrationRun:
     """Downgrade the database at `url` to `target` (a revision, "-1", or "base")."""
     return _run(project, url, target, "downgrade")
+
+
+def stamp(
+    project: Project, url: DatabaseUrl, revisions: Sequence[str], *, purge: bool = False
+) -> MigrationRun:
+    """Record `revisions` in the version table without running migrations, as `alembic
+    stamp` does, through env.py (its version table name and schema). With `purge` the
+    table's rows are deleted first (`alembic stamp --purge`), which also replaces rows of
+    revisions the history does not have. Writes only the version table."""
+    targets = tuple(
+        rev if rev in _SYMBOLIC else project.revision(rev).revision for rev in revisions
+    )
+    result = MigrationRun()
+
+    def steps(context: MigrationContext) -> Iterator[RevisionStep]:
+        for step in project.script._stamp_revs(targets, context.get_current_heads()):
+            yield step  # type: ignore[misc]
+            result.applied.append((_step_revision(step), "stamp"))
+
+    error = run_env(project, url, steps, purge=purge).error
+    if error is None:
+        return result
+    if isinstance(error, RevisionError | CommandError):
+        raise HistoryError(
+            f"Cannot stamp {' '.join(targets)}: {error}",
+            hint="A version table holding a revision the history lacks is replaced with --purge.",
+        ) from error
+    raise MigrationFailed(None, "stamp", error) from error
+
+
+def recorded_heads(project: Project, url: DatabaseUrl) -> tuple[str, ...]:
+    """The revisions the database is stamped with, read through env.py as `alembic
+    current` does (so env.py's version table name and schema apply). Nothing is written."""
+    found: list[str] = []
+
+    def steps(context: MigrationContext) -> Iterator[RevisionStep]:
+        found.extend(context.get_current_heads())
+        return iter(())
+
+    error = run_env(project, url, steps).error
+    if error is not None:
+        raise HistoryError(f"Cannot read the version table: {error}") from error
+    return tuple(found)
 
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
@@ -97,12 +144,14 @@ def revision_step(project: Project, revision: str, *, upgrade: bool) -> Revision
     return RevisionStep(project.script.revision_map, script, upgrade)
 
 
-def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOutcome:
+def run_env(
+    project: Project, url: DatabaseUrl, source: StepSource, *, purge: bool = False
+) -> EnvRunOutcome:
     """Run the project's env.py once against `url` (sqlalchemy.url, the URL environment
     variable and an injected connection all point there) and execute the steps `source`
     yields. `source` is a generator, so callers can run their own queries on the
     migration connection between two steps (revisor test's fingerprints and sample
-    rows).
+    rows). `purge` empties the version table before the first step (`stamp --purge`).
 
     A step's exception ends the run: env.py's transaction handling rolls back what is not
     committed, and the exception is returned in the outcome, not raised. Errors before the
@@ -124,7 +173,7 @@ def run_env(project: Project, url: DatabaseUrl, source: StepSource) -> EnvRunOut
         project.pointed_at(url, connection=conn),
     ):
         try:
-            with EnvironmentContext(project.config, project.script, fn=migrations_fn):
+            with EnvironmentContext(project.config, project.script, fn=migrations_fn, purge=purge):
                 project.script.run_env()
         except RevisorError:
             raise

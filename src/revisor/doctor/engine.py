@@ -24,6 +24,7 @@ from revisor.doctor.wording import (
     listed,
     stamp_instead,
 )
+from revisor.errors import HistoryError
 from revisor.findings import Finding, Severity
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, snapshot
@@ -130,17 +131,15 @@ def apply_stamp(project: Project, url: DatabaseUrl, revisions: Sequence[str]) ->
     """Record `revisions` in the version table, as `alembic stamp` does, through the
     project's env.py (its version table name and schema). Writes only the version table;
     raises HistoryError if env.py fails to run the stamp."""
-    from revisor.errors import HistoryError
-    from revisor.migrate import run_env
+    from revisor.errors import MigrationFailed
+    from revisor.migrate import stamp
 
-    script = project.script
-
-    def steps(mc):  # type: ignore[no-untyped-def]
-        return iter(script._stamp_revs(tuple(revisions), mc.get_current_heads()))
-
-    error = run_env(project, url, steps).error
-    if error is not None:
-        raise HistoryError(f"Could not stamp {', '.join(revisions)}: {first_line(error)}")
+    try:
+        stamp(project, url, revisions)
+    except MigrationFailed as exc:
+        raise HistoryError(
+            f"Could not stamp {', '.join(revisions)}: {first_line(exc.cause)}"
+        ) from exc
 
 
 # --- reading the user's database -----------------------------------------------------
