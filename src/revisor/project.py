@@ -300,6 +300,16 @@ def quiet_alembic_logging() -> Iterator[None]:
         alembic_logger.setLevel(level)
 
 
+def discovered_config(cwd: Path) -> Path | None:
+    """The config file revisor (and alembic) find in `cwd` without -c: alembic.ini, else a
+    pyproject.toml with [tool.alembic]; None when there is neither."""
+    try:
+        ini, toml = _locate(None, cwd)
+    except ConfigNotFound:
+        return None
+    return ini or toml
+
+
 def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]:
     """(ini, pyproject) to hand to alembic's Config, as alembic's own CLI would."""
     if explicit is not None:

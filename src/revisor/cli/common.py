@@ -60,6 +60,11 @@ class RedactingStream:
     def write(self, text: str) -> int:
         return self._stream.write(redact(text))
 
+    @property
+    def unredacted(self) -> TextIO:
+        """The stream underneath, for the one output a user asked to see unmasked."""
+        return self._stream
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
@@ -94,15 +99,21 @@ class Common:
 
         return Project.load(self.config, name=self.name)
 
-    def database_url(self, project: Project | None = None) -> DatabaseUrl:
-        """The user's database (--url > env > sqlalchemy.url), else the embedded dev DB."""
+    def database_url(
+        self, project: Project | None = None, *, start_embedded: bool = True
+    ) -> DatabaseUrl:
+        """The user's database (--url > env > sqlalchemy.url), else the embedded dev DB.
+        With `start_embedded=False` the embedded server is not started (or joined): its
+        dev database is returned only while the server runs (EmbeddedServerStopped)."""
         from revisor.db.resolve import embedded_dev_database, resolve_url
 
         env_var = project.url_env if project else "DATABASE_URL"
         config_url = project.config.get_main_option("sqlalchemy.url") if project else None
-        url = resolve_url(self.url, config_url=config_url, env_var=env_var)
+        url = resolve_url(
+            self.url, config_url=config_url, env_var=env_var, start_embedded=start_embedded
+        )
         if url.source == "embedded":
-            return embedded_dev_database(project.name if project else "default")
+            return embedded_dev_database(project.name if project else "default", server=url)
         return url
 
 
