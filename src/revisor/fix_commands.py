@@ -18,7 +18,6 @@ needs editing, since revisor never prints a password.
 
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +72,7 @@ class FixCommands:
             options += ["-n", section]
         url_options: tuple[str, ...] = ()
         if url is not None and url.source == "--url":
-            url_options = ("--url", url.masked)
+            url_options = ("--url", url.shown(driver=url.original_driver))
         try:
             several = len(project.heads) > 1
         except Exception:  # a broken history: hints about it do not upgrade anything
@@ -160,13 +159,8 @@ class FixCommands:
 
 def _relative(path: Path, cwd: Path) -> str:
     """`path` relative to `cwd` when it is below it, else absolute."""
-    resolved = Path(os.path.abspath(path))
+    resolved = Path(path).resolve()
     try:
         return resolved.relative_to(cwd).as_posix()
     except ValueError:
         return str(resolved)
-
-
-def commands_text(commands: Sequence[CommandLine]) -> list[str]:
-    """The command lines as text, for a finding's `commands` detail."""
-    return [str(c) for c in commands]
