@@ -108,7 +108,10 @@ def draft(
         except CommandError as exc:
             text = str(exc)
             if "not up to date" in text:
-                raise DatabaseNotAtHead(migrate.current_heads(url), project.heads) from exc
+                from revisor.fix_commands import FixCommands
+
+                upgrade = FixCommands.for_project(project, url).upgrade_to("heads")
+                raise DatabaseNotAtHead(migrate.current_heads(url), project.heads, upgrade) from exc
             if "does not provide a MetaData" in text:
                 env_py = Path(project.script.dir) / "env.py"
                 raise MetadataNotFound(

@@ -145,10 +145,13 @@ class Project:
 
     def revision(self, rev_id: str) -> Script:
         """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""
+        from revisor.fix_commands import FixCommands
+
         self.revisions  # noqa: B018 -- a broken graph is reported as such, first
+        history = FixCommands.for_project(self).history()
         unknown = HistoryError(
             f"Unknown revision {rev_id!r}.",
-            hint="`revisor status` shows the heads; `alembic history` lists every revision.",
+            hint=f"{history.quoted} lists every revision, newest first.",
         )
         try:
             with warnings.catch_warnings():

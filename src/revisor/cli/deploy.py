@@ -122,6 +122,7 @@ def deploy(
             RevisorError,
             UnsupportedDatabase,
         )
+        from revisor.fix_commands import FixCommands
         from revisor.report.deploy import DeployReporter, error_json
 
         if output_format not in ("text", "json"):
@@ -141,7 +142,12 @@ def deploy(
             )
             project = common.project()
             target = _target_url(common, project)
-            reporter = DeployReporter(project.root, target, json=output_format == "json")
+            reporter = DeployReporter(
+                project.root,
+                target,
+                FixCommands.for_project(project, target),
+                json=output_format == "json",
+            )
             result = run_deploy(project, target, options, on_event=reporter.event)
         except RevisorError as exc:
             if isinstance(exc, DatabaseUnreachable | UnsupportedDatabase):
@@ -163,8 +169,15 @@ def _target_url(common: Common, project: Project) -> DatabaseUrl:
 
     from revisor.db.resolve import resolve_url, usable_config_url
     from revisor.errors import NoTargetDatabase
+    from revisor.fix_commands import FixCommands
 
     config_url = project.config.get_main_option("sqlalchemy.url")
     if not (common.url or os.environ.get(project.url_env) or usable_config_url(config_url)):
-        raise NoTargetDatabase("deploy", project.url_env)
+        error = NoTargetDatabase("deploy", project.url_env)
+        upgrade = FixCommands.for_project(project).upgrade_to("heads")
+        error.hint = (
+            f"{error.hint} Your dev database here is revisor's embedded one: "
+            f"{upgrade.quoted} upgrades it."
+        )
+        raise error
     return resolve_url(common.url, config_url=config_url, env_var=project.url_env)
