@@ -104,7 +104,7 @@ def recorded_heads(project: Project, url: DatabaseUrl) -> tuple[str, ...]:
         found.extend(context.get_current_heads())
         return iter(())
 
-    error = run_env(project, url, steps).error
+    error = run_env(project, url, steps, read_only=True).error
     if error is not None:
         raise HistoryError(f"Cannot read the version table: {error}") from error
     return tuple(found)
@@ -145,13 +145,19 @@ def revision_step(project: Project, revision: str, *, upgrade: bool) -> Revision
 
 
 def run_env(
-    project: Project, url: DatabaseUrl, source: StepSource, *, purge: bool = False
+    project: Project,
+    url: DatabaseUrl,
+    source: StepSource,
+    *,
+    purge: bool = False,
+    read_only: bool = False,
 ) -> EnvRunOutcome:
     """Run the project's env.py once against `url` (sqlalchemy.url, the URL environment
     variable and an injected connection all point there) and execute the steps `source`
     yields. `source` is a generator, so callers can run their own queries on the
     migration connection between two steps (revisor test's fingerprints and sample
-    rows). `purge` empties the version table before the first step (`stamp --purge`).
+    rows). `purge` empties the version table before the first step (`stamp --purge`);
+    `read_only` keeps alembic from creating a missing version table (`current`).
 
     A step's exception ends the run: env.py's transaction handling rolls back what is not
     committed, and the exception is returned in the outcome, not raised. Errors before the
@@ -173,7 +179,13 @@ def run_env(
         project.pointed_at(url, connection=conn),
     ):
         try:
-            with EnvironmentContext(project.config, project.script, fn=migrations_fn, purge=purge):
+            with EnvironmentContext(
+                project.config,
+                project.script,
+                fn=migrations_fn,
+                purge=purge,
+                dont_mutate=read_only,
+            ):
                 project.script.run_env()
         except RevisorError:
             raise
@@ -225,7 +237,14 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     if missing:
         raise ExtensionMissing(missing, failed, url.source == "embedded") from error
     if isinstance(error, RevisionError | CommandError) and failed is None:
-        raise HistoryError(f"Cannot {direction} to {target!r}: {error}") from error
+        from revisor.fix_commands import FixCommands
+
+        history = FixCommands.for_project(project).history()
+        raise HistoryError(
+            f"Cannot {direction} to {target!r}: {error}",
+            hint=f"{history.quoted} lists the revisions; a target is a revision (or a unique "
+            "prefix), head, heads, base, or relative: +1, -1.",
+        ) from error
     raise MigrationFailed(failed, direction, error) from error
 
 

@@ -279,6 +279,7 @@ def shell_command(
     def body() -> int:
         import signal
         import subprocess
+        import threading
 
         from revisor.db.connect import raw_connect
         from revisor.db.shell import psql_command
@@ -288,11 +289,14 @@ def shell_command(
             pass  # unreachable, wrong password: revisor's one-line error, before psql
         command = psql_command(database, psql_args or ())
         # Ctrl-C belongs to psql (it cancels the query); revisor waits for it to exit.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # (Signal handlers can only be set from the main thread.)
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
             code = subprocess.call(command.argv, env=command.env)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if main:
+                signal.signal(signal.SIGINT, previous)
         if code == 0:
             return 0
         stderr_console().print(f"psql exited with {code}.")
