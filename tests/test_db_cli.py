@@ -92,7 +92,9 @@ def test_unknown_revisions(cli, tmp_path, database_url_18):
     current = db(cli, ini, database_url_18, "current")
     assert current.exit_code == ExitCode.UNKNOWN_REVISION, current.output
     assert "deadbeef0000 (not in the history)" in current.stdout
-    assert "`revisor doctor -c " in current.output
+    (doctor,) = [c for c in current.output.split("`") if c.startswith("revisor doctor -c ")]
+    explained = cli.invoke(app, shlex.split(doctor)[1:])  # as printed
+    assert explained.exit_code == ExitCode.FINDINGS and "DR102" in explained.output
 
     plain = db(cli, ini, database_url_18, "stamp", "b2")
     assert plain.exit_code == ExitCode.USAGE and "--purge" in plain.output, plain.output
@@ -232,6 +234,17 @@ def test_db_start_keeps_the_server_up_for_other_tools(own_cache):
     assert stopped.returncode == ExitCode.DATABASE, stopped.stderr
     assert "is not running" in stopped.stderr and stopped.stdout == ""
     (start,) = [c for c in stopped.stderr.split("`") if c.startswith("revisor db start")]
+    (shell,) = [c for c in stopped.stderr.split("`") if c.startswith("revisor db shell")]
+    psql = subprocess.run(
+        [REVISOR, *shlex.split(shell)[1:]],  # as printed: psql reads its input, then exits
+        cwd=root,
+        env=env,
+        input="SELECT 40 + 2 AS answer;\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert psql.returncode == 0 and "42" in psql.stdout, psql.stderr
 
     proc = subprocess.Popen(
         [REVISOR, *shlex.split(start)[1:]],  # as the hint prints it
