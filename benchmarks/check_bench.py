@@ -25,14 +25,14 @@ def main(argv: list[str]) -> None:
 
     from revisor import migrate
     from revisor.db.connect import connect
-    from revisor.db.resolve import resolve_url
+    from revisor.db.resolve import resolve_database
     from revisor.db.scratch import scratch_database
     from revisor.drift import CompareOptions, compare_connection
     from revisor.project import Project
     from tests.support.history_factory import write_history
 
     sizes = [int(a) for a in argv] or [50, 150, 300]
-    server = resolve_url(None)
+    server = resolve_database(None, None).url
     print(f"server: {server.masked}")
     print("| revisions | tables | upgrade heads (s) | drift compare (s) | findings |")
     print("| ---: | ---: | ---: | ---: | ---: |")

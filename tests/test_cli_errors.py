@@ -112,11 +112,20 @@ def test_config_that_is_not_an_ini_file(cli: CliRunner, tmp_path: Path):
     assert "is not an Alembic ini file" in out
 
 
-def test_role_without_createdb_cannot_make_scratch_databases(
+def test_role_without_createdb_gets_scratch_databases_elsewhere(
     cli: CliRunner, example_project: Path, password_role: str
 ):
+    """--url names a server whose role may not create databases: the scratch databases go
+    to the embedded server, said in one line; naming that server for the scratch
+    databases themselves is an error that says what is missing."""
     url = password_role.replace("RIGHT", SECRET)
     code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code == ExitCode.FINDINGS, out  # the example's unnamed FK: the run happened
+    assert "scratch databases on revisor's embedded PostgreSQL" in out
+    assert "may not create databases" in out
+    code, out = invoke(
+        cli, "test", "-c", str(example_project / "alembic.ini"), "--scratch-url", url
+    )
     assert code == ExitCode.DATABASE, out
     assert "may not create databases" in out and "CREATEDB" in out
 

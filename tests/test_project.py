@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from revisor.db.resolve import resolve_url
+from revisor.db.resolve import resolve_database
 from revisor.project import Project
 
 REVISIONS = 6
@@ -68,19 +68,53 @@ def test_metadata_from_tool_revisor(example_project: Path):
     assert "vendors" in project.metadata[0].tables
 
 
-def test_url_precedence(monkeypatch: pytest.MonkeyPatch):
+def test_url_precedence(example_project: Path, monkeypatch: pytest.MonkeyPatch):
+    """--url, then DATABASE_URL, then what env.py computes, then sqlalchemy.url."""
+    project = Project.load(example_project / "alembic.ini")
     monkeypatch.setenv("DATABASE_URL", "postgresql://env@envhost/envdb")
-    assert resolve_url("postgresql://cli@clihost/clidb").source == "--url"
-    assert resolve_url(None, config_url="postgresql://ini@inihost/inidb").source == "DATABASE_URL"
+    assert resolve_database(project, "postgresql://cli@clihost/clidb").source == "--url"
+    assert resolve_database(project, None).url.database == "envdb"
+    assert resolve_database(project, None).source == "DATABASE_URL"
     monkeypatch.delenv("DATABASE_URL")
-    assert resolve_url(None, config_url="postgresql://ini@inihost/inidb").source == (
-        "sqlalchemy.url"
+    # the example's env.py reads sqlalchemy.url before DATABASE_URL: the ini's URL is what
+    # `alembic upgrade` would use, found through env.py
+    ini = example_project / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[alembic]", "[alembic]\nsqlalchemy.url = postgresql://ini@inihost/inidb", 1
+        )
     )
+    resolved = resolve_database(Project.load(ini), None)
+    assert (resolved.source, resolved.url.database) == ("sqlalchemy.url", "inidb")
+
+
+def test_env_py_url_wins_over_sqlalchemy_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An env.py that builds its own URL (here from another variable) is what alembic
+    would migrate, whatever alembic.ini's sqlalchemy.url says; nothing connects to it."""
+    project_dir = tmp_path / "p"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "histories" / "linear", project_dir)
+    env_py = project_dir / "migrations" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "def run_migrations_online() -> None:",
+            "def run_migrations_online() -> None:\n"
+            "    import os, sqlalchemy\n"
+            "    sqlalchemy.create_engine(os.environ['APP_DSN']).connect()\n\n"
+            "def _unused():",
+            1,
+        )
+    )
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # a port nobody listens on: a connection attempt would fail loudly, capture does not try
+    monkeypatch.setenv("APP_DSN", "postgresql://app:pw-9x@127.0.0.1:1/appdb")
+    resolved = resolve_database(Project.load(project_dir / "alembic.ini"), None)
+    assert (resolved.source, resolved.url.database, resolved.url.url.port) == ("env.py", "appdb", 1)
+    assert "pw-9x" not in resolved.url.masked
 
 
 def test_embedded_server_is_the_default(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    url = resolve_url(None)
+    url = resolve_database(None, None).url
     assert url.source == "embedded"
     import psycopg
 

@@ -137,8 +137,12 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     """
     from revisor.fix_commands import FixCommands
 
-    options = compare_options(project)
-    current = migrate.current_heads(url, version_table=options.version_table)
+    options = compare_options(project, url)
+    current = migrate.current_heads(
+        url,
+        version_table=options.version_table,
+        version_table_schema=options.version_table_schema,
+    )
     known = {script.revision for script in project.revisions}
     unknown = [rev for rev in current if rev not in known]
     commands = FixCommands.for_project(project, url)
@@ -259,7 +263,11 @@ def _run_check(
     findings = history_findings(project)
     target = url if url is not None else server
     assert target is not None
-    result = CheckResult(findings=[], database=target.masked, in_place=url is not None)
+    result = CheckResult(
+        findings=[],
+        database=target.masked if url is not None else target.server_masked,
+        in_place=url is not None,
+    )
     if _broken(findings):
         result.compared = False
         result.notes.append("the history is broken, so models were not compared")

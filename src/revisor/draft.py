@@ -16,7 +16,6 @@ from typing import Any
 from alembic.autogenerate import render
 from alembic.autogenerate.api import RevisionContext
 from alembic.operations import ops
-from alembic.runtime.environment import EnvironmentContext
 from alembic.util import CommandError
 
 from revisor import migrate
@@ -24,6 +23,7 @@ from revisor.alembic import QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
 from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
+from revisor.envrun import run_env_py
 from revisor.errors import (
     DatabaseNotAtHead,
     EnvImportError,
@@ -31,7 +31,7 @@ from revisor.errors import (
     MetadataNotFound,
     RevisorError,
 )
-from revisor.project import Project, quiet_alembic_logging
+from revisor.project import Project
 
 
 @dataclass
@@ -88,21 +88,18 @@ def draft(
 
     attributes = project.config.attributes
     attributes[QUIET_ATTRIBUTE] = True  # an env.py hook of revisor's stays silent
-    with (
-        connect(url) as conn,
-        quiet_alembic_logging(),
-        project.pointed_at(url, connection=conn),
-    ):
+    with connect(url) as conn:
         try:
-            with EnvironmentContext(
-                project.config,
-                project.script,
-                fn=retrieve,
-                as_sql=False,
+            run_env_py(
+                project,
+                retrieve,
+                target=url,
+                connection=conn,
                 template_args=revision_context.template_args,
                 revision_context=revision_context,
-            ):
-                project.script.run_env()
+                # like `alembic check`: an unstamped database gets no version table
+                dont_mutate=True,
+            )
         except RevisorError:
             raise
         except CommandError as exc:
@@ -111,7 +108,9 @@ def draft(
                 from revisor.fix_commands import FixCommands
 
                 upgrade = FixCommands.for_project(project, url).upgrade_to("heads")
-                raise DatabaseNotAtHead(migrate.current_heads(url), project.heads, upgrade) from exc
+                raise DatabaseNotAtHead(
+                    migrate.database_heads(project, url), project.heads, upgrade
+                ) from exc
             if "does not provide a MetaData" in text:
                 env_py = Path(project.script.dir) / "env.py"
                 raise MetadataNotFound(

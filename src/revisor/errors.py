@@ -191,6 +191,43 @@ class ExtensionMissing(DatabaseError):
         )
 
 
+class WrongDatabase(RevisorError):
+    """env.py's migration connection is on a database revisor did not choose; revisor
+    stopped before the first statement on it."""
+
+    exit_code = ExitCode.WRONG_DATABASE
+
+    def __init__(self, actual: str, chosen: str, *, custom_creator: bool) -> None:
+        self.actual = actual
+        self.chosen = chosen
+        self.custom_creator = custom_creator
+        if custom_creator:
+            how = (
+                "env.py's engine connects through its own creator= function, which revisor "
+                "cannot point elsewhere"
+            )
+            hint = (
+                "In run_migrations_online(), use config.attributes.get('connection') when it "
+                "is set (revisor sets it), or build the engine from sqlalchemy.url "
+                "(engine_from_config / create_engine without creator=)."
+            )
+        else:
+            how = "env.py uses a connection that was opened before revisor ran it"
+            hint = (
+                "Open the connection inside run_migrations_online() (engine.connect()), or "
+                "use config.attributes.get('connection') when it is set (revisor sets it)."
+            )
+        super().__init__(
+            f"env.py connected to {actual}, but revisor chose {chosen} ({how}); nothing "
+            "was run on either.",
+            hint=hint,
+        )
+
+
+class UnsupportedEnv(RevisorError):
+    """env.py does something revisor cannot run safely (several databases in one run)."""
+
+
 # --- migrations ----------------------------------------------------------------------
 
 

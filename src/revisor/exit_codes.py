@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     PENDING = 5
     UNKNOWN_REVISION = 6
     LOCKED = 7
+    WRONG_DATABASE = 8
     INTERRUPTED = 130
     INTERNAL = 70
 
@@ -49,6 +50,11 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.LOCKED: (
         "Another deploy holds the migration lock and it was not released in time, or a "
         "migration's lock_timeout expired on a busy table on every retry (deploy)."
+    ),
+    ExitCode.WRONG_DATABASE: (
+        "env.py connected to a database revisor did not choose (its engine has its own "
+        "`creator=`, or it reuses a connection opened before revisor ran); revisor stopped "
+        "before running any statement there."
     ),
     ExitCode.INTERNAL: "An unexpected error inside revisor (a bug): rerun with --debug, report it.",
     ExitCode.INTERRUPTED: "Interrupted by the user (Ctrl-C).",

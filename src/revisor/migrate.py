@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -28,7 +27,7 @@ from revisor.errors import (
     MigrationFailed,
     RevisorError,
 )
-from revisor.project import Project, quiet_alembic_logging
+from revisor.project import Project
 
 _EXTENSION_UNAVAILABLE = re.compile(r'extension "([^"]+)" is not available')
 _CONTROL_FILE = re.compile(r"extension control file \"[^\"]*/([^/\"]+)\.control\"")
@@ -95,21 +94,6 @@ def stamp(
     raise MigrationFailed(None, "stamp", error) from error
 
 
-def recorded_heads(project: Project, url: DatabaseUrl) -> tuple[str, ...]:
-    """The revisions the database is stamped with, read through env.py as `alembic
-    current` does (so env.py's version table name and schema apply). Nothing is written."""
-    found: list[str] = []
-
-    def steps(context: MigrationContext) -> Iterator[RevisionStep]:
-        found.extend(context.get_current_heads())
-        return iter(())
-
-    error = run_env(project, url, steps, read_only=True).error
-    if error is not None:
-        raise HistoryError(f"Cannot read the version table: {error}") from error
-    return tuple(found)
-
-
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
     """Revisions (base first) that `upgrade heads` would apply to a database at `current`."""
     for rev in current:
@@ -118,11 +102,27 @@ def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
     return [s.revision for s in project.revisions if s.revision not in applied]
 
 
-def current_heads(url: DatabaseUrl, *, version_table: str = "alembic_version") -> tuple[str, ...]:
+def current_heads(
+    url: DatabaseUrl,
+    *,
+    version_table: str = "alembic_version",
+    version_table_schema: str | None = None,
+) -> tuple[str, ...]:
     """The revisions the database is stamped with (empty when unversioned)."""
+    opts = {"version_table": version_table, "version_table_schema": version_table_schema}
     with connect(url) as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": version_table})
+        context = MigrationContext.configure(conn, opts=opts)
         return tuple(context.get_current_heads())
+
+
+def database_heads(project: Project, url: DatabaseUrl) -> tuple[str, ...]:
+    """`current_heads` in the version table env.py configures for that database."""
+    options = project.env_options(url)
+    return current_heads(
+        url,
+        version_table=options.get("version_table") or "alembic_version",
+        version_table_schema=options.get("version_table_schema"),
+    )
 
 
 StepSource = Callable[[MigrationContext], Iterator[RevisionStep]]
@@ -145,48 +145,31 @@ def revision_step(project: Project, revision: str, *, upgrade: bool) -> Revision
 
 
 def run_env(
-    project: Project,
-    url: DatabaseUrl,
-    source: StepSource,
-    *,
-    purge: bool = False,
-    read_only: bool = False,
+    project: Project, url: DatabaseUrl, source: StepSource, *, purge: bool = False
 ) -> EnvRunOutcome:
     """Run the project's env.py once against `url` (sqlalchemy.url, the URL environment
     variable and an injected connection all point there) and execute the steps `source`
     yields. `source` is a generator, so callers can run their own queries on the
     migration connection between two steps (revisor test's fingerprints and sample
-    rows). `purge` empties the version table before the first step (`stamp --purge`);
-    `read_only` keeps alembic from creating a missing version table (`current`).
+    rows). `purge` empties the version table before the first step (`stamp --purge`).
 
     A step's exception ends the run: env.py's transaction handling rolls back what is not
     committed, and the exception is returned in the outcome, not raised. Errors before the
     first step (env.py import, connection) are raised as RevisorError.
     Side effects: the migrations' DDL on `url`.
     """
+    from revisor.envrun import run_env_py
+
     outcome = EnvRunOutcome()
 
     def migrations_fn(heads: Any, context: MigrationContext) -> Iterator[RevisionStep]:
-        if outcome.started:
-            return iter(())  # an env.py that runs migrations twice gets the steps once
         outcome.started = True
         outcome.context_options = dict(context.opts)
         return source(context)
 
-    with (
-        connect(url) as conn,
-        quiet_alembic_logging(),
-        project.pointed_at(url, connection=conn),
-    ):
+    with connect(url) as conn:
         try:
-            with EnvironmentContext(
-                project.config,
-                project.script,
-                fn=migrations_fn,
-                purge=purge,
-                dont_mutate=read_only,
-            ):
-                project.script.run_env()
+            run_env_py(project, migrations_fn, target=url, connection=conn, purge=purge)
         except RevisorError:
             raise
         except Exception as exc:

@@ -5,8 +5,8 @@ Engines get a `Project`; they never re-read alembic.ini or re-scan the versions 
 
 from __future__ import annotations
 
+import argparse
 import configparser
-import io
 import os
 import sys
 import traceback
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -35,7 +34,9 @@ from revisor.errors import (
     HistoryError,
     MetadataNotFound,
     RevisionImportError,
+    RevisorError,
 )
+from revisor.flask_app import uses_flask
 
 # env.py files read their URL from the config or the environment; while revisor only wants
 # target_metadata (offline mode, nothing connects) it hands them this placeholder.
@@ -51,8 +52,12 @@ class Project:
     config_path: Path
     settings: RevisorSettings
     url_env: str = "DATABASE_URL"
+    root_dir: Path | None = None
+    flask_app: Any = field(default=None, repr=False)  # a Flask-Migrate project's app
     _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
     _env_options: dict[str, Any] | None = field(default=None, repr=False)
+    _online_options: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _env_py_url: Any = field(default=None, repr=False)
 
     # --- discovery ---------------------------------------------------------------------
 
@@ -63,10 +68,30 @@ class Project:
         *,
         name: str = "alembic",
         cwd: Path | None = None,
+        x_args: Sequence[str] = (),
+        app: str | None = None,
     ) -> Project:
-        """Find and load the project. Raises ConfigNotFound / ConfigError / HistoryError."""
+        """Find and load the project. `x_args` are alembic's `-x KEY=VALUE` arguments, for
+        env.py's context.get_x_argument(); `app` a Flask-Migrate project's app (as `flask
+        --app` takes it). Raises ConfigNotFound / ConfigError / HistoryError."""
         cwd = (cwd or Path.cwd()).resolve()
-        ini, toml = _locate(Path(config_path) if config_path else None, cwd)
+        explicit = Path(config_path) if config_path else None
+        try:
+            ini, toml = _locate(explicit, cwd)
+        except ConfigNotFound:
+            flask_dir = cwd / "migrations"
+            settings = load_settings(find_pyproject(cwd))
+            wanted = app or os.environ.get("FLASK_APP") or settings.get("flask-app")
+            if explicit is None and (wanted or uses_flask(flask_dir / "env.py")):
+                return cls._load_flask(cwd, None, name, x_args, app)
+            raise
+        if (
+            ini is not None
+            and _lacks_script_location(ini, name)
+            and uses_flask(ini.parent / "env.py")
+        ):
+            # `-c migrations/alembic.ini` of a `flask db init` project
+            return cls._load_flask(cwd, ini.parent, name, x_args, app)
         try:
             config = Config(
                 file_=str(ini) if ini else None,
@@ -82,10 +107,6 @@ class Project:
                 )
             _forget_project_modules(config_file.parent)
             _anchor_script_location(config, config_file.parent)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                script = ScriptDirectory.from_config(config)
-            _extend_sys_path(config, config_file.parent)
         except CommandError as exc:
             raise ConfigError(f"Alembic configuration problem: {exc}") from None
         except configparser.Error as exc:
@@ -94,19 +115,61 @@ class Project:
                 f"{ini} is not an Alembic ini file: {first}",
                 hint="Pass the alembic.ini (or pyproject.toml with [tool.alembic]) with -c.",
             ) from None
-        settings = load_settings(find_pyproject(config_file.parent))
+        config.cmd_opts = argparse.Namespace(x=list(x_args))
+        project = cls._assemble(config, config_file, config_file.parent)
+        if uses_flask(Path(project.script.dir) / "env.py"):  # an alembic.ini env.py on Flask
+            from revisor.flask_app import app_import_path, load_flask_project
+
+            path = app_import_path(cwd, app, project.settings)
+            project.flask_app = load_flask_project(cwd, import_path=path).app
+        return project
+
+    @classmethod
+    def _assemble(cls, config: Config, config_file: Path, root: Path) -> Project:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                script = ScriptDirectory.from_config(config)
+            _extend_sys_path(config, config_file.parent)
+        except CommandError as exc:
+            raise ConfigError(f"Alembic configuration problem: {exc}") from None
+        settings = load_settings(find_pyproject(root))
         return cls(
             config=config,
             script=script,
             config_path=config_file,
             settings=settings,
             url_env=str(settings.get("url-env", "DATABASE_URL")),
+            root_dir=root,
         )
+
+    @classmethod
+    def _load_flask(
+        cls,
+        cwd: Path,
+        directory: Path | None,
+        name: str,
+        x_args: Sequence[str],
+        app: str | None,
+    ) -> Project:
+        """A `flask db init` project: the app's Flask-Migrate extension makes the Config."""
+        from revisor.flask_app import app_import_path, load_flask_project
+
+        _forget_project_modules(cwd)
+        path = app_import_path(cwd, app, load_settings(find_pyproject(cwd)))
+        flask = load_flask_project(cwd, import_path=path, directory=directory, x_args=x_args)
+        config = flask.config
+        if name != "alembic":
+            config.config_ini_section = name
+        project = cls._assemble(config, flask.directory / "alembic.ini", cwd)
+        project.flask_app = flask.app
+        return project
 
     @property
     def root(self) -> Path:
-        """The folder holding alembic.ini (or pyproject.toml)."""
-        return self.config_path.parent
+        """The project's folder: the one holding alembic.ini (or pyproject.toml), or a
+        Flask-Migrate app's folder."""
+        return self.root_dir or self.config_path.parent
 
     @property
     def name(self) -> str:
@@ -210,27 +273,70 @@ class Project:
         offline mode (nothing connects): target_metadata, include_object, compare_type...
         Raises EnvImportError when env.py fails."""
         if self._env_options is None:
-            captured: dict[str, Any] = {}
+            from revisor.envrun import run_env_py
+            from revisor.envrun.redirect import _CaptureStop
 
-            def capture(rev: Any, context: Any) -> list[Any]:
-                captured.update(context.opts)
+            def no_steps(rev: Any, context: Any) -> list[Any]:
                 return []
 
             env_path = Path(self.script.dir) / "env.py"
             url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
-            with (
-                quiet_alembic_logging(),
-                self.pointed_at(url, override=False),
-                EnvironmentContext(
-                    self.config, self.script, fn=capture, as_sql=True, output_buffer=io.StringIO()
-                ),
-            ):
-                try:
-                    self.script.run_env()
-                except Exception as exc:
-                    raise EnvImportError(env_path, exc) from exc
-            self._env_options = captured
+            try:
+                session = run_env_py(
+                    self, no_steps, url_for_env_py=url, override_env=False, as_sql=True
+                )
+            except _CaptureStop:
+                raise EnvImportError(
+                    env_path,
+                    RuntimeError(
+                        "env.py connects to a database in offline mode (alembic --sql); "
+                        "revisor reads its options offline and lets it connect nowhere"
+                    ),
+                ) from None
+            except RevisorError:
+                raise
+            except Exception as exc:
+                raise EnvImportError(env_path, exc) from exc
+            self._env_options = session.options
         return self._env_options
+
+    def env_options(self, url: DatabaseUrl | None = None) -> dict[str, Any]:
+        """env.py's context.configure() options for the database at `url`, as its online
+        branch gives them (version_table_schema is often set there only): env.py runs
+        against `url` in a read-only session up to run_migrations(), which does nothing.
+        Without `url`, or when the online run fails, the offline options."""
+        if url is None:
+            return self.offline_env_options()
+        key = url.sqlalchemy_url
+        if key not in self._online_options:
+            from revisor.db.connect import connect
+            from revisor.envrun import run_env_py
+
+            def no_steps(rev: Any, context: Any) -> list[Any]:
+                return []
+
+            try:
+                with connect(url) as conn:
+                    session = run_env_py(
+                        self, no_steps, target=url, connection=conn, read_only=True, probe=True
+                    )
+                    conn.rollback()
+                options = session.options
+            except RevisorError:
+                raise
+            except Exception:  # env.py's own problem online: the offline options serve
+                options = {}
+            self._online_options[key] = options or self.offline_env_options()
+        return self._online_options[key]
+
+    def env_py_url(self) -> Any:
+        """The database env.py would connect to (`envrun.CapturedUrl`), found by running
+        env.py online and stopping it at its first connection attempt: nothing connects."""
+        if self._env_py_url is None:
+            from revisor.envrun import capture_url
+
+            self._env_py_url = capture_url(self)
+        return self._env_py_url
 
     def _metadata_from_env(self) -> tuple[MetaData, ...]:
         env_path = Path(self.script.dir) / "env.py"
@@ -242,6 +348,15 @@ class Project:
         if not all(isinstance(m, MetaData) for m in items):
             raise MetadataNotFound(f"target_metadata in {env_path} is not a MetaData")
         return items
+
+    @contextmanager
+    def app_context(self) -> Iterator[None]:
+        """While inside, env.py runs as under `flask db`: in the Flask app's context."""
+        if self.flask_app is None:
+            yield
+            return
+        with self.flask_app.app_context():
+            yield
 
     # --- pointing env.py at a database -------------------------------------------------
 
@@ -333,6 +448,15 @@ def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]
     if toml_found:
         return None, toml_found
     raise ConfigNotFound(cwd)
+
+
+def _lacks_script_location(ini: Path, name: str) -> bool:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error:
+        return False
+    return not parser.has_option(name, "script_location")
 
 
 def _has_tool_alembic(path: Path) -> bool:

@@ -155,7 +155,7 @@ def plan_redo(
                 hint="Pass --no-draft to only remove the revision, or merge the heads first.",
             )
         _ = project.metadata  # no models, no draft: say so before anything changes
-    heads = migrate.current_heads(url)
+    heads = migrate.database_heads(project, url)
     commands = FixCommands.for_project(project, url)
     action = _database_action(project, script, heads, commands)
     if action == DOWNGRADE and not force:
@@ -214,7 +214,7 @@ def execute_redo(
     if plan.database_action == DOWNGRADE:
         _downgrade_one(project, plan)
     changed = plan.upgrade_first or plan.database_action == DOWNGRADE
-    heads = migrate.current_heads(url) if changed else plan.database_heads
+    heads = migrate.database_heads(project, url) if changed else plan.database_heads
     trash_dir, moved = _move_to_trash(plan, heads)
     result = RedoResult(plan=plan, database_heads=heads, trash_dir=trash_dir, moved=moved)
     if not plan.draft:
@@ -400,7 +400,7 @@ def _downgrade_one(project: Project, plan: RedoPlan) -> None:
             raise MigrationFailed(plan.revision, "downgrade", error) from error
     except MigrationFailed as exc:
         try:
-            heads: tuple[str, ...] | None = migrate.current_heads(plan.database)
+            heads: tuple[str, ...] | None = migrate.database_heads(project, plan.database)
         except RevisorError:
             heads = None
         raise RedoDowngradeFailed(exc, plan.path, heads) from exc.cause

@@ -40,7 +40,7 @@ def project_status(project: Project, url: DatabaseUrl | None) -> ProjectStatus:
         status.metadata_error = exc.message
     if url is not None:
         status.database = url.masked
-        status.database_heads = migrate.current_heads(url)
+        status.database_heads = migrate.database_heads(project, url)
         known = {script.revision for script in project.revisions}
         if all(head in known for head in status.database_heads):
             status.pending = migrate.pending_revisions(project, status.database_heads)

@@ -281,3 +281,35 @@ def test_each_revision_is_committed_as_deploy_applies_them(tmp_path, pg_server):
     result = run(tmp_path, pg_server, [ACCOUNTS, mood_type, add_label, use_label], data=False)
     assert result.findings == []
     assert result.tested == ["a1", "b2", "c3", "d4"]
+
+
+def test_a_step_that_fails_on_every_fresh_database_stops_the_run(tmp_path, pg_server):
+    """A role is global to the server, and one created in an autocommit block stays: the
+    downgrade leaves it, so the re-upgrade fails, and so does every rebuild of a fresh
+    scratch database up to that revision. The run stops with one finding instead of
+    rebuilding forever."""
+    import secrets
+
+    import psycopg
+
+    role = f"revisor_t_{secrets.token_hex(4)}"
+    creates_role = (
+        "d4",
+        "a1",
+        f"""
+        with op.get_context().autocommit_block():
+            op.execute("CREATE ROLE {role}")
+        """,
+        "pass",
+    )
+    try:
+        result = run(
+            tmp_path, pg_server, [ACCOUNTS, creates_role, (*ORDERS[:1], "d4", *ORDERS[2:])]
+        )
+    finally:
+        with psycopg.connect(**pg_server.url.libpq_kwargs(), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+    codes = [f.code for f in result.findings]
+    assert "RT107" in codes, messages(result)
+    assert "again, on a fresh scratch database" in messages(result, "RT107")[0]
+    assert not result.ok

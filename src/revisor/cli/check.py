@@ -11,11 +11,16 @@ from rich.markup import escape
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
+    ScratchOption,
+    ScratchUrlOption,
+    XOption,
     run,
+    scratch_server,
     stderr_console,
 )
 from revisor.exit_codes import ExitCode
@@ -63,20 +68,23 @@ def check(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the scratch database for inspection.")
     ] = False,
+    scratch_url: ScratchUrlOption = None,
+    scratch: ScratchOption = "auto",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Fail when models and migrations disagree: the CI gate.
 
-    Without --url: migrates a scratch database (on $DATABASE_URL's server, sqlalchemy.url's,
-    or the embedded PostgreSQL) to head and compares it with the models, checks the history
+    Without --url: migrates a scratch database (on the project's database's server, see
+    --scratch-url) to head and compares it with the models, checks the history
     has one head, and reviews the migrations changed on the branch. Exit 0 clean, 1 findings.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     err = stderr_console()
 
     def body() -> int:
         from revisor.check import run_check
-        from revisor.db.resolve import resolve_url
         from revisor.db.url import parse_url
         from revisor.errors import RevisorError
 
@@ -94,11 +102,7 @@ def check(
                 review=not no_review,
             )
         else:
-            server = resolve_url(
-                None,
-                config_url=project.config.get_main_option("sqlalchemy.url"),
-                env_var=project.url_env,
-            )
+            server = scratch_server(common, project, scratch_url, scratch)
             result = run_check(project, server=server, since=since, review=not no_review, keep=keep)
         sys.stdout.write(render(result.findings, rendered_as, root=project.root))
         sys.stdout.flush()

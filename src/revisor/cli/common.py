@@ -46,6 +46,44 @@ UrlOption = Annotated[
         show_default=False,
     ),
 ]
+XOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-x",
+        "--x-arg",
+        metavar="KEY=VALUE",
+        help="Passed to env.py's context.get_x_argument(), as alembic's -x (repeatable).",
+        show_default=False,
+    ),
+]
+AppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        metavar="IMPORT",
+        help="Flask-Migrate projects: the Flask app, as `flask --app` takes it [default: "
+        "$FLASK_APP, .flaskenv, [tool.revisor] flask-app, app.py/wsgi.py].",
+        show_default=False,
+    ),
+]
+ScratchUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scratch-url",
+        metavar="URL",
+        help="Server for the scratch databases [default: the project's database's server "
+        "when its role may create databases there, else the embedded PostgreSQL].",
+        show_default=False,
+    ),
+]
+ScratchOption = Annotated[
+    str,
+    typer.Option(
+        "--scratch",
+        metavar="auto|embedded",
+        help="`embedded`: scratch databases on revisor's embedded PostgreSQL.",
+    ),
+]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
 ]
@@ -93,28 +131,40 @@ class Common:
     name: str = "alembic"
     url: str | None = None
     debug: bool = False
+    x_args: list[str] | None = None
+    app: str | None = None
 
     def project(self) -> Project:
         from revisor.project import Project
 
-        return Project.load(self.config, name=self.name)
+        return Project.load(self.config, name=self.name, x_args=self.x_args or (), app=self.app)
 
     def database_url(
         self, project: Project | None = None, *, start_embedded: bool = True
     ) -> DatabaseUrl:
-        """The user's database (--url > env > sqlalchemy.url), else the embedded dev DB.
-        With `start_embedded=False` the embedded server is not started (or joined): its
-        dev database is returned only while the server runs (EmbeddedServerStopped)."""
-        from revisor.db.resolve import embedded_dev_database, resolve_url
+        """The project's database (`revisor.db.resolve`), the embedded dev database when
+        none is configured. With `start_embedded=False` the embedded server is not
+        started (or joined): its dev database is returned only while the server runs
+        (EmbeddedServerStopped otherwise)."""
+        from revisor.db.resolve import project_database
 
-        env_var = project.url_env if project else "DATABASE_URL"
-        config_url = project.config.get_main_option("sqlalchemy.url") if project else None
-        url = resolve_url(
-            self.url, config_url=config_url, env_var=env_var, start_embedded=start_embedded
-        )
-        if url.source == "embedded":
-            return embedded_dev_database(project.name if project else "default", server=url)
-        return url
+        return project_database(project, self.url, start_embedded=start_embedded)
+
+
+def scratch_server(
+    common: Common, project: Project | None, scratch_url: str | None, scratch: str
+) -> DatabaseUrl:
+    """Where this command's scratch databases go (`revisor.db.resolve.scratch_server`);
+    a fallback to the embedded server is said in one line on stderr."""
+    from revisor.db.resolve import scratch_server as choose
+    from revisor.errors import ConfigError
+
+    if scratch not in ("auto", "embedded"):
+        raise ConfigError(f"Unknown --scratch {scratch!r}.", hint="Use auto or embedded.")
+    chosen = choose(project, common.url, scratch_url=scratch_url, embedded=scratch == "embedded")
+    if chosen.note:
+        stderr_console().print(f"[dim]note:[/] {escape(redact(chosen.note))}")
+    return chosen.url
 
 
 def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:

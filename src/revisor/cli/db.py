@@ -203,21 +203,21 @@ def start_command(
                 dev = embedded_dev_database(project.name, server) if project else server
                 env_var = project.url_env if project else "DATABASE_URL"
                 shown = dev.shown(driver="psycopg")
-                err.print(
-                    f"revisor's embedded PostgreSQL 18 is up ({data_dir()}); it stays up "
-                    "until Ctrl-C here" + (f" (also kept up by pid {other})" if other else "")
-                )
-                if resolved is not None and not _same_server(resolved, server):
-                    err.print(
-                        f"[yellow]note:[/] revisor's commands here use "
-                        f"{_describe(resolved)}, not this server."
-                    )
-                out.print(f"url: {escape(shown)}")
-                out.print(f"export {env_var}={escape(_shell_quote(shown))}")
-                out.print(f"psql: {escape(dev.shown(driver=None))}")
-                sys.stdout.flush()
                 pid = server_state().pid
                 try:
+                    err.print(
+                        f"revisor's embedded PostgreSQL 18 is up ({data_dir()}); it stays up "
+                        "until Ctrl-C here" + (f" (also kept up by pid {other})" if other else "")
+                    )
+                    if resolved is not None and not _same_server(resolved, server):
+                        err.print(
+                            f"[yellow]note:[/] revisor's commands here use "
+                            f"{_describe(resolved)}, not this server."
+                        )
+                    out.print(f"url: {escape(shown)}")
+                    out.print(f"export {env_var}={escape(_shell_quote(shown))}")
+                    out.print(f"psql: {escape(dev.shown(driver=None))}")
+                    sys.stdout.flush()
                     while pid is None or psutil.pid_exists(pid):
                         time.sleep(0.5)
                 except KeyboardInterrupt:
@@ -355,7 +355,7 @@ def _migrate(common: Common, direction: str, target: str) -> None:
         for revision, _ in applied:
             doc = (project.revision(revision).doc or "").strip().splitlines()
             out.print(f"{direction} {revision}" + (f": {escape(doc[0])}" if doc else ""))
-        now = _show_heads(project, migrate.recorded_heads(project, database))
+        now = _show_heads(project, migrate.database_heads(project, database))
         out.print(f"at: {now}" if applied else f"nothing to {direction}: at {now}")
         return 0
 
@@ -389,9 +389,9 @@ def stamp_command(
         from revisor import migrate
 
         project, database = _database(common)
-        before = migrate.recorded_heads(project, database)
+        before = migrate.database_heads(project, database)
         migrate.stamp(project, database, revisions, purge=purge)
-        after = migrate.recorded_heads(project, database)
+        after = migrate.database_heads(project, database)
         was = ", ".join(before) or "no revision"
         stdout_console().print(f"stamped: {_show_heads(project, after)} (was: {was})")
         return 0
@@ -418,7 +418,7 @@ def current_command(
         from revisor.fix_commands import FixCommands
 
         project, database = _database(common)
-        heads = migrate.recorded_heads(project, database)
+        heads = migrate.database_heads(project, database)
         stdout_console().print(_show_heads(project, heads))
         known = {script.revision for script in project.revisions}
         if any(rev not in known for rev in heads):

@@ -41,10 +41,10 @@ def demo(
         out.print(panel, soft_wrap=False)
 
     def body() -> int:
-        from revisor.db.resolve import resolve_url
+        from revisor.db.resolve import resolve_database
         from revisor.demo import run_demo
 
-        server = resolve_url(common.url)
+        server = resolve_database(None, common.url).url
         out.print(f"[bold]revisor demo[/] on {server.masked}")
         steps = run_demo(server, show, keep=keep)
         failed = [s for s in steps if not s.ok]

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from revisor.cli import app
-from revisor.cli.common import Common, ConfigOption, DebugOption, NameOption, run
+from revisor.cli.common import (
+    AppOption,
+    Common,
+    ConfigOption,
+    DebugOption,
+    NameOption,
+    XOption,
+    run,
+)
 
 if TYPE_CHECKING:
     from revisor.db.url import DatabaseUrl
@@ -101,6 +109,8 @@ def deploy(
         typer.Option("--dry-run", help="Show the plan and the review; migrate nothing."),
     ] = False,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Upgrade a real database safely: the pre-deploy command.
@@ -111,7 +121,7 @@ def deploy(
     nothing to do, 1 refused by the review, 2 usage, 4 migration failed, 6 database at
     an unknown revision, 7 lock busy.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor.deploy import DeployOptions
@@ -163,16 +173,15 @@ def deploy(
 
 
 def _target_url(common: Common, project: Project) -> DatabaseUrl:
-    """--url > $DATABASE_URL (or [tool.revisor] url-env) > sqlalchemy.url; never the
-    embedded development server: raises NoTargetDatabase (exit 2)."""
-    import os
-
-    from revisor.db.resolve import resolve_url, usable_config_url
+    """--url > $DATABASE_URL (or [tool.revisor] url-env) > what env.py computes >
+    sqlalchemy.url (`revisor.db.resolve`); never the embedded development server: raises
+    NoTargetDatabase (exit 2)."""
+    from revisor.db.resolve import resolve_database
     from revisor.errors import NoTargetDatabase
     from revisor.fix_commands import FixCommands
 
-    config_url = project.config.get_main_option("sqlalchemy.url")
-    if not (common.url or os.environ.get(project.url_env) or usable_config_url(config_url)):
+    url = resolve_database(project, common.url).url
+    if url.source == "embedded":
         error = NoTargetDatabase("deploy", project.url_env)
         upgrade = FixCommands.for_project(project).upgrade_to("heads")
         error.hint = (
@@ -180,4 +189,4 @@ def _target_url(common: Common, project: Project) -> DatabaseUrl:
             f"{upgrade.quoted} upgrades it."
         )
         raise error
-    return resolve_url(common.url, config_url=config_url, env_var=project.url_env)
+    return url

@@ -8,12 +8,17 @@ import typer
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
+    ScratchOption,
+    ScratchUrlOption,
     UrlOption,
+    XOption,
     run,
+    scratch_server,
     stderr_console,
     stdout_console,
 )
@@ -37,6 +42,10 @@ def doctor(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="Output format: text or json.")
     ] = "text",
+    scratch_url: ScratchUrlOption = None,
+    scratch: ScratchOption = "auto",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Explain why a database is out of step with the migration history, and how to fix it.
@@ -46,7 +55,7 @@ def doctor(
     objects that differ from the recorded revision. Read-only unless --fix.
     Exit 0 healthy, 1 something found, 2 usage error, 3 database error.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         import json
@@ -65,7 +74,8 @@ def doctor(
         err = stderr_console()
         project = common.project()
         database = common.database_url(project)
-        diagnosis = diagnose(project, database)
+        server = scratch_server(common, project, scratch_url, scratch)
+        diagnosis = diagnose(project, database, scratch=server)
         fixed: list[str] = []
         if fix and diagnosis.stamp:
             if fmt == "text":
@@ -80,7 +90,7 @@ def doctor(
             )
             apply_stamp(project, database, diagnosis.stamp)
             fixed.append(f"stamped {stamp}")
-            diagnosis = diagnose(project, database)
+            diagnosis = diagnose(project, database, scratch=server)
             if fmt == "text":
                 err.print("after the fix:")
         elif fix:

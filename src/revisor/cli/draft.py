@@ -10,11 +10,13 @@ from rich.markup import escape
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
     UrlOption,
+    XOption,
     run,
     stderr_console,
     stdout_console,
@@ -68,10 +70,12 @@ def draft(
         bool,
         typer.Option("--exit-code-on-empty", help="Exit 1 when no changes are detected (for CI)."),
     ] = False,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Autogenerate a migration that needs no hand edits: names, enums, guarded drops."""
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     err = stderr_console()
 
     def body() -> int:

@@ -9,11 +9,13 @@ import typer
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
     UrlOption,
+    XOption,
     run,
     stderr_console,
     stdout_console,
@@ -63,6 +65,8 @@ def redo(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Undo the newest local migration and draft it again (after you fixed the model).
@@ -71,7 +75,7 @@ def redo(
     Moves the file to .revisor/trash/, then drafts again with its message.
     Refuses a file already pushed or merged (unless --force).
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     out = stdout_console()
     err = stderr_console()
 

@@ -11,10 +11,12 @@ from rich.markup import escape
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
+    XOption,
     run,
     stderr_console,
     stdout_console,
@@ -58,13 +60,15 @@ def review(
     ] = None,
     config: ConfigOption = None,
     name: NameOption = "alembic",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Review migration files: the mandatory review checklist, lock safety, history.
 
     Exit 0 when nothing is at error level, 1 when something is, 2 on a usage error.
     """
-    common = Common(config=config, name=name, debug=debug)
+    common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor.review import review as run_review

@@ -8,11 +8,13 @@ import typer
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
     UrlOption,
+    XOption,
     run,
     stdout_console,
 )
@@ -26,17 +28,27 @@ def status(
     offline: Annotated[
         bool, typer.Option("--offline", help="Do not connect to any database.")
     ] = False,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show what revisor found: config, version folders, heads, models, database revision."""
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     out = stdout_console()
 
     def body() -> int:
+        from rich.markup import escape
+
+        from revisor.db.resolve import embedded_dev_database, resolve_database
         from revisor.status import project_status
 
         project = common.project()
-        db = None if offline else common.database_url(project)
+        resolved = None if offline else resolve_database(project, common.url)
+        db = None
+        if resolved is not None:
+            db = resolved.url
+            if db.source == "embedded":
+                db = embedded_dev_database(project.name)
         info = project_status(project, db)
         out.print(f"config:     {info.config_path}")
         out.print(f"scripts:    {info.script_location}")
@@ -50,7 +62,11 @@ def status(
             out.print(f"models:     {len(info.tables)} tables ({', '.join(info.tables)})")
         if info.database is not None:
             current = ", ".join(info.database_heads or ()) or "(not stamped)"
-            out.print(f"database:   {info.database}")
+            assert resolved is not None
+            out.print(f"database:   {escape(info.database)}")
+            out.print(f"from:       {escape(resolved.describe_source())}")
+            for note in [*resolved.notes, *_env_py_differs(project, resolved)]:
+                out.print(f"note:       {escape(note)}")
             if info.pending is None:
                 state = "[red]not in the migration history[/]"
             elif info.pending:
@@ -61,3 +77,23 @@ def status(
         return 0
 
     run(common, body)
+
+
+def _env_py_differs(project, resolved) -> list[str]:  # type: ignore[no-untyped-def]
+    """When --url or the environment variable chose the database, what env.py itself
+    would migrate, if that is another database."""
+    from revisor.db.url import parse_url
+    from revisor.errors import RevisorError
+
+    if resolved.source in ("env.py", "sqlalchemy.url", "embedded"):
+        return []
+    captured = project.env_py_url()
+    if captured.url is None:
+        return []
+    try:
+        env_py = parse_url(captured.url.render_as_string(hide_password=False), source="env.py")
+    except RevisorError:
+        return []
+    if env_py.url.set(drivername="x") == resolved.url.url.set(drivername="x"):
+        return []
+    return [f"env.py alone would use {env_py.masked}; {resolved.describe_source()} comes first"]

@@ -11,12 +11,17 @@ import typer
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
+    ScratchOption,
+    ScratchUrlOption,
     UrlOption,
+    XOption,
     run,
+    scratch_server,
     stderr_console,
     stdout_console,
 )
@@ -62,24 +67,27 @@ def test_command(
         str, typer.Option("--format", "-f", help="Output format: text, json or github.")
     ] = "text",
     exit_first: Annotated[
-        bool, typer.Option("--exitfirst", "-x", help="Stop at the first failing revision.")
+        bool, typer.Option("--exitfirst", help="Stop at the first failing revision.")
     ] = False,
     locks: Annotated[
         bool,
         typer.Option("--locks", help="Report statements that lock existing tables against writes."),
     ] = False,
+    scratch_url: ScratchUrlOption = None,
+    scratch: ScratchOption = "auto",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Upgrade, downgrade and re-upgrade every revision; the schema must match each time.
 
     Exit codes: 0 every revision round-trips, 1 findings, 2 configuration, 3 database.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     out = stdout_console()
     err = stderr_console()
 
     def body() -> int:
-        from revisor.db.resolve import resolve_url
         from revisor.db.scratch import PendingDatabase
 
         if fmt not in ("text", "json", "github"):
@@ -93,19 +101,18 @@ def test_command(
             )
         with ExitStack() as cleanup:
             # The scratch database is created in the background while alembic, the project
-            # and its revisions load. With --url the server is known before the project
-            # (resolve_url returns that same server: --url wins over every other source).
-            # Whatever happens next, release() drops it unless round_trip took it over.
-            pending = None if in_place else _early_scratch(url)
-            if pending is not None:
-                cleanup.callback(pending.release)
+            # and its revisions load, when its server is known before the project
+            # (--scratch-url or --url). Whatever happens next, release() drops it unless
+            # round_trip took it over.
+            early = None if in_place else _early_scratch(scratch_url or url)
+            if early is not None:
+                cleanup.callback(early.release)
             project = common.project()
-            server = resolve_url(
-                common.url,
-                config_url=project.config.get_main_option("sqlalchemy.url"),
-                env_var=project.url_env,
-            )
-            if pending is None and not in_place:
+            if in_place:
+                return _run(project, common.database_url(project), None)
+            server = scratch_server(common, project, scratch_url, scratch)
+            pending = early if early is not None and early.server.url == server.url else None
+            if pending is None:
                 pending = PendingDatabase(server, label="test")
                 cleanup.callback(pending.release)
             return _run(project, server, pending)
@@ -120,7 +127,7 @@ def test_command(
         total = len(plan.tested)
         err.print(
             f"revisor test: {total} revision(s) on "
-            f"{server.masked if in_place else 'a scratch database on ' + server.masked}"
+            f"{server.masked if in_place else 'a scratch database on ' + server.server_masked}"
         )
         # What is loaded by now (alembic, SQLAlchemy, the revisions) stays until the end:
         # frozen, the garbage collector stops re-walking it during the run (about 0.1 s

@@ -35,30 +35,40 @@ def create_engine(url: DatabaseUrl, **kwargs: object) -> Engine:
     return sa.create_engine(url.sqlalchemy_url, poolclass=NullPool, **kwargs)  # type: ignore[arg-type]
 
 
+# One engine per URL for the process: an engine's first connection runs the dialect's
+# initialisation (server version, string quoting, type lookups), about 15-20 ms that
+# every later connection of the same engine skips. NullPool: nothing stays connected.
+_engines: dict[str, Engine] = {}
+
+
 @contextmanager
 def connect(url: DatabaseUrl, *, autocommit: bool = False) -> Iterator[Connection]:
     """Yield a SQLAlchemy connection; raise `DatabaseError` subclasses on failure to connect."""
-    engine = create_engine(url)
+    key = url.sqlalchemy_url
+    engine = _engines.get(key)
+    if engine is None:
+        engine = _engines[key] = create_engine(url)
     try:
-        try:
-            conn = engine.connect()
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.Error) as exc:
-            raise translate_connect_error(url, exc) from None
-        try:
-            if autocommit:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
-        finally:
-            conn.close()
+        conn = engine.connect()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.Error) as exc:
+        raise translate_connect_error(url, exc) from None
+    try:
+        if autocommit:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
     finally:
-        engine.dispose()
+        conn.close()
 
 
 @contextmanager
-def raw_connect(url: DatabaseUrl, *, autocommit: bool = True) -> Iterator[psycopg.Connection]:
-    """Yield a plain psycopg connection (for CREATE DATABASE and catalog reads)."""
+def raw_connect(
+    url: DatabaseUrl, *, autocommit: bool = True, **options: object
+) -> Iterator[psycopg.Connection]:
+    """Yield a plain psycopg connection (for CREATE DATABASE and catalog reads); `options`
+    are libpq's (e.g. connect_timeout)."""
     try:
-        conn = psycopg.connect(**url.libpq_kwargs(), autocommit=autocommit)  # type: ignore[arg-type]
+        params = {**url.libpq_kwargs(), **options}
+        conn = psycopg.connect(**params, autocommit=autocommit)  # type: ignore[arg-type]
     except psycopg.Error as exc:
         raise translate_connect_error(url, exc) from None
     try:

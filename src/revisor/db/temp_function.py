@@ -25,17 +25,13 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from revisor.db.driver import driver_connection
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _QUOTE_TAG = "$revisor_fn$"
 
 # Per driver connection: may it create temporary functions (one round trip to find out).
 _allowed: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-
-def driver_connection(connection: Any) -> Any:
-    """The psycopg connection under a SQLAlchemy Connection (or the psycopg one itself)."""
-    driver = getattr(getattr(connection, "connection", None), "driver_connection", None)
-    return connection if driver is None else driver
 
 
 def temp_functions_allowed(connection: Any) -> bool:

@@ -41,6 +41,12 @@ class DatabaseUrl:
         return text
 
     @property
+    def server_masked(self) -> str:
+        """The server alone, for "a scratch database on ...": no database name, no
+        password (a socket directory stays in the query)."""
+        return DatabaseUrl(self.url.set(database=None), self.source).masked
+
+    @property
     def database(self) -> str | None:
         return self.url.database
 

@@ -93,7 +93,7 @@ def deploy(
     emit = on_event or (lambda event: None)
     started = time.perf_counter()
     target = resolve_target(project, options.to, url)
-    schema, table = version_table_of(project)
+    schema, table = version_table_of(project, url)
     with raw_connect(url) as conn:
         if "application_name" not in url.url.query:  # a name the user gave wins
             conn.execute(sql.SQL("SET application_name = {}").format(sql.Literal(APPLICATION_NAME)))
@@ -234,11 +234,12 @@ def resolve_target(
     return (project.revision(to).revision,)
 
 
-def version_table_of(project: Project) -> tuple[str | None, str]:
-    """(schema, table) of the version table env.py configures (read in offline mode);
-    alembic's defaults when env.py cannot run offline."""
+def version_table_of(project: Project, url: DatabaseUrl) -> tuple[str | None, str]:
+    """(schema, table) of the version table env.py configures for the database at `url`
+    (its online branch, where version_table_schema is often set alone); alembic's
+    defaults when env.py cannot tell."""
     try:
-        opts = project.offline_env_options()
+        opts = project.env_options(url)
     except EnvImportError:
         opts = {}
     return opts.get("version_table_schema"), opts.get("version_table") or "alembic_version"

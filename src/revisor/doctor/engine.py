@@ -77,23 +77,26 @@ class _Database:
     schema: Snapshot
 
 
-def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
+def diagnose(
+    project: Project, url: DatabaseUrl, *, scratch: DatabaseUrl | None = None
+) -> Diagnosis:
     """Compare the database at `url` with the project's history.
 
     Side effects: reads `url` in a read-only transaction; creates one scratch database on
-    the same server (needs CREATEDB) and drops it; runs git read-only to find an unknown
-    revision. Raises HistoryError (broken history), DatabaseError subclasses,
+    `scratch` (default: the same server; needs CREATEDB) and drops it; runs git read-only
+    to find an unknown revision. Raises HistoryError (broken history), DatabaseError subclasses,
     EnvImportError, ExtensionMissing.
     """
     from revisor.testing.plan import topological_order
 
     order = topological_order(project)
     known = set(order)
-    options = project.offline_env_options()
+    options = project.env_options(url)
     version_table = options.get("version_table") or "alembic_version"
     schema_name = options.get("version_table_schema")
     db = _read(url, version_table, schema_name)
     commands = FixCommands.for_project(project, url)
+    server = scratch or url
     diagnosis = Diagnosis(
         database=url.masked,
         state="at-head",
@@ -102,17 +105,17 @@ def diagnose(project: Project, url: DatabaseUrl) -> Diagnosis:
         revisions=len(order),
     )
     if not db.rows:
-        _unstamped(project, url, order, db, diagnosis, commands)
+        _unstamped(project, server, order, db, diagnosis, commands)
         return diagnosis
     unknown = [r for r in dict.fromkeys(db.rows) if r not in known]
     if unknown:
-        _unknown(project, url, order, known, db, unknown, diagnosis, commands)
+        _unknown(project, server, order, known, db, unknown, diagnosis, commands)
         return diagnosis
     effective = _version_rows(project, db.rows, diagnosis, commands)
     from revisor import migrate
 
     diagnosis.pending = migrate.pending_revisions(project, effective)
-    drift = _drift(project, url, order, db, effective, diagnosis, commands)
+    drift = _drift(project, server, order, db, effective, diagnosis, commands)
     if diagnosis.pending:
         diagnosis.state = "behind"
     if diagnosis.pending and drift is None:
@@ -182,7 +185,7 @@ def _is_empty(schema: Snapshot) -> bool:
 
 def _unstamped(
     project: Project,
-    url: DatabaseUrl,
+    server: DatabaseUrl,
     order: list[str],
     db: _Database,
     diagnosis: Diagnosis,
@@ -202,7 +205,7 @@ def _unstamped(
         )
         return
     diagnosis.state = "unstamped"
-    replay = replay_history(project, url, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema)
     tables = len(db.schema.of_kind("table"))
     where = "an empty version table" if db.has_version_table else "no version table"
     opening = f"The database has {tables} table(s) but {where} (built by create_all or by hand?)"
@@ -242,7 +245,7 @@ def _unstamped(
 
 def _unknown(
     project: Project,
-    url: DatabaseUrl,
+    server: DatabaseUrl,
     order: list[str],
     known: set[str],
     db: _Database,
@@ -251,7 +254,7 @@ def _unknown(
     commands: FixCommands,
 ) -> None:
     diagnosis.state = "unknown-revision"
-    replay = replay_history(project, url, order, compare_with=db.schema)
+    replay = replay_history(project, server, order, compare_with=db.schema)
     match = replay.exact(db.schema.fingerprint)
     if match is not None:
         diagnosis.matched = match.heads
@@ -380,7 +383,7 @@ def _version_rows(
 
 def _drift(
     project: Project,
-    url: DatabaseUrl,
+    server: DatabaseUrl,
     order: list[str],
     db: _Database,
     effective: tuple[str, ...],
@@ -393,7 +396,7 @@ def _drift(
 
     below = project.ancestors(set(effective))
     ordered = [r for r in order if r in below] + [r for r in order if r not in below]
-    replay = replay_history(project, url, ordered, keep_snapshots=frozenset({effective}))
+    replay = replay_history(project, server, ordered, keep_snapshots=frozenset({effective}))
     expected = replay.snapshots.get(effective)
     at = " ".join(effective)
     if expected is None:  # the replay failed before reaching the recorded revisions

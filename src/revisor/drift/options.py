@@ -73,15 +73,12 @@ class CompareOptions:
 def compare_options(project: Project, url: DatabaseUrl | None = None) -> CompareOptions:
     """The options env.py configures, as autogenerate would see them.
 
-    With `url` (a database already at a revision), env.py runs online against it with a
-    migration function that returns no steps, because many env.py files pass
-    include_object & co. only in their online branch, where autogenerate runs. Without a
-    url, or when that fails, env.py runs offline (nothing connects). Raises EnvImportError
-    when env.py fails offline.
+    With `url`, env.py's online branch is read against that database (`Project.
+    env_options`), because many env.py files pass include_object & co. only there, where
+    autogenerate runs. Without a url, or when that fails, env.py runs offline (nothing
+    connects). Raises EnvImportError when env.py fails offline.
     """
-    captured = _online(project, url) if url is not None else None
-    if captured is None:
-        captured = _offline(project)
+    captured = project.env_options(url)
 
     def keep_callable(key: str) -> bool | Callable[..., Any]:
         value = captured.get(key)
@@ -96,24 +93,3 @@ def compare_options(project: Project, url: DatabaseUrl | None = None) -> Compare
         version_table=captured.get("version_table") or "alembic_version",
         version_table_schema=captured.get("version_table_schema"),
     )
-
-
-def _offline(project: Project) -> dict[str, Any]:
-    return project.offline_env_options()
-
-
-def _online(project: Project, url: DatabaseUrl) -> dict[str, Any] | None:
-    """env.py's online options, or None. Only on a stamped database: Alembic creates the
-    version table before asking for steps when there is none."""
-    from revisor.migrate import current_heads, run_env
-
-    try:
-        if not current_heads(url):
-            return None
-    except Exception:
-        return None
-    try:  # no steps: nothing is migrated
-        captured = run_env(project, url, lambda context: iter(())).context_options
-    except Exception:  # env.py's own problem; the offline options still serve
-        return None
-    return captured or None

@@ -17,7 +17,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from revisor.db.temp_function import TempQuery, driver_connection
+from revisor.db.driver import driver_connection
+from revisor.db.temp_function import TempQuery
 
 # A schema is "migrated" unless PostgreSQL owns it.
 _SCOPE = (

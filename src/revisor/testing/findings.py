@@ -43,6 +43,7 @@ DOWNGRADE_NOT_INVERSE = ("RT103", "downgrade-does-not-undo-upgrade")
 REUPGRADE_FAILS = ("RT104", "upgrade-fails-after-downgrade")
 REUPGRADE_DIFFERS = ("RT105", "upgrade-not-repeatable")
 BASE_NOT_EMPTY = ("RT106", "downgrade-base-leaves-objects")
+REBUILD_FAILS = ("RT107", "fails-again-on-a-fresh-database")
 DATA_LOST = ("RT201", "downgrade-drops-data")
 SAMPLE_DATA_FAILS = ("RT202", "fails-on-sample-rows")
 STRONG_LOCK = ("RT301", "lock-on-existing-table")
@@ -107,6 +108,14 @@ class FindingLog:
         func = "downgrade" if step == "downgrade" else "upgrade"
         message = f"{step} of {rev[:12]} fails: {name}: {first}"
         help = self._help_for(rev, step, name, first)
+        if code == REBUILD_FAILS:
+            message += " again, on a fresh scratch database: revisor stopped the run"
+            help = (
+                "The same step failed the same way twice, or a revision that upgraded "
+                "before fails when revisor rebuilds a fresh database up to it: the migration "
+                "depends on something outside the history (rows, another database), or "
+                "env.py migrates a database other than the one revisor gave it."
+            )
         if code == SAMPLE_DATA_FAILS:
             message += " (on rows revisor inserted)"
             help = (

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from revisor.db.driver import driver_connection
 from revisor.snapshot.catalog import _qualified, _scope
 
 BLOCKING_MODES = ("AccessExclusiveLock", "ShareLock")
@@ -72,7 +73,7 @@ class LockWatcher:
     def begin_step(self, conn: Any, revision: str, path: str | None = None) -> None:
         """Remember which tables exist and which locks are already held (earlier
         revisions in the same transaction). Read-only."""
-        raw = conn.connection.driver_connection
+        raw = driver_connection(conn)
         self._existing = {r[0] for r in raw.execute(_TABLES_SQL.replace("%%", "%")).fetchall()}
         self._held_before = {(r[0], r[1]) for r in raw.execute(_HELD_SQL).fetchall()}
         self._events = []
@@ -90,7 +91,11 @@ class LockWatcher:
         if self._revision is None:
             return
         try:
-            rows = cursor.connection.execute(_HELD_SQL).fetchall()
+            # a DBAPI cursor of its own: a statement through SQLAlchemy would come back here
+            held = conn.connection.dbapi_connection.cursor()
+            held.execute(_HELD_SQL)
+            rows = held.fetchall()
+            held.close()
         except Exception:  # the statement left the transaction unusable; the step will fail
             return
         for table, mode in rows:

@@ -6,8 +6,9 @@ loaded Project) and `revisor_database` (the URL of a fresh scratch database, dro
 the test). Without `--revisor` the plugin adds no tests (it is loaded by every pytest run
 once revisor is installed), and its fixtures only run when a test asks for them.
 
-The database server: `--revisor-url`, else $DATABASE_URL's server, else the project's
-sqlalchemy.url, else revisor's embedded PostgreSQL.
+The scratch databases' server: `--revisor-url`, else the project's database's server
+(`$DATABASE_URL`, what env.py computes, sqlalchemy.url) when its role may create databases,
+else revisor's embedded PostgreSQL (docs/existing-projects.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--revisor-no-data", action="store_true", help="Round-trip without sample rows."
     )
+    group.addoption(
+        "--revisor-x",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Passed to env.py's context.get_x_argument(), as alembic's -x (repeatable).",
+    )
+    group.addoption("--revisor-app", default=None, help="Flask-Migrate projects: the Flask app.")
 
 
 class _Session:
@@ -35,24 +44,26 @@ class _Session:
         self.config = config
         self._project: Any = None
         self._result: Any = None
+        self._server: Any = None
 
     @property
     def project(self) -> Any:
         if self._project is None:
             from revisor.project import Project
 
-            self._project = Project.load(self.config.getoption("revisor_config"))
+            self._project = Project.load(
+                self.config.getoption("revisor_config"),
+                x_args=self.config.getoption("revisor_x"),
+                app=self.config.getoption("revisor_app"),
+            )
         return self._project
 
     def server(self) -> Any:
-        from revisor.db.resolve import resolve_url
+        from revisor.db.resolve import scratch_server
 
-        project = self.project
-        return resolve_url(
-            self.config.getoption("revisor_url"),
-            config_url=project.config.get_main_option("sqlalchemy.url"),
-            env_var=project.url_env,
-        )
+        if self._server is None:
+            self._server = scratch_server(self.project, self.config.getoption("revisor_url")).url
+        return self._server
 
     def round_trip(self) -> Any:
         """Every revision round-tripped once; each roundtrip[rev] item reads its part."""

@@ -21,13 +21,13 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
+from revisor.db.driver import driver_connection
 from revisor.db.scratch import (
     SCRATCH_PREFIX,
     PendingDatabase,
     create_scratch_database,
     drop_database,
 )
-from revisor.db.temp_function import driver_connection
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
 from revisor.findings import Finding, Severity
@@ -38,6 +38,7 @@ from revisor.snapshot.diff import diff_snapshots
 from revisor.testing.findings import (
     BASE_NOT_EMPTY,
     DOWNGRADE_FAILS,
+    REBUILD_FAILS,
     REUPGRADE_FAILS,
     SAMPLE_DATA_ERRORS,
     SAMPLE_DATA_FAILS,
@@ -146,6 +147,7 @@ class RoundTrip:
         self.empty: Snapshot | None = None
         self.done_count = 0
         self.stopped = False
+        self._last_failure: tuple[object, ...] | None = None
         # In place, the database's own rows are the sample: revisor adds none of its own.
         self.seeder = DataSeeder() if options.data and database is None else None
         self.locks = LockWatcher() if options.locks else None
@@ -362,6 +364,15 @@ class RoundTrip:
         missing = missing_extension(error)
         if missing:
             raise ExtensionMissing(missing, rev, self.server.source == "embedded") from error
+        # Each failure moves the run past a revision; one that does not (a rebuild of
+        # revisions that passed before fails, or the same step fails the same way again)
+        # would rebuild and fail forever: stop with a finding instead.
+        signature = (rev, phase, error_name(error), str(error).strip()[:200])
+        repeated, self._last_failure = signature == self._last_failure, signature
+        if repeated or (phase is Phase.SETUP and rev in self.applied):
+            self.log.failure(REBUILD_FAILS, rev, "upgrade", error)
+            self.stopped = True
+            return None
         probe: _Probe | None = None
         if isinstance(error, _Mismatch):
             if self.in_place is not None:  # no next database: name the differences now

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from revisor.db.temp_function import TempFunction, driver_connection
+from revisor.db.driver import driver_connection
+from revisor.db.temp_function import TempFunction
 from revisor.testing.seed_catalog import (
     Column,
     ForeignKey,
