@@ -433,3 +433,18 @@ def test_deploy_without_a_url_prints_the_embedded_upgrade(
         assert current.stdout.strip() == f"{EXAMPLE_HEAD} (head)", current.output
     finally:
         drop_database(embedded_server_url(), embedded_dev_database(root.name).database or "")
+
+
+def test_x_arguments_are_repeated(cli, shop):
+    """An env.py that needs `-x must=1`: the commands doctor prints pass it on."""
+    env_py = shop.root / "migrations" / "env.py"
+    env_py.write_text(
+        "from alembic import context\n"
+        'assert context.get_x_argument(as_dictionary=True).get("must") == "1", "-x must=1"\n'
+        + env_py.read_text()
+    )
+    shop.args = [*shop.args, "-x", "must=1"]
+    assert cli.invoke(app, ["db", "upgrade", "b2", *shop.args]).exit_code == 0
+    (finding,) = doctor(cli, shop)["findings"]
+    assert "-x must=1" in finding["details"]["commands"][0]
+    assert fix_and_recheck(cli, shop) == [["DR103"], []]

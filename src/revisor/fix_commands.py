@@ -1,8 +1,8 @@
 """The command lines revisor's hints tell the user to run, built in one place.
 
 A printed command must work as printed: run from the folder revisor ran in, with the same
-environment, it reaches the same project (`-c`/`-n` when discovery from that folder would
-not find the config) and the same database (`--url` when it came from the command line).
+environment, it reaches the same project (the `-c`, `-n`, `-x` and `--app` the command was
+given) and the same database (`--url` when it came from the command line).
 
 The database work is named as revisor's commands, never as alembic's: `revisor db stamp`,
 `db upgrade`, `db downgrade` are alembic's own commands run through env.py against the
@@ -60,16 +60,17 @@ class FixCommands:
     ) -> FixCommands:
         """The commands for `project` (and the database at `url`) from `cwd` (default:
         the current directory, where the user ran revisor)."""
-        from revisor.project import discovered_config
-
         here = (cwd or Path.cwd()).resolve()
         options: list[str] = []
-        found = discovered_config(here)
-        if found is None or found.resolve() != project.config_path.resolve():
-            options += ["-c", _relative(project.config_path, here)]
+        if project.config_option is not None:
+            options += ["-c", _relative(project.config_option, here)]
         section = project.config.config_ini_section
         if section != "alembic":
             options += ["-n", section]
+        for x_arg in project.x_options:
+            options += ["-x", x_arg]
+        if project.app_option:
+            options += ["--app", project.app_option]
         url_options: tuple[str, ...] = ()
         if url is not None and url.source == "--url":
             url_options = ("--url", url.shown(driver=url.original_driver))

@@ -254,8 +254,16 @@ def redo(
 
 
 def reload(project: Project) -> Project:
-    """The same project loaded afresh (its history changed on disk)."""
-    return Project.load(project.config_path, name=project.config.config_ini_section)
+    """The same project loaded afresh (its history changed on disk), with the same -x and
+    --app."""
+    fresh = Project.load(
+        project.config_path,
+        name=project.config.config_ini_section,
+        x_args=project.x_options,
+        app=project.app_option,
+    )
+    fresh.config_option = project.config_option  # as the user named it, for printed commands
+    return fresh
 
 
 def restore_command(moved: list[tuple[Path, Path]]) -> str:

@@ -15,11 +15,13 @@ import typer
 
 from revisor.cli import app
 from revisor.cli.common import (
+    AppOption,
     Common,
     ConfigOption,
     DebugOption,
     NameOption,
     UrlOption,
+    XOption,
     run,
     stderr_console,
     stdout_console,
@@ -92,6 +94,8 @@ def url_command(
             "SQLAlchemy's postgresql+DRIVER://.",
         ),
     ] = False,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Print the URL of the project's database (the one revisor's commands use).
@@ -99,7 +103,7 @@ def url_command(
     For revisor's embedded dev database the URL works while the server runs: `revisor db
     start` keeps it up. Exit 3 when it is not running (nothing is started).
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor.db.embedded import server_state
@@ -159,6 +163,8 @@ def _write_unredacted(text: str) -> None:
 def start_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Start revisor's embedded PostgreSQL and keep it up until Ctrl-C.
@@ -167,7 +173,7 @@ def start_command(
     terminal; alembic, your app and psql can use it while this runs. Other revisor
     processes that use the server meanwhile never stop it. Exit 0 on Ctrl-C.
     """
-    common = Common(config=config, name=name, debug=debug)
+    common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         import os
@@ -268,13 +274,15 @@ def shell_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Open psql on the project's database (the embedded server stays up while it runs).
 
     Exit 0 when psql succeeds, 3 when it cannot connect, 1 when psql reports an error.
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         import signal
@@ -316,13 +324,19 @@ def upgrade_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Upgrade the project's database (alembic upgrade, through env.py, in-process).
 
     Exit 0 done, 4 a migration failed (its transaction rolled back), 2 unknown revision.
     """
-    _migrate(Common(config=config, name=name, url=url, debug=debug), "upgrade", revision)
+    _migrate(
+        Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path),
+        "upgrade",
+        revision,
+    )
 
 
 @db_app.command("downgrade", context_settings=_RELATIVE_REVISIONS)
@@ -331,13 +345,19 @@ def downgrade_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Downgrade the project's database (alembic downgrade, through env.py, in-process).
 
     Exit 0 done, 4 a migration failed (its transaction rolled back), 2 unknown revision.
     """
-    _migrate(Common(config=config, name=name, url=url, debug=debug), "downgrade", revision)
+    _migrate(
+        Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path),
+        "downgrade",
+        revision,
+    )
 
 
 def _migrate(common: Common, direction: str, target: str) -> None:
@@ -377,13 +397,15 @@ def stamp_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Record revisions in the version table without running them (alembic stamp).
 
     Exit 0 done, 2 unknown revision (or a recorded one the history lacks: use --purge).
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor import migrate
@@ -404,13 +426,15 @@ def current_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Print the revision(s) the project's database is stamped with (alembic current).
 
     Exit 0, or 6 when a recorded revision is not in the history (`revisor doctor` explains).
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor import migrate
@@ -434,10 +458,12 @@ def current_command(
 def history_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """List the revisions, newest first (alembic history); no database is used."""
-    common = Common(config=config, name=name, debug=debug)
+    common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from rich.markup import escape
@@ -467,6 +493,8 @@ def reset_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
     url: UrlOption = None,
+    x_arg: XOption = None,
+    app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Empty revisor's embedded dev database (drop it, create it again).
@@ -474,7 +502,7 @@ def reset_command(
     Only the embedded dev database: revisor never drops your own. Exit 0 done, 2 when the
     database is not the embedded one (or no --yes without a terminal to ask on).
     """
-    common = Common(config=config, name=name, url=url, debug=debug)
+    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
         from revisor.db.resolve import reset_embedded_dev_database
