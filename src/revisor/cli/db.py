@@ -49,12 +49,14 @@ def _describe(database: DatabaseUrl) -> str:
     """`<masked URL> (where it comes from)` for the line each command starts with."""
     from rich.markup import escape
 
-    where = {
-        "embedded": "revisor's embedded dev database",
-        "--url": "--url",
-        "sqlalchemy.url": "sqlalchemy.url in the Alembic config",
-    }.get(database.source, f"${database.source}")
-    return f"{escape(database.shown(driver=_driver(database)))} ({where})"
+    from revisor.db.resolve import SOURCE_NAMES
+
+    where = (
+        "revisor's embedded dev database"
+        if database.source == "embedded"
+        else SOURCE_NAMES.get(database.source, f"${database.source}")
+    )
+    return f"{escape(database.shown(driver=_driver(database)))} ({escape(where)})"
 
 
 def _database(common: Common) -> tuple[Project, DatabaseUrl]:
