@@ -22,7 +22,14 @@ EXAMPLE = ROOT / "examples" / "better_call_buffet"
 HISTORIES = ROOT / "tests" / "fixtures" / "histories"
 
 _servers: dict[str, TestServer | None] = {}
-_base = Path(tempfile.mkdtemp(prefix="revisor-tests-"))
+# The servers' data in memory where the machine has a tmpfs: CREATE DATABASE (every test's
+# database, every scratch database) copies and WAL-logs the template, 5-10x faster there.
+_shm = Path("/dev/shm")
+_base = Path(
+    tempfile.mkdtemp(
+        prefix="revisor-tests-", dir=_shm if _shm.is_dir() and os.access(_shm, os.W_OK) else None
+    )
+)
 
 
 def _server(version: str) -> TestServer | None:

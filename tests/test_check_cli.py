@@ -298,6 +298,22 @@ def test_changed_migrations_since_default_branch(cli: CliRunner, tmp_path: Path,
     assert code == ExitCode.USAGE and "--since nope" in both
 
 
+def test_two_heads_on_a_branch_are_reported_once(cli: CliRunner, tmp_path: Path, scratch_server):
+    """The branch adds both heads: the history check and the review of the changed files
+    both see them; the finding is printed once."""
+    write_project(tmp_path, TABLES, forked())
+    versions = tmp_path / "migrations" / "versions"
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".", ":!migrations/versions/r2_b.py", ":!migrations/versions/r3_c.py")
+    git(tmp_path, "commit", "-qm", "base")
+    git(tmp_path, "checkout", "-qb", "feature")
+    git(tmp_path, "add", str(versions))
+    git(tmp_path, "commit", "-qm", "two branches")
+    code, out, both = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"))
+    assert code == ExitCode.FINDINGS, both
+    assert out.count("RV201") == 1 and out.count("2 heads (r2, r3)") == 1, out
+
+
 def test_not_a_git_repository(tmp_path: Path):
     write_project(tmp_path, TABLES, [("r1", "a", None, create("a"), drop("a"))])
     project = Project.load(tmp_path / "alembic.ini")

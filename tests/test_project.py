@@ -48,6 +48,47 @@ def test_tool_alembic_in_pyproject(example_project: Path, monkeypatch: pytest.Mo
     assert project.heads == (HEAD,)
 
 
+def test_alembic_ini_in_a_parent_folder(example_project: Path, monkeypatch: pytest.MonkeyPatch):
+    """Users run commands from app/ or migrations/versions/: the project is found above."""
+    monkeypatch.chdir(example_project / "app")
+    before = list(sys.path)
+    project = Project.load()
+    assert project.config_path == (example_project / "alembic.ini").resolve()
+    assert project.heads == (HEAD,)
+    assert sorted(project.metadata[0].tables) == ["subscriptions", "transactions", "vendors"]
+    # prepend_sys_path = . means the config's folder, not app/ (whose models.py would be
+    # importable as `models`, ahead of every installed package)
+    added = [p for p in sys.path if p not in before]
+    assert str(example_project.resolve()) in added
+    assert all(Path(p).resolve() != (example_project / "app").resolve() for p in added)
+
+
+def test_tool_alembic_in_a_parent_folder(example_project: Path, monkeypatch: pytest.MonkeyPatch):
+    (example_project / "alembic.ini").unlink()
+    (example_project / "pyproject.toml").write_text(
+        '[tool.alembic]\nscript_location = "%(here)s/migrations"\nprepend_sys_path = ["."]\n'
+    )
+    (example_project / "app" / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    monkeypatch.chdir(example_project / "app")  # its own pyproject.toml has no [tool.alembic]
+    project = Project.load()
+    assert project.config_path == (example_project / "pyproject.toml").resolve()
+    assert project.heads == (HEAD,)
+
+
+def test_the_search_stops_at_the_repository_root(
+    example_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An alembic.ini above the repository belongs to another project."""
+    from revisor.errors import ConfigNotFound
+
+    repository = example_project / "repository"
+    (repository / ".git").mkdir(parents=True)
+    (repository / "src").mkdir()
+    monkeypatch.chdir(repository / "src")
+    with pytest.raises(ConfigNotFound, match=r"or its parent folders up to .*/repository$"):
+        Project.load()
+
+
 def test_named_ini_section(example_project: Path):
     ini = example_project / "alembic.ini"
     ini.write_text(ini.read_text().replace("[alembic]", "[buffet]", 1))
@@ -148,7 +189,7 @@ def test_debug_traceback_never_shows_the_password(example_project: Path):
         text=True,
         env=env,
     )
-    assert result.returncode != 0
+    assert result.returncode == 3  # --debug keeps the exit code (a database error)
     assert "Traceback" in result.stderr  # --debug shows it ...
     assert secret not in result.stderr + result.stdout  # ... without the password
 
@@ -221,3 +262,18 @@ def test_status_says_how_far_the_database_is_from_head(example_project: Path, da
     assert "c611d8776a6b (2 revision(s) pending)" in cli.invoke(app, args).output
     migrate.upgrade(project, database_url_18, "heads")
     assert f"{HEAD} (at head)" in cli.invoke(app, args).output
+
+
+def test_target_metadata_from_env_py_module_when_offline_branch_omits_it(tmp_path: Path):
+    """Older templates (Flask-Migrate's before 3.0, microblog's) call configure(url=url)
+    offline: the module-level target_metadata is the models' MetaData."""
+    project_dir = tmp_path / "p"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "histories" / "linear", project_dir)
+    env_py = project_dir / "migrations" / "env.py"
+    text = env_py.read_text()
+    start = text.index("    context.configure(\n        url=url,")
+    end = text.index("    with context.begin_transaction():", start)
+    env_py.write_text(text[:start] + "    context.configure(url=url)\n\n" + text[end:])
+    project = Project.load(project_dir / "alembic.ini")
+    assert "target_metadata" not in env_py.read_text().split("def run_migrations_offline")[1][:300]
+    assert sorted(project.metadata[0].tables)[:1] != []

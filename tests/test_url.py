@@ -26,3 +26,40 @@ def test_masked_url_and_redaction_hide_the_password():
 def test_other_databases_are_rejected():
     with pytest.raises(UnsupportedDatabase):
         parse_url("mysql://root@localhost/app", source="x")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "secret"),
+    [
+        ("postgresql//app:Pw-1xz@db/app", "postgresql//app:***@db/app", "Pw-1xz"),
+        ("postgresql:/app:Pw-2xz@db/app", "postgresql:/app:***@db/app", "Pw-2xz"),
+        (
+            "postgresql://app:Pw-3xz@db:notaport/app",
+            "postgresql://app:***@db:notaport/app",
+            "Pw-3xz",
+        ),
+        ("postgresql://app:Pw/4:x@z@db/app", "postgresql://app:***@db/app", "Pw/4:x@z"),
+        ("app:Pw-5xz@db/app", "app:***@db/app", "Pw-5xz"),
+        ("postgresql//Pw-6xz@db/app", "postgresql//***@db/app", None),  # no user: all hidden
+        (
+            "postgresql//db/app?user=app&password=Pw-7xz",
+            "postgresql//db/app?user=app&password=***",
+            "Pw-7xz",
+        ),
+    ],
+)
+def test_a_url_that_does_not_parse_is_masked_and_its_password_registered(
+    text: str, shown: str, secret: str | None
+):
+    from revisor.db.redaction import mask_malformed_url
+
+    assert mask_malformed_url(text) == shown
+    if secret:  # later output that quotes the password alone is scrubbed too
+        assert redact(f"env.py said: {secret}") == "env.py said: ***"
+
+
+def test_free_text_url_without_the_scheme_colon_is_masked():
+    assert redact("connect postgresql//app:pw@db/app failed") == (
+        "connect postgresql//app:***@db/app failed"
+    )
+    assert redact("'...?sslmode=require&password=pw'") == "'...?sslmode=require&password=***'"

@@ -306,6 +306,7 @@ def _run_check(
                     f"{result.review.ref}; run `revisor review` on them"
                 )
             else:
-                findings += reviewed
+                # The graph rules already ran on the whole history above: said once.
+                findings += [f for f in reviewed if f.code not in HISTORY_RULES]
     result.findings = sort_findings(findings)
     return result

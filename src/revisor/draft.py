@@ -29,6 +29,7 @@ from revisor.errors import (
     EnvImportError,
     HistoryError,
     MetadataNotFound,
+    MultipleHeads,
     RevisorError,
 )
 from revisor.project import Project
@@ -62,6 +63,8 @@ def draft(
     Reads the database (schema and catalog) and never writes to it. Raises
     DatabaseNotAtHead, DraftBlocked, EnvImportError or a database error.
     """
+    if len(project.heads) > 1:
+        raise MultipleHeads(project.heads)  # before autogenerate runs on the database
     options = options or DraftOptions.build(
         settings=project.settings.raw, source_roots=[project.root]
     )
@@ -117,11 +120,7 @@ def draft(
                     f"{env_py} passes no target_metadata to context.configure()"
                 ) from exc
             if "ultiple heads" in text:
-                raise HistoryError(
-                    f"The history has several heads ({', '.join(project.heads)}); a draft "
-                    "needs one parent.",
-                    hint="Merge them first: alembic merge heads -m merge",
-                ) from exc
+                raise MultipleHeads(project.heads) from exc
             raise HistoryError(f"Alembic refused to autogenerate: {exc}") from exc
         except Exception as exc:
             if state["started"]:

@@ -33,13 +33,18 @@ class RevisorError(Exception):
 class ConfigNotFound(RevisorError):
     """No alembic.ini / [tool.alembic] where revisor looked."""
 
-    def __init__(self, searched: Path, explicit: Path | None = None) -> None:
+    def __init__(
+        self, searched: Path, explicit: Path | None = None, *, up_to: Path | None = None
+    ) -> None:
         self.searched = searched
         self.explicit = explicit
+        self.up_to = up_to
         if explicit is not None:
             message = f"Alembic config file not found: {explicit}"
         else:
             message = f"No alembic.ini or [tool.alembic] in pyproject.toml found in {searched}"
+            if up_to is not None and up_to != searched:
+                message += f" or its parent folders up to {up_to}"
         super().__init__(
             message,
             hint="Run revisor in your project's folder or pass -c/--config PATH/TO/alembic.ini.",
@@ -80,6 +85,18 @@ class HistoryError(RevisorError):
     """The revision graph itself is broken (unknown down_revision, cycle, duplicate id)."""
 
 
+class MultipleHeads(HistoryError):
+    """The history has several heads and a new revision needs exactly one parent (draft)."""
+
+    def __init__(self, heads: Sequence[str]) -> None:
+        self.heads = list(heads)
+        super().__init__(
+            f"The history has {len(self.heads)} heads ({', '.join(self.heads)}); a draft "
+            "needs one parent.",
+            hint="Merge them first: alembic merge heads -m merge",
+        )
+
+
 class MetadataNotFound(RevisorError):
     """No target MetaData could be found for commands that compare models."""
 
@@ -107,12 +124,19 @@ class UnsupportedDatabase(RevisorError):
 
 
 class InvalidDatabaseUrl(RevisorError):
-    """A URL that cannot be parsed."""
+    """A URL that cannot be parsed, or that libpq would refuse (bad port, unknown option)."""
 
-    def __init__(self, masked_url: str, reason: str) -> None:
+    def __init__(
+        self, masked_url: str, reason: str, *, source: str | None = None, hint: str | None = None
+    ) -> None:
+        self.masked_url = masked_url
+        self.source = source
+        given = f" (from {source})" if source else ""
         super().__init__(
-            f"Invalid database URL {masked_url!r}: {reason}",
-            hint="Expected a URL like postgresql://user@localhost:5432/dbname",
+            f"Invalid database URL {masked_url!r}{given}: {reason}.",
+            hint=hint
+            or "Expected a URL like postgresql://USER@HOST:5432/DBNAME, with the password "
+            "after the user name and a colon (percent-encode @ : / in it as %40 %3A %2F).",
         )
 
 

@@ -30,7 +30,9 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.USAGE: (
         "Usage or configuration error: bad flags, no alembic.ini / [tool.alembic] found, "
-        "env.py or a revision file that fails to import, a non-PostgreSQL URL."
+        "env.py or a revision file that fails to import, a malformed or non-PostgreSQL URL "
+        "(also a port or connection option libpq refuses), several heads where one is "
+        "needed (draft; deploy without --to)."
     ),
     ExitCode.DATABASE: (
         "The database could not be used: unreachable server, wrong password, missing "
@@ -73,4 +75,17 @@ def render_markdown() -> str:
     ]
     for code in sorted(EXIT_CODES, key=int):
         lines.append(f"| {int(code)} | `{code.name}` | {EXIT_CODES[code]} |")
+    lines += [
+        "",
+        "An error is one message on stderr (`error: ...` and a `hint: ...`), never a "
+        "traceback and never a password. `--debug` prints the traceback too, passwords "
+        "masked, and exits with the same code.",
+        "",
+        "Commands with `--format json` (check, deploy, doctor, review, test) also print every "
+        "error exit, command-line errors included, as one JSON object on stdout:",
+        "",
+        "```json",
+        '{"status": "error", "exit_code": 2, "error": "the message", "hint": "the hint or null"}',
+        "```",
+    ]
     return "\n".join(lines) + "\n"

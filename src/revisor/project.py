@@ -26,7 +26,7 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData
 
 from revisor.config import RevisorSettings, find_pyproject, load_settings, read_toml
-from revisor.db.url import DatabaseUrl
+from revisor.db.url import DatabaseUrl, mask
 from revisor.errors import (
     ConfigError,
     ConfigNotFound,
@@ -126,6 +126,7 @@ class Project:
                     f"{ini} has no [{name}] section.",
                     hint="Pass --name SECTION if your Alembic section is named differently.",
                 )
+            _check_url_option(config, ini)
             _forget_project_modules(config_file.parent)
             _anchor_script_location(config, config_file.parent)
         except CommandError as exc:
@@ -318,7 +319,14 @@ class Project:
                 raise
             except Exception as exc:
                 raise EnvImportError(env_path, exc) from exc
-            self._env_options = session.options
+            options = session.options
+            if options.get("target_metadata") is None:
+                # env.py files from older templates (Flask-Migrate's among them) give
+                # configure() no target_metadata offline; their module-level one is it
+                module_metadata = session.module_globals.get("target_metadata")
+                if module_metadata is not None:
+                    options["target_metadata"] = module_metadata
+            self._env_options = options
         return self._env_options
 
     def env_options(self, url: DatabaseUrl | None = None) -> dict[str, Any]:
@@ -440,7 +448,8 @@ def quiet_alembic_logging() -> Iterator[None]:
 
 
 def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]:
-    """(ini, pyproject) to hand to alembic's Config, as alembic's own CLI would."""
+    """(ini, pyproject) to hand to alembic's Config: the explicit file, else the first
+    folder from the cwd up that has alembic.ini or a pyproject.toml with [tool.alembic]."""
     if explicit is not None:
         path = explicit if explicit.is_absolute() else cwd / explicit
         if path.is_dir():
@@ -451,14 +460,47 @@ def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]
             return None, path
         toml = path.parent / "pyproject.toml"
         return path, toml if _has_tool_alembic(toml) else None
-    ini = cwd / "alembic.ini"
-    toml = cwd / "pyproject.toml"
-    toml_found = toml if _has_tool_alembic(toml) else None
-    if ini.is_file():
-        return ini, toml_found
-    if toml_found:
-        return None, toml_found
-    raise ConfigNotFound(cwd)
+    for folder in _folders_up_to_repository_root(cwd):
+        ini = folder / "alembic.ini"
+        toml = folder / "pyproject.toml"
+        toml_found = toml if _has_tool_alembic(toml) else None
+        if ini.is_file():
+            return ini, toml_found
+        if toml_found:
+            return None, toml_found
+    raise ConfigNotFound(cwd, up_to=folder)
+
+
+def _folders_up_to_repository_root(cwd: Path) -> list[Path]:
+    """`cwd`, then its parents up to the git repository's root (the folder with `.git`),
+    or up to the filesystem root outside a repository: where a user who runs a command in
+    a subfolder (app/, migrations/) expects the project's alembic.ini to be found."""
+    folders = []
+    for folder in (cwd, *cwd.parents):
+        folders.append(folder)
+        if (folder / ".git").exists():
+            break
+    return folders
+
+
+def _check_url_option(config: Config, ini: Path | None) -> None:
+    """ConfigParser reads sqlalchemy.url with %-interpolation, so a percent-encoded password
+    (p%40ss) or an undefined %(name)s fails every command, alembic's too, with an error
+    that quotes the URL. Say so once, with the password masked."""
+    try:
+        config.get_main_option("sqlalchemy.url")
+    except configparser.InterpolationError as exc:
+        raw = config.file_config.get(config.config_ini_section, "sqlalchemy.url", raw=True)
+        why = (
+            f"%({exc.reference})s is not defined"
+            if isinstance(exc, configparser.InterpolationMissingOptionError)
+            else "a % is neither %% nor %(name)s"
+        )
+        raise ConfigError(
+            f"sqlalchemy.url in {ini} cannot be read ({mask(raw)}): {why}.",
+            hint="ConfigParser (alembic too) reads % in alembic.ini as interpolation: write a "
+            "percent-encoded password p%40ss as p%%40ss.",
+        ) from None
 
 
 def _lacks_script_location(ini: Path, name: str) -> bool:
@@ -516,8 +558,10 @@ def _anchor_script_location(config: Config, base: Path) -> None:
 
 
 def _extend_sys_path(config: Config, base: Path) -> None:
-    """Alembic resolves prepend_sys_path against the cwd; also resolve it against the
-    config's folder so `revisor -c elsewhere/alembic.ini` imports the app's modules."""
+    """Alembic resolves prepend_sys_path against the cwd; resolve it against the config's
+    folder instead, so `revisor -c elsewhere/alembic.ini` and a command run in a subfolder
+    import the app's modules. Alembic's cwd-relative entry is taken out when the cwd is
+    another folder: from app/, `.` would put app/'s modules ahead of the libraries."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # alembic's path_separator deprecation notice
         entries = config.get_prepend_sys_paths_list() or []
@@ -525,7 +569,13 @@ def _extend_sys_path(config: Config, base: Path) -> None:
         candidate = str((base / entry).resolve())
         if candidate in sys.path:
             sys.path.remove(candidate)
-        sys.path.insert(0, candidate)  # ahead of alembic's cwd-relative entry
+        sys.path.insert(0, candidate)
+        if (
+            entry in sys.path
+            and not Path(entry).is_absolute()
+            and str(Path(entry).resolve()) != candidate
+        ):
+            sys.path.remove(entry)
 
 
 def _failing_file(exc: BaseException, locations: list[Path]) -> Path | None:

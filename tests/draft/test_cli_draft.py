@@ -260,3 +260,45 @@ def test_the_new_file_is_reviewed(
     assert result.exit_code == 0, result.output
     skipped = _draft(cli, example_project, database_url_18, "-m", "again", "--no-review")
     assert "review:" not in skipped.output and "RV3" not in skipped.output
+
+
+SIDE_BRANCH = '''"""side branch"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "aaaa11112222"
+down_revision = "2cffc65fb01a"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("vendors", sa.Column("note", sa.Text(), nullable=True))
+
+
+def downgrade():
+    op.drop_column("vendors", "note")
+'''
+
+
+def test_two_heads_are_refused_before_the_dev_database_is_touched(
+    cli: CliRunner, example_project: Path
+):
+    from revisor.db.embedded import embedded_server_url
+    from revisor.db.resolve import embedded_dev_database
+    from revisor.db.scratch import drop_database
+
+    project = example_project.rename(example_project.parent / "draft_two_heads_probe")
+    (project / "migrations" / "versions" / "aaaa11112222_side_branch.py").write_text(SIDE_BRANCH)
+    models = project / "app" / "models.py"
+    models.write_text(models.read_text().replace(NAMES, VALUES))
+    dev = embedded_dev_database(project.name)
+    try:
+        result = cli.invoke(app, ["draft", "-c", str(project / "alembic.ini"), "-m", "values"])
+        assert result.exit_code == 2, result.output
+        assert "The history has 2 heads (aaaa11112222, f72272eba32a)" in result.output
+        assert "alembic merge heads" in result.output
+        assert migrate.current_heads(dev) == ()  # not upgraded to both heads first
+        assert list((project / "migrations" / "versions").glob("*values*")) == []
+    finally:
+        drop_database(embedded_server_url(), dev.database)

@@ -15,6 +15,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     ScratchOption,
     ScratchUrlOption,
@@ -35,7 +36,7 @@ def output_format(requested: str) -> tuple[str, str | None]:
     return requested, None
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def check(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -80,7 +81,15 @@ def check(
     --scratch-url) to head and compares it with the models, checks the history
     has one head, and reviews the migrations changed on the branch. Exit 0 clean, 1 findings.
     """
-    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        url=url,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=fmt,
+    )
     err = stderr_console()
 
     def body() -> int:

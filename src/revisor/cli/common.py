@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from revisor.db.redaction import redact
 from revisor.errors import RevisorError
@@ -29,7 +31,9 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Alembic config: alembic.ini or pyproject.toml [default: ./alembic.ini].",
+        help="Alembic config: alembic.ini or pyproject.toml [default: the first alembic.ini "
+        "or pyproject.toml with [tool.alembic] in the current folder or a parent, up to the "
+        "repository root].",
         envvar="REVISOR_CONFIG",
         show_default=False,
     ),
@@ -85,7 +89,8 @@ ScratchOption = Annotated[
     ),
 ]
 DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+    bool,
+    typer.Option("--debug", help="Show the traceback of an error too (same exit code)."),
 ]
 
 
@@ -133,6 +138,7 @@ class Common:
     debug: bool = False
     x_args: list[str] | None = None
     app: str | None = None
+    output_format: str = "text"  # "json": errors are a JSON object on stdout as well
 
     def project(self) -> Project:
         from revisor.project import Project
@@ -149,6 +155,15 @@ class Common:
         from revisor.db.resolve import project_database
 
         return project_database(project, self.url, start_embedded=start_embedded)
+
+    def given_url(self, project: Project | None = None) -> DatabaseUrl | None:
+        """The URL the user gave (--url > env > sqlalchemy.url), parsed, or None: starts
+        no server, so a malformed URL is reported before anything else runs."""
+        from revisor.db.resolve import given_url
+
+        env_var = project.url_env if project else "DATABASE_URL"
+        config_url = project.config.get_main_option("sqlalchemy.url") if project else None
+        return given_url(self.url, config_url=config_url, env_var=env_var)
 
 
 def scratch_server(
@@ -168,7 +183,9 @@ def scratch_server(
 
 
 def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
-    """Run a command body and exit with its code; errors become one message + exit code."""
+    """Run a command body and exit with its code. An error becomes one message on stderr
+    and its documented exit code; with --debug the traceback is printed too (the exit code
+    stays the same); with --format json stdout also gets one JSON error object."""
     install_redaction()
     err = stderr_console()
     if common.debug:
@@ -176,28 +193,77 @@ def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
     try:
         code = body()
     except RevisorError as exc:
-        if common.debug:
-            raise
+        _show_traceback(common, err, exc)
         err.print(f"[bold red]error:[/] {escape(redact(exc.message))}")
         if exc.hint:
             err.print(f"[dim]hint:[/] {escape(redact(exc.hint))}")
-        raise typer.Exit(int(exc.exit_code)) from None
+        _fail(common, exc.exit_code, exc.message, exc.hint)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        _fail(common, ExitCode.INTERRUPTED, "interrupted", None)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except Exception as exc:
-        if common.debug:
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))}",
-        )
-        err.print(
-            "[dim]hint:[/] this is a bug in revisor; rerun with --debug and report the traceback."
-        )
-        last = traceback.extract_tb(exc.__traceback__)[-1:]
-        for frame in last:
-            err.print(f"[dim]  at {frame.filename}:{frame.lineno}[/]")
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        _show_traceback(common, err, exc)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "this is a bug in revisor; rerun with --debug and report the traceback."
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(redact(str(exc)))}")
+        err.print(f"[dim]hint:[/] {hint}")
+        if not common.debug:
+            for frame in traceback.extract_tb(exc.__traceback__)[-1:]:
+                err.print(f"[dim]  at {frame.filename}:{frame.lineno}[/]")
+        _fail(common, ExitCode.INTERNAL, message, hint)
     raise typer.Exit(int(code or 0))
+
+
+def _show_traceback(common: Common, err: Console, exc: BaseException) -> None:
+    """With --debug: the traceback, passwords removed, before the one-line message."""
+    if common.debug:
+        text = "".join(traceback.format_exception(exc))
+        err.out(redact(text), end="", highlight=False)
+
+
+def _fail(common: Common, code: ExitCode, message: str, hint: str | None) -> NoReturn:
+    """Exit with `code`; with --format json, after printing the error as JSON on stdout."""
+    if common.output_format == "json":
+        write_error_json(code, message, hint)
+    raise typer.Exit(int(code))
+
+
+def write_error_json(code: ExitCode, message: str, hint: str | None) -> None:
+    """An error as the one JSON object every `--format json` command prints on stdout:
+    {"status": "error", "exit_code": N, "error": message, "hint": hint or null}."""
+    payload = {
+        "status": "error",
+        "exit_code": int(code),
+        "error": redact(message),
+        "hint": redact(hint) if hint else None,
+    }
+    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+class JsonErrorsCommand(TyperCommand):
+    """A command with `--format json`: a usage error found while parsing the command line
+    (unknown option, bad value) is also one JSON error object on stdout, so that stdout
+    stays JSON for every error exit. Used as `@app.command(cls=JsonErrorsCommand)`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes `args`
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as exc:  # click's UsageError (typer may vendor its own click)
+            if hasattr(exc, "format_message") and _asks_for_json(given):
+                hint = f"`{ctx.command_path} --help` lists the options."
+                write_error_json(ExitCode.USAGE, exc.format_message(), hint)
+            raise
+
+
+def _asks_for_json(args: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (or `-f json`, `-fjson`)."""
+    for arg, following in zip(args, [*args[1:], ""], strict=True):
+        if arg in ("--format", "-f") and following == "json":
+            return True
+        if arg in ("--format=json", "-fjson", "-f=json"):
+            return True
+    return False

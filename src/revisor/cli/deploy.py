@@ -13,6 +13,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     XOption,
     run,
@@ -54,7 +55,7 @@ _NOT_EMBEDDED_HINT = {
 }
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def deploy(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -121,7 +122,15 @@ def deploy(
     nothing to do, 1 refused by the review, 2 usage, 4 migration failed, 6 database at
     an unknown revision, 7 lock busy.
     """
-    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        url=url,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=output_format,
+    )
 
     def body() -> int:
         from revisor.deploy import DeployOptions
@@ -133,7 +142,7 @@ def deploy(
             UnsupportedDatabase,
         )
         from revisor.fix_commands import FixCommands
-        from revisor.report.deploy import DeployReporter, error_json
+        from revisor.report.deploy import DeployReporter
 
         if output_format not in ("text", "json"):
             raise ConfigError(f"Unknown --format {output_format!r}.", hint="Use text or json.")
@@ -163,8 +172,6 @@ def deploy(
             if isinstance(exc, DatabaseUnreachable | UnsupportedDatabase):
                 # Their hints offer the embedded PostgreSQL, which deploy never uses.
                 exc.hint = _NOT_EMBEDDED_HINT[type(exc).__name__]
-            if output_format == "json":
-                error_json(exc)
             raise
         reporter.finish(result)
         return int(result.exit_code)

@@ -12,6 +12,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     ScratchOption,
     ScratchUrlOption,
@@ -26,7 +27,7 @@ from revisor.cli.common import (
 DOCTOR_FORMATS = ("text", "json")
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def doctor(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -55,7 +56,15 @@ def doctor(
     objects that differ from the recorded revision. Read-only unless --fix.
     Exit 0 healthy, 1 something found, 2 usage error, 3 database error.
     """
-    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        url=url,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=fmt,
+    )
 
     def body() -> int:
         import json

@@ -81,8 +81,12 @@ def draft(
     def body() -> int:
         from revisor.draft import draft as run_draft
         from revisor.drafting import DraftOptions
+        from revisor.errors import MultipleHeads
 
         project = common.project()
+        if len(project.heads) > 1:  # before the embedded dev database is upgraded to both
+            raise MultipleHeads(project.heads)
+        common.given_url(project)  # a malformed URL is reported as such, not as env.py failing
         options = DraftOptions.build(
             rename_label or [],
             allow_drop or [],

@@ -15,6 +15,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     XOption,
     run,
@@ -27,7 +28,7 @@ from revisor.findings import has_errors
 from revisor.report import FORMATS, render
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def review(
     paths: Annotated[
         list[Path] | None,
@@ -68,7 +69,14 @@ def review(
 
     Exit 0 when nothing is at error level, 1 when something is, 2 on a usage error.
     """
-    common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=output_format,
+    )
 
     def body() -> int:
         from revisor.review import review as run_review

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,7 +51,7 @@ def status(
             if db.source == "embedded":
                 db = embedded_dev_database(project.name)
         info = project_status(project, db)
-        out.print(f"config:     {info.config_path}")
+        out.print(f"config:     {info.config_path}{_found_where(config, project.root)}")
         out.print(f"scripts:    {info.script_location}")
         for location in info.version_locations:
             out.print(f"versions:   {location}")
@@ -97,3 +98,13 @@ def _env_py_differs(project, resolved) -> list[str]:  # type: ignore[no-untyped-
     if env_py.url.set(drivername="x") == resolved.url.url.set(drivername="x"):
         return []
     return [f"env.py alone would use {env_py.masked}; {resolved.describe_source()} comes first"]
+
+
+def _found_where(given: Path | None, root: Path) -> str:
+    """How the config was chosen, when it is not the cwd's own: -c/REVISOR_CONFIG, or a
+    parent folder of the cwd (revisor looks up to the repository root)."""
+    if given is not None:
+        return " (-c/REVISOR_CONFIG)"
+    if root != Path.cwd().resolve():
+        return " (found in a parent folder of the current one)"
+    return ""

@@ -15,6 +15,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     ScratchOption,
     ScratchUrlOption,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from revisor.testing.roundtrip import Progress as Step
 
 
-@app.command("test")
+@app.command("test", cls=JsonErrorsCommand)
 def test_command(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -83,7 +84,15 @@ def test_command(
 
     Exit codes: 0 every revision round-trips, 1 findings, 2 configuration, 3 database.
     """
-    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        url=url,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=fmt,
+    )
     out = stdout_console()
     err = stderr_console()
 

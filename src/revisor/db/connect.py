@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,14 +11,33 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from revisor.db.url import DatabaseUrl, redact
-from revisor.errors import AuthenticationFailed, DatabaseError, DatabaseUnreachable
+from revisor.db.url import LIBPQ_OPTIONS_HINT, DatabaseUrl, redact
+from revisor.errors import (
+    AuthenticationFailed,
+    DatabaseError,
+    DatabaseUnreachable,
+    InvalidDatabaseUrl,
+    RevisorError,
+)
+
+# libpq's and psycopg's words for an option value it refuses before connecting
+# (`invalid sslmode value: "x"`, `invalid port number: "99999"`, `bad value for
+# connect_timeout: 'abc'`), and the server's for a bad `options=-c name=value`.
+_BAD_OPTION_VALUE = re.compile(
+    r"^(?:connection is bad: )?(?:invalid [\w ]*(?:value|number)\b|bad value for |"
+    r"invalid connection option )|invalid value for parameter "
+)
 
 
-def translate_connect_error(url: DatabaseUrl, exc: BaseException) -> DatabaseError:
-    """Turn a driver's connection error into a one-line revisor error."""
+def translate_connect_error(url: DatabaseUrl, exc: BaseException) -> RevisorError:
+    """Turn a driver's connection error into a one-line revisor error: a value libpq
+    refuses is a bad URL (InvalidDatabaseUrl, exit 2), the rest a DatabaseError (exit 3)."""
     orig = getattr(exc, "orig", None) or exc
     text = redact(str(orig)).strip()
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if _BAD_OPTION_VALUE.search(first):
+        reason = first.removeprefix("connection is bad: ").rpartition("FATAL:  ")[2]
+        return InvalidDatabaseUrl(url.masked, reason, source=url.source, hint=LIBPQ_OPTIONS_HINT)
     if "password authentication failed" in text or "no password supplied" in text:
         return AuthenticationFailed(url.masked, url.user)
     if 'database "' in text and "does not exist" in text:
@@ -25,9 +45,15 @@ def translate_connect_error(url: DatabaseUrl, exc: BaseException) -> DatabaseErr
             f"Database {url.database!r} does not exist on {url.masked}.",
             hint="Create it first (createdb) or fix the database name in the URL.",
         )
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reason = lines[0].removeprefix("connection failed: ") if lines else type(orig).__name__
-    return DatabaseUnreachable(url.masked, reason)
+    reason = first.removeprefix("connection failed: ") or type(orig).__name__
+    error = DatabaseUnreachable(url.masked, reason)
+    if not (url.url.host or url.url.query.get("host") or url.url.query.get("hostaddr")):
+        error.hint = (
+            "The URL names no host, so libpq tried the local socket: add it "
+            "(postgresql://USER@HOST:5432/DBNAME, or ?host=/socket/dir). Without --url and "
+            "DATABASE_URL revisor uses its embedded PostgreSQL."
+        )
+    return error
 
 
 def create_engine(url: DatabaseUrl, **kwargs: object) -> Engine:
@@ -50,7 +76,7 @@ def connect(url: DatabaseUrl, *, autocommit: bool = False) -> Iterator[Connectio
         engine = _engines[key] = create_engine(url)
     try:
         conn = engine.connect()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.Error) as exc:
+    except (sa.exc.DBAPIError, psycopg.Error) as exc:  # e.g. a bad option value
         raise translate_connect_error(url, exc) from None
     try:
         if autocommit:

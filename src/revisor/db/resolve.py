@@ -56,6 +56,23 @@ class ResolvedDatabase:
         return SOURCE_NAMES.get(self.url.source, f"${self.url.source}")
 
 
+def given_url(
+    cli_url: str | None, *, config_url: str | None = None, env_var: str = "DATABASE_URL"
+) -> DatabaseUrl | None:
+    """The URL the user wrote down (--url > $env_var > sqlalchemy.url), parsed; None when
+    they wrote none. Runs no env.py and starts nothing, so a malformed URL is reported as
+    such before anything else; raises InvalidDatabaseUrl / UnsupportedDatabase."""
+    if cli_url:
+        return parse_url(cli_url, source="--url")
+    from_env = os.environ.get(env_var)
+    if from_env:
+        return parse_url(from_env, source=env_var)
+    if usable_config_url(config_url):
+        assert config_url is not None
+        return parse_url(config_url, source="sqlalchemy.url")
+    return None
+
+
 def resolve_database(
     project: Project | None, cli_url: str | None, *, start_embedded: bool = True
 ) -> ResolvedDatabase:
@@ -65,17 +82,15 @@ def resolve_database(
     embedded server is neither started nor joined: its URL is returned only while it
     runs (EmbeddedServerStopped otherwise)."""
     embedded = embedded_server_url if start_embedded else running_server_url
-    if cli_url:
-        return ResolvedDatabase(parse_url(cli_url, source="--url"))
     env_var = project.url_env if project else "DATABASE_URL"
-    from_env = os.environ.get(env_var)
-    if from_env:
-        return ResolvedDatabase(parse_url(from_env, source=env_var))
+    config_url = project.config.get_main_option("sqlalchemy.url") if project else None
+    given = given_url(cli_url, config_url=config_url, env_var=env_var)
+    if given is not None and given.source != "sqlalchemy.url":
+        return ResolvedDatabase(given)
     if project is None:
         return ResolvedDatabase(embedded())
     notes: list[str] = []
-    config_url = project.config.get_main_option("sqlalchemy.url")
-    usable = usable_config_url(config_url)
+    usable = given is not None
     captured = project.env_py_url()
     if captured.custom_creator:
         notes.append(
@@ -99,9 +114,8 @@ def resolve_database(
             "env.py stopped before connecting "
             f"({type(captured.error).__name__}{': ' + first[0] if first else ''})"
         )
-    if usable:
-        assert config_url is not None
-        return ResolvedDatabase(parse_url(config_url, source="sqlalchemy.url"), notes)
+    if given is not None:
+        return ResolvedDatabase(given, notes)
     return ResolvedDatabase(embedded(), notes)
 
 

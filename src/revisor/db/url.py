@@ -13,7 +13,12 @@ from urllib.parse import unquote
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from revisor.db.redaction import mask_url_passwords, redact, register_secret
+from revisor.db.redaction import (
+    mask_malformed_url,
+    mask_url_passwords,
+    redact,
+    register_secret,
+)
 from revisor.errors import InvalidDatabaseUrl, UnsupportedDatabase
 
 __all__ = ["DatabaseUrl", "mask", "parse_url", "redact", "register_secret"]
@@ -35,10 +40,8 @@ class DatabaseUrl:
     @property
     def masked(self) -> str:
         """The URL for messages: the password hidden, also when given as `?password=`."""
-        text = self.url.render_as_string(hide_password=True)
-        if "password" in self.url.query:  # libpq reads it there too; SQLAlchemy shows it
-            text = re.sub(r"([?&]password=)[^&]*", r"\1***", text)
-        return text
+        # libpq reads `?password=` too, which SQLAlchemy's hide_password leaves visible.
+        return mask_url_passwords(self.url.render_as_string(hide_password=True))
 
     @property
     def server_masked(self) -> str:
@@ -110,7 +113,8 @@ def _plain_socket_dir(text: str) -> str:
 def parse_url(raw: str, *, source: str) -> DatabaseUrl:
     """Parse a user-given URL; accept postgres://, async drivers; reject other databases.
 
-    Raises `InvalidDatabaseUrl` or `UnsupportedDatabase`; never includes the password.
+    Raises `InvalidDatabaseUrl` (malformed, a port that is not one, a query option libpq
+    does not know) or `UnsupportedDatabase`; never includes the password.
     """
     text = raw.strip()
     if text.startswith("postgres://"):
@@ -118,8 +122,16 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
         text = "postgresql://" + text[len("postgres://") :]
     try:
         url = make_url(text)
-    except ArgumentError as exc:
-        raise InvalidDatabaseUrl(redact(mask_url_passwords(text)), "not a URL") from exc
+    except ArgumentError:
+        raise InvalidDatabaseUrl(
+            mask_malformed_url(text), _why_unparsable(text), source=source
+        ) from None
+    except ValueError:  # SQLAlchemy's int() of the port
+        raise InvalidDatabaseUrl(
+            mask_malformed_url(text),
+            f"the port {_port_text(text)!r} is not a number",
+            source=source,
+        ) from None
     register_secret(url.password if isinstance(url.password, str) else None)
     query_password = url.query.get("password")  # ?password=... is libpq's too
     for secret in (query_password,) if isinstance(query_password, str) else query_password or ():
@@ -131,9 +143,63 @@ def parse_url(raw: str, *, source: str) -> DatabaseUrl:
     url = url.set(drivername="postgresql+psycopg")
     if url.password == "":
         url = url._replace(password=None)  # `user:@host` is no password: not `user:***@`
-    return DatabaseUrl(url=url, source=source, original_driver=driver or None)
+    parsed = DatabaseUrl(url=url, source=source, original_driver=driver or None)
+    _check_port_and_options(parsed)
+    return parsed
+
+
+def _why_unparsable(text: str) -> str:
+    if "://" not in text:
+        return "it does not start with postgresql:// (check the '://' after the scheme)"
+    return "it is not of the form postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+
+
+def _port_text(text: str) -> str:
+    """The port as written in a URL whose port SQLAlchemy could not read."""
+    authority = re.split(r"[/?]", text.partition("://")[2], maxsplit=1)[0]
+    host_port = authority.rpartition("@")[2]
+    if host_port.startswith("["):  # [IPv6]:port
+        host_port = host_port.partition("]")[2]
+    return host_port.partition(":")[2]
+
+
+# The hint for a query option (or value) libpq refuses.
+LIBPQ_OPTIONS_HINT = (
+    "Query options are libpq's connection parameters (sslmode, connect_timeout, "
+    "application_name, ...): https://www.postgresql.org/docs/current/libpq-connect.html"
+)
+# Options of asyncpg URLs that libpq knows under another name.
+_LIBPQ_NAMES = {"ssl": "sslmode"}
+
+
+def _check_port_and_options(url: DatabaseUrl) -> None:
+    """Refuse what libpq would refuse at connect time, before anything runs: a port
+    outside 1-65535 and a query option that is not a libpq connection parameter (revisor
+    connects with psycopg, which passes every option to libpq)."""
+    port = url.url.port
+    if port is not None and not 0 < port < 65536:
+        raise InvalidDatabaseUrl(
+            url.masked, f"port {port} is out of range (1-65535)", source=url.source
+        )
+    if not url.url.query:
+        return
+    from psycopg import pq
+
+    known = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    unknown = [key for key in url.url.query if key not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    hint = (
+        f"revisor connects with psycopg (libpq): write {_LIBPQ_NAMES[key]}= instead of {key}=."
+        if key in _LIBPQ_NAMES
+        else LIBPQ_OPTIONS_HINT
+    )
+    raise InvalidDatabaseUrl(
+        url.masked, f"{key!r} is not a PostgreSQL connection option", source=url.source, hint=hint
+    )
 
 
 def mask(raw: str) -> str:
     """Mask the password of a URL given as text, even one that does not parse."""
-    return redact(raw)
+    return redact(mask_malformed_url(raw))

@@ -17,6 +17,7 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
+from alembic.util import load_python_file
 from sqlalchemy.engine import URL
 
 from revisor.db.url import DatabaseUrl
@@ -34,6 +35,7 @@ class EnvPySession:
     configured: list[dict[str, Any]] = field(default_factory=list)
     migration_runs: int = 0
     url_set_by_env_py: str | None = None  # config.set_main_option("sqlalchemy.url", ...)
+    module_globals: dict[str, Any] = field(default_factory=dict)  # env.py's, once it ran
 
     @property
     def options(self) -> dict[str, Any]:
@@ -161,7 +163,10 @@ def _execute(
             with RevisorEnvironmentContext(
                 project.config, project.script, session, fn=fn, as_sql=as_sql, **context_options
             ):
-                project.script.run_env()
+                # alembic's ScriptDirectory.run_env(), keeping the module: env.py's own
+                # `target_metadata` variable serves when configure() is not given it
+                module = load_python_file(project.script.dir, "env.py")
+                session.module_globals = vars(module)
         except BaseException as exc:
             if session.redirect.violation is not None:
                 raise session.redirect.violation from exc

@@ -26,7 +26,6 @@ from revisor.deploy import (
     RevisionStarted,
     Status,
 )
-from revisor.errors import RevisorError
 from revisor.findings import Severity
 from revisor.fix_commands import FixCommands
 from revisor.report import location
@@ -276,14 +275,3 @@ class DeployReporter:
             "database_after_error": result.unreadable,
             "seconds": round(result.seconds, 4),
         }
-
-
-def error_json(exc: RevisorError) -> None:
-    """With --format json, an error before the deploy ran is still one JSON object."""
-    payload = {
-        "status": "error",
-        "exit_code": int(exc.exit_code),
-        "error": exc.message,
-        "hint": exc.hint,
-    }
-    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
