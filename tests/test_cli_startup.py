@@ -76,6 +76,22 @@ def test_help_of_every_command_loads_no_engine_and_lists_every_command():
         assert any(name in line and first_line[:30] in line for line in listing.splitlines()), name
 
 
+def test_help_of_every_command_group_loads_no_engine():
+    """`revisor db` and its subcommands: the same rule as the top-level commands."""
+    runs = []
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert sub is not None
+        runs.append([group.name, "--help"])
+        runs += [
+            [group.name, c.name or c.callback.__name__, "--help"] for c in sub.registered_commands
+        ]  # type: ignore[union-attr]
+    assert ["db", "start", "--help"] in runs
+    loaded, output = loaded_after(runs, HEAVY)
+    assert loaded == []
+    assert "keep it up until Ctrl-C" in output
+
+
 def test_version_is_still_shown():
     from revisor import __version__
 

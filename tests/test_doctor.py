@@ -96,7 +96,7 @@ def test_healthy_reference_app_at_head(cli, example_project, database_url):
 def test_empty_database_is_info_exit_0(cli, example_project, database_url_18):
     code, out = doctor(cli, example_project / "alembic.ini", database_url_18)
     assert code == ExitCode.OK, out
-    assert "DR100" in out and "revisor deploy" in out and "alembic upgrade head" in out
+    assert "DR100" in out and "`revisor deploy -c " in out  # the user's own database
 
 
 def test_default_is_the_embedded_dev_database(cli, example_project):
@@ -169,7 +169,7 @@ def test_stamped_with_another_revisions_schema(cli, example_project, database_ur
     sql(database_url_18, "UPDATE alembic_version SET version_num = 'e6995e90df34'")
     code, out = doctor(cli, ini, database_url_18)
     assert code == ExitCode.FINDINGS, out
-    assert "DR106" in out and f"alembic stamp --purge {HEAD}" in out
+    assert "DR106" in out and f"`revisor db stamp --purge {HEAD} -c " in out
     assert "DR103" not in out  # its schema is the head's: nothing is really pending
 
 
@@ -180,7 +180,7 @@ def test_duplicate_and_overlapping_version_rows(cli, example_project, database_u
     code, out = doctor(cli, ini, database_url_18)
     assert code == ExitCode.FINDINGS, out
     assert "DR104" in out and "42bbf4a64104 is an ancestor" in out
-    assert f"alembic stamp --purge {HEAD}" in out
+    assert f"`revisor db stamp --purge {HEAD} -c " in out
     assert "DR105" not in out  # the schema is the head's
 
 
@@ -230,10 +230,10 @@ def test_create_all_names_the_revision_and_fix_stamps_it(cli, tmp_path, database
     code, out = doctor(cli, ini, database_url_18)
     assert code == ExitCode.FINDINGS, out
     assert "DR101" in out and "matches revision b2 exactly" in out
-    assert "`alembic stamp b2`" in out and "1 pending" in out
+    assert "`revisor db stamp b2 -c " in out and "1 pending" in out
 
     code, out = doctor(cli, ini, database_url_18, "--fix")
-    assert "stamping" in out and "alembic stamp b2" in out
+    assert "stamping" in out and "`revisor db stamp b2 -c " in out
     assert rows(database_url_18) == ["b2"]
     # after the fix: behind head by c3, nothing else
     assert code == ExitCode.FINDINGS and "DR103" in out and "c3" in out
@@ -248,7 +248,7 @@ def test_create_all_with_no_exact_match_names_the_closest(cli, tmp_path, databas
     assert code == ExitCode.FINDINGS, out
     assert "Closest: c3, differing by 1" in out
     assert "the database lacks index ix_orders_status on orders" in out
-    assert "nothing doctor may fix" in out and "`alembic stamp c3`" in out
+    assert "nothing doctor may fix" in out and "`revisor db stamp c3 -c " in out
     assert state_of(database_url_18) == before  # --fix did not stamp a near match
 
 
@@ -271,7 +271,7 @@ def test_history_that_cannot_build_its_schema(cli, tmp_path, database_url_18):
     code, out = doctor(cli, root / "alembic.ini", database_url_18)
     assert code == ExitCode.FINDINGS, out
     assert "DR107" in out and "fails at revision 1b2c3d4e5f60" in out
-    assert "cannot build past 1b2c3d4e5f60" in out and "`alembic stamp 0a0b0c0d0e0f`" in out
+    assert "cannot build past 1b2c3d4e5f60" in out and "`revisor db stamp 0a0b0c0d0e0f -c " in out
 
 
 # --- unknown revisions found in git ----------------------------------------------------
@@ -317,7 +317,7 @@ def test_unknown_revision_on_another_branch(cli, tmp_path, database_url_18):
     assert "on branch feature/status" in finding["message"]
     assert finding["details"]["ancestor"] == "b2"
     assert "`git switch feature/status`" in finding["help"]
-    assert "`alembic downgrade b2`" in finding["help"]
+    assert "`revisor db downgrade b2 -c " in finding["help"]
 
 
 def test_unknown_revision_deleted_from_every_branch(cli, tmp_path, database_url_18):
@@ -334,8 +334,8 @@ def test_unknown_revision_deleted_from_every_branch(cli, tmp_path, database_url_
     code, out = doctor(cli, ini, database_url_18)
     assert code == ExitCode.FINDINGS, out
     assert "DR102" in out and f"at commit {added} (order status)" in out
-    assert f"git show {added}:migrations/versions/c3_rev.py" in out
-    assert "`alembic downgrade b2`" in out
+    assert f"`git restore --source={added} -- {root}/migrations/versions/c3_rev.py`" in out
+    assert "`revisor db downgrade b2 -c " in out
 
 
 # --- bad input -------------------------------------------------------------------------

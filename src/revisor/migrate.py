@@ -44,6 +44,10 @@ _EXTENSION_FUNCTIONS = {
 _MISSING_FUNCTION = re.compile(r"function (?:public\.)?([a-z0-9_]+)\(")
 
 
+# Revision names alembic resolves itself rather than looking up a file.
+_SYMBOLIC = ("base", "head", "heads")
+
+
 @dataclass
 class MigrationRun:
     """What a run applied, in order: (revision id, direction) pairs."""
@@ -60,6 +64,34 @@ def upgrade(project: Project, url: DatabaseUrl, target: str = "heads") -> Migrat
 def downgrade(project: Project, url: DatabaseUrl, target: str) -> MigrationRun:
     """Downgrade the database at `url` to `target` (a revision, "-1", or "base")."""
     return _run(project, url, target, "downgrade")
+
+
+def stamp(
+    project: Project, url: DatabaseUrl, revisions: Sequence[str], *, purge: bool = False
+) -> MigrationRun:
+    """Record `revisions` in the version table without running migrations, as `alembic
+    stamp` does, through env.py (its version table name and schema). With `purge` the
+    table's rows are deleted first (`alembic stamp --purge`), which also replaces rows of
+    revisions the history does not have. Writes only the version table."""
+    targets = tuple(
+        rev if rev in _SYMBOLIC else project.revision(rev).revision for rev in revisions
+    )
+    result = MigrationRun()
+
+    def steps(context: MigrationContext) -> Iterator[RevisionStep]:
+        for step in project.script._stamp_revs(targets, context.get_current_heads()):
+            yield step  # type: ignore[misc]
+            result.applied.append((_step_revision(step), "stamp"))
+
+    error = run_env(project, url, steps, purge=purge).error
+    if error is None:
+        return result
+    if isinstance(error, RevisionError | CommandError):
+        raise HistoryError(
+            f"Cannot stamp {' '.join(targets)}: {error}",
+            hint="A version table holding a revision the history lacks is replaced with --purge.",
+        ) from error
+    raise MigrationFailed(None, "stamp", error) from error
 
 
 def pending_revisions(project: Project, current: Sequence[str]) -> list[str]:
@@ -122,7 +154,8 @@ def run_env(
     rows).
 
     `env_options` go to `envrun.run_env_py` (inert, read_only) and alembic's context
-    (dont_mutate). A step's exception ends the run: env.py's transaction handling rolls
+    (dont_mutate; purge empties the version table before the first step, as `stamp
+    --purge`). A step's exception ends the run: env.py's transaction handling rolls
     back what is not committed, and the exception is returned in the outcome, not raised.
     Errors before the first step (env.py import, connection) are raised as RevisorError.
     Side effects: the migrations' DDL on `url`.
@@ -189,7 +222,14 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     if missing:
         raise ExtensionMissing(missing, failed, url.source == "embedded") from error
     if isinstance(error, RevisionError | CommandError) and failed is None:
-        raise HistoryError(f"Cannot {direction} to {target!r}: {error}") from error
+        from revisor.fix_commands import FixCommands
+
+        history = FixCommands.for_project(project).history()
+        raise HistoryError(
+            f"Cannot {direction} to {target!r}: {error}",
+            hint=f"{history.quoted} lists the revisions; a target is a revision (or a unique "
+            "prefix), head, heads, base, or relative: +1, -1.",
+        ) from error
     raise MigrationFailed(failed, direction, error) from error
 
 

@@ -54,6 +54,11 @@ class Project:
     url_env: str = "DATABASE_URL"
     root_dir: Path | None = None
     flask_app: Any = field(default=None, repr=False)  # a Flask-Migrate project's app
+    # How the command line named the project (-c, -x, --app), for the commands revisor
+    # prints to name it the same way (revisor.fix_commands).
+    config_option: Path | None = None
+    x_options: tuple[str, ...] = ()
+    app_option: str | None = None
     _metadata: tuple[MetaData, ...] | None = field(default=None, repr=False)
     _env_options: dict[str, Any] | None = field(default=None, repr=False)
     _online_options: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -75,7 +80,23 @@ class Project:
         """Find and load the project. `x_args` are alembic's `-x KEY=VALUE` arguments, for
         env.py's context.get_x_argument(); `app` a Flask-Migrate project's app (as `flask
         --app` takes it). Raises ConfigNotFound / ConfigError / HistoryError."""
-        cwd = (cwd or Path.cwd()).resolve()
+        here = (cwd or Path.cwd()).resolve()
+        project = cls._load(config_path, name=name, cwd=here, x_args=x_args, app=app)
+        project.config_option = here / config_path if config_path else None
+        project.x_options = tuple(x_args)
+        project.app_option = app
+        return project
+
+    @classmethod
+    def _load(
+        cls,
+        config_path: Path | str | None,
+        *,
+        name: str,
+        cwd: Path,
+        x_args: Sequence[str],
+        app: str | None,
+    ) -> Project:
         explicit = Path(config_path) if config_path else None
         try:
             ini, toml = _locate(explicit, cwd)
@@ -217,10 +238,13 @@ class Project:
 
     def revision(self, rev_id: str) -> Script:
         """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""
+        from revisor.fix_commands import FixCommands
+
         self.revisions  # noqa: B018 -- a broken graph is reported as such, first
+        history = FixCommands.for_project(self).history()
         unknown = HistoryError(
             f"Unknown revision {rev_id!r}.",
-            hint="`revisor status` shows the heads; `alembic history` lists every revision.",
+            hint=f"{history.quoted} lists every revision, newest first.",
         )
         try:
             with warnings.catch_warnings():

@@ -17,7 +17,6 @@ refuses what would lose work or fork the history:
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from revisor.errors import (
     RevisorError,
     TrashFailed,
 )
+from revisor.fix_commands import FixCommands
 from revisor.gitdiff import git
 from revisor.project import Project
 
@@ -156,12 +156,13 @@ def plan_redo(
             )
         _ = project.metadata  # no models, no draft: say so before anything changes
     heads = migrate.database_heads(project, url)
-    action = _database_action(project, script, heads)
+    commands = FixCommands.for_project(project, url)
+    action = _database_action(project, script, heads, commands)
     if action == DOWNGRADE and not force:
-        _check_downgrade(project, script.revision, path)
+        _check_downgrade(project, script.revision, path, commands)
     upgrade_first = None
     if draft:
-        upgrade_first = _catch_up(project, url, script, heads, remaining, action)
+        upgrade_first = _catch_up(project, url, script, heads, remaining, action, commands)
     plan = RedoPlan(
         revision=script.revision,
         path=path,
@@ -253,14 +254,23 @@ def redo(
 
 
 def reload(project: Project) -> Project:
-    """The same project loaded afresh (its history changed on disk)."""
-    return Project.load(project.config_path, name=project.config.config_ini_section)
+    """The same project loaded afresh (its history changed on disk), with the same -x and
+    --app."""
+    fresh = Project.load(
+        project.config_path,
+        name=project.config.config_ini_section,
+        x_args=project.x_options,
+        app=project.app_option,
+    )
+    fresh.config_option = project.config_option  # as the user named it, for printed commands
+    return fresh
 
 
 def restore_command(moved: list[tuple[Path, Path]]) -> str:
-    """A shell command that puts the trashed revision file back."""
+    """The shell command that puts the trashed revision file back (paths as typed from
+    the current directory)."""
     source, target = moved[0]
-    return f"mv {shlex.quote(str(target))} {shlex.quote(str(source))}"
+    return str(FixCommands().move(target, source))
 
 
 # --- the target ------------------------------------------------------------------------
@@ -313,7 +323,7 @@ def _message(script: Script, given: str | None) -> str:
 # --- the database ----------------------------------------------------------------------
 
 
-def _check_downgrade(project: Project, revision: str, path: Path) -> None:
+def _check_downgrade(project: Project, revision: str, path: Path, commands: FixCommands) -> None:
     """Raise DowngradeIncomplete when review finds the downgrade empty or incomplete
     (RV120, RV121): undoing the revision through it would not take its changes out."""
     from revisor.errors import DowngradeIncomplete
@@ -322,22 +332,26 @@ def _check_downgrade(project: Project, revision: str, path: Path) -> None:
     found = review(project, [path], select=["RV120", "RV121"]).findings
     problems = [f"{f.code} {f.message}" for f in found if f.code in ("RV120", "RV121")]
     if problems:
-        raise DowngradeIncomplete(revision, problems)
+        raise DowngradeIncomplete(revision, problems, commands.test("--last", "1"))
 
 
-def _database_action(project: Project, script: Script, heads: tuple[str, ...]) -> str:
+def _database_action(
+    project: Project, script: Script, heads: tuple[str, ...], commands: FixCommands
+) -> str:
     """DOWNGRADE when the database has the revision applied, SKIP when it is at the parent
     or below; raises when it is stamped with anything else."""
     revision = script.revision
     known = {s.revision for s in project.revisions}
     unknown = [h for h in heads if h not in known]
     if unknown:
-        raise DatabaseUnknownForRedo(unknown, revision)
+        raise DatabaseUnknownForRedo(unknown, revision, commands.doctor())
     if revision in heads:
         return DOWNGRADE
     below = project.ancestors(script._all_down_revisions)  # with depends_on
     if not all(h in below for h in heads):
-        raise DatabaseElsewhere(heads, revision, script._versioned_down_revisions)
+        raise DatabaseElsewhere(
+            heads, revision, script._versioned_down_revisions, commands.upgrade_to(revision)
+        )
     return SKIP
 
 
@@ -348,6 +362,7 @@ def _catch_up(
     heads: tuple[str, ...],
     remaining: list[str],
     action: str,
+    commands: FixCommands,
 ) -> str | None:
     """The draft compares the models with a database at the history's head once the
     revision is gone. None when the database will be there after the downgrade (or skip);
@@ -364,7 +379,11 @@ def _catch_up(
         return remaining[0]  # revisor's own dev database: the history is the truth
     order = {s.revision: i for i, s in enumerate(project.revisions)}
     raise DatabaseBehindForRedo(
-        heads, sorted(pending, key=order.__getitem__), script.revision, remaining
+        heads,
+        sorted(pending, key=order.__getitem__),
+        script.revision,
+        remaining,
+        commands.upgrade_to(remaining[0]),
     )
 
 

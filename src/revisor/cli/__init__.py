@@ -47,6 +47,7 @@ def root(
 # inside the command bodies, so that `revisor --help` and each command start fast
 # (tests/test_cli_startup.py checks it).
 from revisor.cli import check as _check  # noqa: E402,F401
+from revisor.cli import db as _db  # noqa: E402,F401
 from revisor.cli import demo as _demo  # noqa: E402,F401
 from revisor.cli import deploy as _deploy  # noqa: E402,F401
 from revisor.cli import doctor as _doctor  # noqa: E402,F401

@@ -103,6 +103,11 @@ class RedactingStream:
     def write(self, text: str) -> int:
         return self._stream.write(redact(text))
 
+    @property
+    def unredacted(self) -> TextIO:
+        """The stream underneath, for the one output a user asked to see unmasked."""
+        return self._stream
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
@@ -140,12 +145,16 @@ class Common:
 
         return Project.load(self.config, name=self.name, x_args=self.x_args or (), app=self.app)
 
-    def database_url(self, project: Project | None = None) -> DatabaseUrl:
+    def database_url(
+        self, project: Project | None = None, *, start_embedded: bool = True
+    ) -> DatabaseUrl:
         """The project's database (`revisor.db.resolve`), the embedded dev database when
-        none is configured."""
+        none is configured. With `start_embedded=False` the embedded server is not
+        started (or joined): its dev database is returned only while the server runs
+        (EmbeddedServerStopped otherwise)."""
         from revisor.db.resolve import project_database
 
-        return project_database(project, self.url)
+        return project_database(project, self.url, start_embedded=start_embedded)
 
     def given_url(self, project: Project | None = None) -> DatabaseUrl | None:
         """The URL the user gave (--url > env > sqlalchemy.url), parsed, or None: starts

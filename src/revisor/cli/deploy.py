@@ -141,6 +141,7 @@ def deploy(
             RevisorError,
             UnsupportedDatabase,
         )
+        from revisor.fix_commands import FixCommands
         from revisor.report.deploy import DeployReporter
 
         if output_format not in ("text", "json"):
@@ -160,7 +161,12 @@ def deploy(
             )
             project = common.project()
             target = _target_url(common, project)
-            reporter = DeployReporter(project.root, target, json=output_format == "json")
+            reporter = DeployReporter(
+                project.root,
+                target,
+                FixCommands.for_project(project, target),
+                json=output_format == "json",
+            )
             result = run_deploy(project, target, options, on_event=reporter.event)
         except RevisorError as exc:
             if isinstance(exc, DatabaseUnreachable | UnsupportedDatabase):
@@ -179,8 +185,15 @@ def _target_url(common: Common, project: Project) -> DatabaseUrl:
     NoTargetDatabase (exit 2)."""
     from revisor.db.resolve import resolve_database
     from revisor.errors import NoTargetDatabase
+    from revisor.fix_commands import FixCommands
 
     url = resolve_database(project, common.url).url
     if url.source == "embedded":
-        raise NoTargetDatabase("deploy", project.url_env)
+        error = NoTargetDatabase("deploy", project.url_env)
+        upgrade = FixCommands.for_project(project).upgrade_to("heads")
+        error.hint = (
+            f"{error.hint} Your dev database here is revisor's embedded one: "
+            f"{upgrade.quoted} upgrades it."
+        )
+        raise error
     return url

@@ -89,10 +89,13 @@ def doctor(
         if fix and diagnosis.stamp:
             if fmt == "text":
                 _print_text(diagnosis, project.root)
+            from revisor.fix_commands import FixCommands
+
             stamp = " ".join(diagnosis.stamp)
+            same = FixCommands.for_project(project, database).stamp(diagnosis.stamp)
             err.print(
                 f"fix: stamping {escape(diagnosis.database)} with {stamp} "
-                f"(as `alembic stamp {stamp}`); nothing else changes."
+                f"(as {escape(same.quoted)} does); nothing else changes."
             )
             apply_stamp(project, database, diagnosis.stamp)
             fixed.append(f"stamped {stamp}")

@@ -80,8 +80,6 @@ def redo(
     err = stderr_console()
 
     def body() -> int:
-        from shlex import quote
-
         from rich.markup import escape
 
         from revisor.cli.draft import show_draft, show_review
@@ -116,9 +114,7 @@ def redo(
         result = execute_redo(project, plan, options=options, review=not no_review)
         out.print(f"database: {escape(_database_done(plan, result.database_heads))}")
         out.print(f"moved: {_shown(plan.path)} -> {_shown(result.trashed_file)}")
-        source, trashed = result.moved[0]
-        restore = f"mv {quote(_shown(trashed))} {quote(_shown(source))}"
-        out.print(f"[dim]restore with: {escape(restore)}[/]")
+        out.print(f"[dim]restore with: {escape(result.restore_command)}[/]")
         if result.draft is None:
             return 0
         show_draft(result.draft)

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from revisor.db.embedded import embedded_server_url
-from revisor.db.scratch import create_database, database_exists
+from revisor.db.embedded import embedded_server_url, running_server_url
+from revisor.db.scratch import create_database, database_exists, drop_database
 from revisor.db.url import DatabaseUrl, parse_url
 from revisor.errors import DatabaseError, RevisorError, UnsupportedDatabase
 
@@ -73,17 +73,22 @@ def given_url(
     return None
 
 
-def resolve_database(project: Project | None, cli_url: str | None) -> ResolvedDatabase:
+def resolve_database(
+    project: Project | None, cli_url: str | None, *, start_embedded: bool = True
+) -> ResolvedDatabase:
     """The project's database (see the module docstring); for the embedded server, the
     server's `postgres` database (`project_database` gives the dev database). Reading
-    env.py's URL runs env.py once, connecting nowhere."""
+    env.py's URL runs env.py once, connecting nowhere. With `start_embedded=False` the
+    embedded server is neither started nor joined: its URL is returned only while it
+    runs (EmbeddedServerStopped otherwise)."""
+    embedded = embedded_server_url if start_embedded else running_server_url
     env_var = project.url_env if project else "DATABASE_URL"
     config_url = project.config.get_main_option("sqlalchemy.url") if project else None
     given = given_url(cli_url, config_url=config_url, env_var=env_var)
     if given is not None and given.source != "sqlalchemy.url":
         return ResolvedDatabase(given)
     if project is None:
-        return ResolvedDatabase(embedded_server_url())
+        return ResolvedDatabase(embedded())
     notes: list[str] = []
     usable = given is not None
     captured = project.env_py_url()
@@ -111,14 +116,17 @@ def resolve_database(project: Project | None, cli_url: str | None) -> ResolvedDa
         )
     if given is not None:
         return ResolvedDatabase(given, notes)
-    return ResolvedDatabase(embedded_server_url(), notes)
+    return ResolvedDatabase(embedded(), notes)
 
 
-def project_database(project: Project | None, cli_url: str | None) -> DatabaseUrl:
-    """`resolve_database`'s URL, with the embedded server's per-project dev database."""
-    url = resolve_database(project, cli_url).url
+def project_database(
+    project: Project | None, cli_url: str | None, *, start_embedded: bool = True
+) -> DatabaseUrl:
+    """`resolve_database`'s URL, with the embedded server's per-project dev database
+    (`start_embedded` as there)."""
+    url = resolve_database(project, cli_url, start_embedded=start_embedded).url
     if url.source == "embedded":
-        return embedded_dev_database(project.name if project else "default")
+        return embedded_dev_database(project.name if project else "default", server=url)
     return url
 
 
@@ -140,13 +148,28 @@ def usable_config_url(config_url: str | None) -> bool:
     return not config_url.strip().startswith("driver://")
 
 
-def embedded_dev_database(project_name: str) -> DatabaseUrl:
-    """The embedded server's persistent database for this project (created if missing)."""
-    server = embedded_server_url()
-    name = EMBEDDED_DEV_PREFIX + re.sub(r"[^a-z0-9_]", "_", project_name.lower())[:40]
+def dev_database_name(project_name: str) -> str:
+    """The name of the project's development database on the embedded server."""
+    return EMBEDDED_DEV_PREFIX + re.sub(r"[^a-z0-9_]", "_", project_name.lower())[:40]
+
+
+def embedded_dev_database(project_name: str, server: DatabaseUrl | None = None) -> DatabaseUrl:
+    """The embedded server's persistent database for this project (created if missing) on
+    `server` (default: the embedded server, started or joined)."""
+    server = server or embedded_server_url()
+    name = dev_database_name(project_name)
     if not database_exists(server, name):
         create_database(server, name)
     return server.with_database(name)
+
+
+def reset_embedded_dev_database(dev: DatabaseUrl) -> None:
+    """Drop the embedded dev database `dev` (its sessions are disconnected) and create it
+    again, empty. Side effect: every table and row in it is gone."""
+    name = dev.database
+    assert name and name.startswith(EMBEDDED_DEV_PREFIX), name
+    drop_database(dev, name)
+    create_database(dev, name)
 
 
 # --- scratch databases -----------------------------------------------------------------

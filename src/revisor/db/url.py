@@ -63,15 +63,17 @@ class DatabaseUrl:
         unencoded (`host=/tmp/pg`, which SQLAlchemy and libpq accept), because env.py files
         often pass the URL through ConfigParser (set_main_option), where `%2F` is
         interpolation syntax."""
-        head, sep, query = self.sqlalchemy_url.partition("?")
+        return _plain_socket_dir(self.sqlalchemy_url)
 
-        def plain(match: re.Match[str]) -> str:
-            value = unquote(match.group(2))
-            if re.fullmatch(r"[\w/.\-]+", value):
-                return match.group(1) + value
-            return match.group(0)
-
-        return head + sep + re.sub(r"((?:^|&)host=)([^&]*)", plain, query)
+    def shown(self, *, driver: str | None, show_password: bool = False) -> str:
+        """The URL for people and other tools: `postgresql+DRIVER://`, or libpq's plain
+        `postgresql://` (what psql reads) when `driver` is None; the password masked unless
+        `show_password`; a socket directory unencoded."""
+        url = self.url.set(drivername=f"postgresql+{driver}" if driver else "postgresql")
+        text = url.render_as_string(hide_password=not show_password)
+        if not show_password and "password" in url.query:
+            text = re.sub(r"([?&]password=)[^&]*", r"\1***", text)
+        return _plain_socket_dir(text)
 
     def libpq_kwargs(self) -> dict[str, object]:
         """Keyword arguments for `psycopg.connect`."""
@@ -93,6 +95,19 @@ class DatabaseUrl:
     def with_database(self, name: str) -> DatabaseUrl:
         """The same server and credentials, another database."""
         return DatabaseUrl(self.url.set(database=name), self.source, self.original_driver)
+
+
+def _plain_socket_dir(text: str) -> str:
+    """`text` with a socket directory in its query written unencoded (`host=/tmp/pg`)."""
+    head, sep, query = text.partition("?")
+
+    def plain(match: re.Match[str]) -> str:
+        value = unquote(match.group(2))
+        if re.fullmatch(r"[\w/.\-]+", value):
+            return match.group(1) + value
+        return match.group(0)
+
+    return head + sep + re.sub(r"((?:^|&)host=)([^&]*)", plain, query)
 
 
 def parse_url(raw: str, *, source: str) -> DatabaseUrl:

@@ -92,7 +92,7 @@ def deploy(
     options = options or DeployOptions()
     emit = on_event or (lambda event: None)
     started = time.perf_counter()
-    target = resolve_target(project, options.to)
+    target = resolve_target(project, options.to, url)
     schema, table = version_table_of(project, url)
     with raw_connect(url) as conn:
         if "application_name" not in url.url.query:  # a name the user gave wins
@@ -107,7 +107,7 @@ def deploy(
             lock_timeout=options.lock_timeout,
         )
         if options.dry_run:
-            _plan(project, conn, schema, table, result, options, emit)
+            _plan(project, url, conn, schema, table, result, options, emit)
         else:
             with advisory_lock(
                 conn,
@@ -117,7 +117,7 @@ def deploy(
             ) as waited:
                 result.lock_waited = waited
                 emit(LockAcquired(qualified, waited))
-                if _plan(project, conn, schema, table, result, options, emit):
+                if _plan(project, url, conn, schema, table, result, options, emit):
                     Applier(project, url, options, result, emit).run(conn)
                     _read_after(project, conn, schema, table, result)
     result.seconds = time.perf_counter() - started
@@ -126,6 +126,7 @@ def deploy(
 
 def _plan(
     project: Project,
+    url: DatabaseUrl,
     conn: psycopg.Connection,
     schema: str | None,
     table: str,
@@ -139,7 +140,9 @@ def _plan(
     known = {script.revision for script in project.revisions}
     unknown = [head for head in result.current if head not in known]
     if unknown:
-        raise UnknownRevision(unknown)
+        from revisor.fix_commands import FixCommands
+
+        raise UnknownRevision(unknown, FixCommands.for_project(project, url).doctor())
     done = project.ancestors(result.current)
     wanted = project.ancestors(result.target)
     result.pending = [
@@ -207,14 +210,20 @@ def _verify(project: Project, result: DeployResult) -> None:
 # --- planning helpers (no database) ---------------------------------------------------
 
 
-def resolve_target(project: Project, to: str | None) -> tuple[str, ...]:
+def resolve_target(
+    project: Project, to: str | None, url: DatabaseUrl | None = None
+) -> tuple[str, ...]:
     """The revisions to reach: `to` (a revision, unique prefix, "head" or "heads"), or the
-    history's one head. Raises AmbiguousHead or HistoryError."""
+    history's one head (`url`: the database, for the hint). Raises AmbiguousHead or
+    HistoryError."""
     heads = project.heads
     if to is not None and (to == "base" or to.endswith("@base") or to.startswith("-")):
+        from revisor.fix_commands import FixCommands
+
+        downgrade = FixCommands.for_project(project, url).downgrade(to)
         raise ConfigError(
             f"--to {to!r} would downgrade: revisor deploy only upgrades.",
-            hint="Downgrade with `alembic downgrade`; deploy reaches a revision or the head.",
+            hint=f"Downgrade with {downgrade.quoted}; deploy reaches a revision or the head.",
         )
     if to == "heads":
         return tuple(heads)

@@ -24,7 +24,9 @@ from revisor.doctor.wording import (
     listed,
     stamp_instead,
 )
+from revisor.errors import HistoryError
 from revisor.findings import Finding, Severity
+from revisor.fix_commands import CommandLine, FixCommands
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, snapshot
 from revisor.snapshot.diff import diff_snapshots
@@ -95,6 +97,7 @@ def diagnose(
     # schema per tenant: only the tenant's schema is this history's, here and in the replay
     only = project.tenant_schema(url)
     db = _read(url, version_table, schema_name, only)
+    commands = FixCommands.for_project(project, url)
     server = scratch or url
     diagnosis = Diagnosis(
         database=url.masked,
@@ -104,27 +107,29 @@ def diagnose(
         revisions=len(order),
     )
     if not db.rows:
-        _unstamped(project, server, order, db, diagnosis, only)
+        _unstamped(project, server, order, db, diagnosis, commands, only)
         return diagnosis
     unknown = [r for r in dict.fromkeys(db.rows) if r not in known]
     if unknown:
-        _unknown(project, server, order, known, db, unknown, diagnosis, only)
+        _unknown(project, server, order, known, db, unknown, diagnosis, commands, only)
         return diagnosis
-    effective = _version_rows(project, db.rows, diagnosis)
+    effective = _version_rows(project, db.rows, diagnosis, commands)
     from revisor import migrate
 
     diagnosis.pending = migrate.pending_revisions(project, effective)
-    drift = _drift(project, server, order, db, effective, diagnosis, only)
+    drift = _drift(project, server, order, db, effective, diagnosis, commands, only)
     if diagnosis.pending:
         diagnosis.state = "behind"
     if diagnosis.pending and drift is None:
         count = len(diagnosis.pending)
+        upgrade = commands.upgrade()
         diagnosis.findings.insert(
             0,
             kinds.PENDING.finding(
                 f"The database is at {', '.join(effective)}; {count} revision(s) are "
                 f"pending: {listed(diagnosis.pending)}.",
-                "`revisor deploy` (or `alembic upgrade head`) applies them.",
+                f"{upgrade.quoted} applies them.",
+                commands=[upgrade],
                 pending=diagnosis.pending,
             ),
         )
@@ -135,17 +140,15 @@ def apply_stamp(project: Project, url: DatabaseUrl, revisions: Sequence[str]) ->
     """Record `revisions` in the version table, as `alembic stamp` does, through the
     project's env.py (its version table name and schema). Writes only the version table;
     raises HistoryError if env.py fails to run the stamp."""
-    from revisor.errors import HistoryError
-    from revisor.migrate import run_env
+    from revisor.errors import MigrationFailed
+    from revisor.migrate import stamp
 
-    script = project.script
-
-    def steps(mc):  # type: ignore[no-untyped-def]
-        return iter(script._stamp_revs(tuple(revisions), mc.get_current_heads()))
-
-    error = run_env(project, url, steps).error
-    if error is not None:
-        raise HistoryError(f"Could not stamp {', '.join(revisions)}: {first_line(error)}")
+    try:
+        stamp(project, url, revisions)
+    except MigrationFailed as exc:
+        raise HistoryError(
+            f"Could not stamp {', '.join(revisions)}: {first_line(exc.cause)}"
+        ) from exc
 
 
 # --- reading the user's database -----------------------------------------------------
@@ -193,16 +196,19 @@ def _unstamped(
     order: list[str],
     db: _Database,
     diagnosis: Diagnosis,
+    commands: FixCommands,
     only: str | None = None,
 ) -> None:
     diagnosis.pending = list(order)
     if _is_empty(db.schema):
         diagnosis.state = "empty"
+        upgrade = commands.upgrade()
         diagnosis.findings.append(
             kinds.EMPTY.finding(
                 f"The database is empty: no version table and no tables; {len(order)} "
                 "revision(s) to apply.",
-                "`revisor deploy` (or `alembic upgrade head`) builds it.",
+                f"{upgrade.quoted} builds it.",
+                commands=[upgrade],
             )
         )
         return
@@ -217,29 +223,29 @@ def _unstamped(
         stamp = " ".join(match.heads)
         diagnosis.pending = _after(project, match.heads)
         also = replay.also_matching(match)
-        then = (
-            f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
-            if diagnosis.pending
-            else ""
-        )
+        record = commands.stamp(match.heads)
+        then, fix = _then_upgrade(diagnosis.pending, commands)
         diagnosis.findings.append(
             kinds.UNSTAMPED.finding(
                 f"{opening}; its schema matches revision {stamp} exactly{also}.",
-                f"`alembic stamp {stamp}` (or `revisor doctor --fix`) records it{then}.",
+                f"{record.quoted} (or {commands.doctor('--fix').quoted}) records it{then}.",
                 revision=match.revision,
+                commands=[record, *fix],
                 matched=list(match.heads),
             )
         )
     else:
+        help, fix = closest_help(replay, commands)
         diagnosis.findings.append(
             kinds.UNSTAMPED.finding(
                 f"{opening}; no revision builds exactly this schema. "
                 + closest_words(replay, db.schema),
-                closest_help(replay),
+                help,
                 revision=replay.closest[0].revision if replay.closest else None,
+                commands=fix,
             )
         )
-    _replay_failure(replay, diagnosis)
+    _replay_failure(replay, diagnosis, commands)
 
 
 # --- case: a revision the files do not define ----------------------------------------
@@ -253,6 +259,7 @@ def _unknown(
     db: _Database,
     unknown: list[str],
     diagnosis: Diagnosis,
+    commands: FixCommands,
     only: str | None = None,
 ) -> None:
     diagnosis.state = "unknown-revision"
@@ -267,7 +274,7 @@ def _unknown(
         ancestor = None
         if sighting is not None:
             ancestor = next((r for r in sighting.down_revisions if r in known), None)
-        fallback = stamp_instead(replay, match, ancestor)
+        fallback, fallback_commands = stamp_instead(replay, match, ancestor, commands)
         if sighting is None:
             diagnosis.findings.append(
                 kinds.UNKNOWN_REVISION.finding(
@@ -275,56 +282,84 @@ def _unknown(
                     "downgrade ran?).",
                     fallback[0].upper() + fallback[1:] + ".",
                     revision=rev,
+                    commands=fallback_commands,
                 )
             )
             continue
-        undo = (
-            f"`alembic downgrade {ancestor}`"
-            if ancestor
-            else "`alembic downgrade` to a revision this checkout has"
-        )
-        here = current_branch(sighting.top)
-        if sighting.branches:
-            branch = sighting.branches[0]
-            where = f"git has it in {sighting.path} on branch {', '.join(sighting.branches)}"
-            if branch == here:  # committed here, missing from the working tree
-                fix = (
-                    f"Restore the file (`git checkout {branch} -- {sighting.path}`), "
-                    f"run {undo} if you mean to drop it, then `revisor deploy`"
-                )
-            else:
-                fix = (
-                    f"Switch to {branch} (`git switch {branch}`) and run {undo} there, "
-                    "then come back and run `revisor deploy`"
-                )
-        else:
-            where = (
-                f"git last had it in {sighting.path} at commit {sighting.commit}"
-                f" ({sighting.subject}), deleted in {sighting.deleted_in}"
-                if sighting.deleted_in
-                else f"git has it in {sighting.path} at commit {sighting.commit}"
-            )
-            fix = (
-                f"Restore it (`git show {sighting.commit}:{sighting.path} > "
-                f"{sighting.path}`), run {undo}, delete it again, then `revisor deploy`"
-            )
+        fix, steps = _from_git(sighting, ancestor, commands)
         diagnosis.findings.append(
             kinds.UNKNOWN_REVISION.finding(
-                f"{message}; {where}.",
+                f"{message}; {_sighted(sighting)}.",
                 f"{fix}; or {fallback}.",
                 revision=rev,
+                commands=steps,
                 branches=list(sighting.branches),
                 path=sighting.path,
                 ancestor=ancestor,
             )
         )
-    _replay_failure(replay, diagnosis)
+    _replay_failure(replay, diagnosis, commands)
+
+
+def _sighted(sighting: GitSighting) -> str:
+    """Where git has the file defining the unknown revision, in words."""
+    if sighting.branches:
+        return f"git has it in {sighting.path} on branch {', '.join(sighting.branches)}"
+    if sighting.deleted_in:
+        return (
+            f"git last had it in {sighting.path} at commit {sighting.commit}"
+            f" ({sighting.subject}), deleted in {sighting.deleted_in}"
+        )
+    return f"git has it in {sighting.path} at commit {sighting.commit}"
+
+
+def _from_git(
+    sighting: GitSighting, ancestor: str | None, commands: FixCommands
+) -> tuple[str, list[CommandLine]]:
+    """How to take the revision out with its own downgrade, from the file git has: the
+    fix in words and the commands it names, in order (none when no ancestor is known)."""
+    downgrade = commands.downgrade(ancestor) if ancestor else None
+    undo = (
+        downgrade.quoted
+        if downgrade
+        else "a downgrade to a revision this checkout has (revisor db downgrade)"
+    )
+    upgrade = commands.upgrade()
+    path = sighting.top / sighting.path
+    here = current_branch(sighting.top)
+    if sighting.branches and sighting.branches[0] == here:
+        # committed on this branch, missing from the working tree: putting it back is it
+        restore = commands.git_restore(here, path)
+        return (
+            f"Restore the file ({restore.quoted}), run {undo} if you mean to drop it, "
+            f"then {upgrade.quoted}",
+            [restore],
+        )
+    if sighting.branches:
+        branch = sighting.branches[0]
+        switch = commands.git("switch", branch)
+        back = commands.git("switch", here) if here else commands.git("checkout", "-")
+        return (
+            f"Switch to {branch} ({switch.quoted}) and run {undo} there, then come back "
+            f"({back.quoted}) and run {upgrade.quoted}",
+            [switch, downgrade, back, upgrade] if downgrade else [],
+        )
+    assert sighting.commit is not None
+    restore = commands.git_restore(sighting.commit, path)
+    remove = commands.remove(path)
+    return (
+        f"Restore it ({restore.quoted}), run {undo}, delete it again ({remove.quoted}), "
+        f"then {upgrade.quoted}",
+        [restore, downgrade, remove, upgrade] if downgrade else [],
+    )
 
 
 # --- case: known revisions recorded --------------------------------------------------
 
 
-def _version_rows(project: Project, rows: tuple[str, ...], diagnosis: Diagnosis) -> tuple[str, ...]:
+def _version_rows(
+    project: Project, rows: tuple[str, ...], diagnosis: Diagnosis, commands: FixCommands
+) -> tuple[str, ...]:
     """The rows that are real heads; a finding for duplicates and rows that are ancestors
     of other rows (alembic then refuses to upgrade: "overlaps with other requested")."""
 
@@ -341,13 +376,14 @@ def _version_rows(project: Project, rows: tuple[str, ...], diagnosis: Diagnosis)
             "(one branch recorded twice)"
         )
     if problems:
-        stamp = " ".join(effective)
+        stamp = commands.stamp(effective, purge=True)
         diagnosis.findings.append(
             kinds.VERSION_ROWS.finding(
                 f"The version table holds {len(rows)} rows ({', '.join(rows)}): "
                 f"{'; '.join(problems)}.",
-                f"`alembic stamp --purge {stamp}` leaves one row per branch head "
+                f"{stamp.quoted} leaves one row per branch head "
                 "(check below that the schema matches it).",
+                commands=[stamp],
                 rows=list(rows),
             )
         )
@@ -361,6 +397,7 @@ def _drift(
     db: _Database,
     effective: tuple[str, ...],
     diagnosis: Diagnosis,
+    commands: FixCommands,
     only: str | None = None,
 ) -> HistoryState | None:
     """Replay the history (the recorded revisions' ancestors first, so that state occurs)
@@ -375,9 +412,9 @@ def _drift(
     expected = replay.snapshots.get(effective)
     at = " ".join(effective)
     if expected is None:  # the replay failed before reaching the recorded revisions
-        _replay_failure(replay, diagnosis, unreached=at)
+        _replay_failure(replay, diagnosis, commands, unreached=at)
         return None
-    _replay_failure(replay, diagnosis)
+    _replay_failure(replay, diagnosis, commands)
     if expected.fingerprint == db.schema.fingerprint:
         diagnosis.matched = effective
         return None
@@ -386,25 +423,22 @@ def _drift(
         diagnosis.matched = match.heads
         diagnosis.pending = _after(project, match.heads)
         stamp = " ".join(match.heads)
-        then = (
-            f", then `revisor deploy` applies the {len(diagnosis.pending)} pending revision(s)"
-            if diagnosis.pending
-            else ""
-        )
+        record = commands.stamp(match.heads, purge=True)
+        then, fix = _then_upgrade(diagnosis.pending, commands)
         diagnosis.findings.append(
             kinds.OTHER_REVISION.finding(
                 f"The database is stamped {at}, but its schema is exactly what revision "
                 f"{stamp} builds: the stamp is wrong, and the next upgrade would fail or "
                 "skip work.",
-                f"`alembic stamp --purge {stamp}` records the revision the schema really "
-                f"has{then}.",
+                f"{record.quoted} records the revision the schema really has{then}.",
                 revision=match.revision,
+                commands=[record, *fix],
                 matched=list(match.heads),
             )
         )
         return match
     for difference in diff_snapshots(expected, db.schema).differences:
-        diagnosis.findings.append(difference_finding(difference, at))
+        diagnosis.findings.append(difference_finding(difference, at, commands))
     return None
 
 
@@ -417,7 +451,22 @@ def _after(project: Project, heads: tuple[str, ...]) -> list[str]:
     return migrate.pending_revisions(project, heads)
 
 
-def _replay_failure(replay: Replay, diagnosis: Diagnosis, *, unreached: str | None = None) -> None:
+def _then_upgrade(pending: list[str], commands: FixCommands) -> tuple[str, list[CommandLine]]:
+    """ ", then <upgrade> applies the N pending revision(s)" and its command, when any are
+    pending after a stamp."""
+    if not pending:
+        return "", []
+    upgrade = commands.upgrade()
+    return f", then {upgrade.quoted} applies the {len(pending)} pending revision(s)", [upgrade]
+
+
+def _replay_failure(
+    replay: Replay,
+    diagnosis: Diagnosis,
+    commands: FixCommands,
+    *,
+    unreached: str | None = None,
+) -> None:
     if replay.error is None:
         return
     rev = replay.failed or "?"
@@ -427,11 +476,13 @@ def _replay_failure(replay: Replay, diagnosis: Diagnosis, *, unreached: str | No
         if unreached
         else "so revisions from there on were not compared"
     )
+    test = commands.test()
     diagnosis.findings.append(
         kinds.HISTORY_FAILS.finding(
             f"Upgrading an empty scratch database fails at revision {rev} ({cause}), {lost}.",
-            "`revisor test` shows the failing revision; fix it, then run doctor again.",
+            f"{test.quoted} shows the failing revision; fix it, then run doctor again.",
             revision=replay.failed,
+            commands=[test],
         )
     )
 

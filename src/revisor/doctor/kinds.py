@@ -6,9 +6,14 @@ lists the same table, and a test keeps the two in step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from revisor.fix_commands import CommandLine
 
 DOCTOR_KINDS: dict[str, DoctorKind] = {}
 
@@ -29,9 +34,20 @@ class DoctorKind:
         DOCTOR_KINDS[self.code] = self
 
     def finding(
-        self, message: str, help: str, *, revision: str | None = None, **extra: object
+        self,
+        message: str,
+        help: str,
+        *,
+        revision: str | None = None,
+        commands: Sequence[CommandLine] = (),
+        **extra: object,
     ) -> Finding:
-        """A Finding of this kind; `help` says the command that fixes it."""
+        """A Finding of this kind; `help` says the command that fixes it. `commands`: the
+        command lines `help` names on its way to the fix, in the order to run them (a step
+        it can only give in words, such as "make the schema equal", comes before them);
+        they are the finding's `commands` detail."""
+        if commands:
+            extra["commands"] = [str(command) for command in commands]
         return Finding(
             code=self.code,
             severity=self.severity,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from revisor.doctor import kinds
 from revisor.doctor.replay import HistoryState, Replay
 from revisor.findings import Finding
+from revisor.fix_commands import CommandLine, FixCommands
 from revisor.snapshot.catalog import CatalogObject, Snapshot
 from revisor.snapshot.diff import Change, Difference, SnapshotDiff, diff_snapshots
 
@@ -38,11 +39,12 @@ def difference_words(diff: SnapshotDiff, revision: str) -> list[str]:
     return [words[d.change].format(d.describe()) for d in diff.differences]
 
 
-def difference_finding(difference: Difference, revision: str) -> Finding:
+def difference_finding(difference: Difference, revision: str, commands: FixCommands) -> Finding:
     """One DR105 finding: the object, at which revision, what it breaks, and the fix."""
     obj = difference.object
     what = obj.describe()
     at = f"the history at {revision}"
+    fix: list[CommandLine] = []
     if difference.change is Change.LEFT:
         op = _CREATED_BY.get(obj.kind, "a migration")
         message = (
@@ -50,23 +52,25 @@ def difference_finding(difference: Difference, revision: str) -> Finding:
             "name will fail with 'already exists' (the constraint-name collision)."
         )
         drop = _drop_statement(obj)
-        help = (
-            f"If it was left by a migration that is gone, drop it: `{drop}`{_data_note(obj)}. "
-            "If it belongs "
-            "to a migration still to come, that migration was applied by hand: undo it or "
-            "`alembic stamp` that revision."
-            if drop
-            else "Undo the change made by hand, or rebuild the database: drop it and run "
-            "`revisor deploy`."
-        )
+        if drop:
+            fix = [commands.sql(drop)]
+            help = (
+                f"If it was left by a migration that is gone, drop it: {fix[0].quoted}"
+                f"{_data_note(obj)}. If it belongs to a migration still to come, that "
+                "migration was applied by hand: undo it, or stamp that revision instead."
+            )
+        else:
+            fix = rebuild_commands(commands)
+            help = f"Undo the change made by hand, or {commands.rebuild()}."
     elif difference.change is Change.MISSING:
         message = (
             f"{what} is in {at} but not in the database: a later migration that alters or "
             "drops it will fail, and code that uses it breaks."
         )
+        fix = rebuild_commands(commands)
         help = (
             "Recreate it as the revision that creates it does (its upgrade shows the "
-            "statement), or rebuild the database: drop it and run `revisor deploy`."
+            f"statement), or {commands.rebuild()}."
         )
     else:
         assert difference.expected is not None and difference.actual is not None
@@ -77,17 +81,25 @@ def difference_finding(difference: Difference, revision: str) -> Finding:
         )
         help = (
             "Change it back to what the history builds, or write a migration that makes "
-            "the change (`revisor draft`) so every database gets it."
+            "the change (revisor draft) so every database gets it."
         )
     return kinds.SCHEMA_DRIFT.finding(
         message,
         help,
         revision=revision,
+        commands=fix,
         change=difference.change.value,
         kind=obj.kind,
         object=obj.name,
         table=obj.table,
     )
+
+
+def rebuild_commands(commands: FixCommands) -> list[CommandLine]:
+    """The commands of `commands.rebuild()`: reset and upgrade on the embedded dev
+    database; on the user's own, the upgrade after they dropped and created it."""
+    reset = commands.reset()
+    return [reset, commands.upgrade()] if reset is not None else [commands.upgrade()]
 
 
 def _data_note(obj: CatalogObject) -> str:
@@ -119,24 +131,31 @@ def first_line(error: BaseException) -> str:
     return f"{type(orig).__name__}: {text[0]}" if text else type(orig).__name__
 
 
-def stamp_instead(replay: Replay, match: HistoryState | None, ancestor: str | None) -> str:
-    """The stamp that replaces an unknown revision, in words."""
+def stamp_instead(
+    replay: Replay, match: HistoryState | None, ancestor: str | None, commands: FixCommands
+) -> tuple[str, list[CommandLine]]:
+    """The stamp that replaces an unknown revision, in words, and its commands."""
     if match is not None:
-        stamp = " ".join(match.heads)
-        return f"`alembic stamp --purge {stamp}`: the schema matches revision {stamp} exactly"
+        stamp = commands.stamp(match.heads, purge=True)
+        name = " ".join(match.heads)
+        return f"{stamp.quoted}: the schema matches revision {name} exactly", [stamp]
     if ancestor is not None:
+        stamp = commands.stamp([ancestor], purge=True)
         return (
-            f"undo its changes by hand and `alembic stamp --purge {ancestor}` "
-            "(doctor then lists anything that still differs)"
+            f"undo its changes by hand and {stamp.quoted} "
+            "(doctor then lists anything that still differs)",
+            [stamp],
         )
     if replay.closest is not None:
         state, _, count = replay.closest
         name = " ".join(state.heads) or "base"
+        stamp = commands.stamp(state.heads or ("base",), purge=True)
         return (
             f"make the schema match revision {name} (the closest, {count} difference(s)) "
-            f"and `alembic stamp --purge {name}`"
+            f"and {stamp.quoted}",
+            [stamp],
         )
-    return "rebuild the database: drop it and run `revisor deploy`"
+    return commands.rebuild(), rebuild_commands(commands)
 
 
 def closest_words(replay: Replay, schema: Snapshot) -> str:
@@ -150,24 +169,32 @@ def closest_words(replay: Replay, schema: Snapshot) -> str:
     return f"Closest: {name}, differing by {count}: {'; '.join(words[:_SHOWN])}{more}."
 
 
-def closest_help(replay: Replay) -> str:
-    """The fix line for an unstamped schema that matches no state exactly."""
+def closest_help(replay: Replay, commands: FixCommands) -> tuple[str, list[CommandLine]]:
+    """The fix line (and its commands) for an unstamped schema that matches no state
+    exactly."""
     if replay.error is not None and replay.closest and replay.closest[0] is replay.states[-1]:
         # The history stops building where the database's schema probably began (an
         # empty base revision, the tables from create_all): the schema cannot be matched.
-        name = " ".join(replay.closest[0].heads) or "base"
+        heads = replay.closest[0].heads or ("base",)
+        stamp, upgrade = commands.stamp(heads), commands.upgrade()
         return (
             f"The history cannot build past {replay.failed} from an empty database, so no "
             f"exact match is possible. If this schema is what the models had when "
-            f"{replay.failed} was written, `alembic stamp {name}` then `revisor deploy` "
-            "continue from there; otherwise fix the history first (`revisor test`)."
+            f"{replay.failed} was written, {stamp.quoted} then {upgrade.quoted} "
+            f"continue from there; otherwise fix the history first ({commands.test().quoted}).",
+            [stamp, upgrade],
         )
     if replay.closest is None or not replay.closest[0].heads:
-        return "Rebuild the database from the history: drop it and run `revisor deploy`."
-    name = " ".join(replay.closest[0].heads)
+        return f"Rebuild the database from the history: {commands.rebuild()}.", rebuild_commands(
+            commands
+        )
+    heads = replay.closest[0].heads
+    name = " ".join(heads)
+    stamp = commands.stamp(heads)
     return (
         f"Make the schema equal to what {name} builds (the differences above), then "
-        f"`alembic stamp {name}`; run `revisor doctor` again to confirm they are equal."
+        f"{stamp.quoted}; run {commands.doctor().quoted} again to confirm they are equal.",
+        [stamp],
     )
 
 

@@ -27,6 +27,7 @@ from revisor.deploy import (
     Status,
 )
 from revisor.findings import Severity
+from revisor.fix_commands import FixCommands
 from revisor.report import location
 from revisor.report.json import finding_dict
 
@@ -50,9 +51,12 @@ class DeployReporter:
     """Renders a deploy for people (text on stdout, failures on stderr) or machines (one
     JSON object on stdout at the end, nothing else)."""
 
-    def __init__(self, root: Path, url: DatabaseUrl, *, json: bool = False) -> None:
+    def __init__(
+        self, root: Path, url: DatabaseUrl, commands: FixCommands, *, json: bool = False
+    ) -> None:
         self.root = root
         self.url = url
+        self.commands = commands  # the hints' commands: same project, same database
         self.json = json
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self.err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
@@ -176,9 +180,9 @@ class DeployReporter:
                 "[bold red]error:[/] the review found errors in the pending revisions: "
                 "nothing was migrated."
             )
+            fix = self.commands.revisor("review", "--fix", database=False)
             self.err.print(
-                "[dim]hint:[/] fix them (`revisor review --fix`), or deploy anyway with "
-                "--no-review."
+                f"[dim]hint:[/] fix them ({escape(fix.quoted)}), or deploy anyway with --no-review."
             )
         elif result.status is Status.APPLIED:
             self.out.print(
@@ -207,8 +211,9 @@ class DeployReporter:
         if result.database_after is None:
             self.err.print(
                 "where the database is now is unknown: the version table could not be read "
-                f"again ({escape(result.unreadable or '')}); check it with `revisor status "
-                "--url ...` before deploying again."
+                f"again ({escape(result.unreadable or '')}); check it with "
+                f"{escape(self.commands.revisor('db', 'current').quoted)} before deploying "
+                "again."
             )
         elif failure.autocommit and rev is not None:
             self.err.print(
