@@ -63,3 +63,14 @@ def test_free_text_url_without_the_scheme_colon_is_masked():
         "connect postgresql//app:***@db/app failed"
     )
     assert redact("'...?sslmode=require&password=pw'") == "'...?sslmode=require&password=***'"
+
+
+def test_server_masked_names_the_server_without_the_database():
+    """'a scratch database on <server>' must not read as the user's own database."""
+    from revisor.db.url import parse_url
+
+    assert parse_url("postgresql://u:pw-x9@h:5433/app", source="x").server_masked == (
+        "postgresql+psycopg://u:***@h:5433"
+    )
+    socket = parse_url("postgresql://u@/app?host=/tmp/s", source="x").server_masked
+    assert "app" not in socket and "host=" in socket

@@ -38,7 +38,8 @@ def root(
     """Safe-by-default Alembic migrations on PostgreSQL.
 
     Exit codes: 0 ok, 1 findings, 2 usage/config error, 3 database error, 4 migration
-    failed, 5 pending revisions, 6 unknown revision, 7 lock busy (docs/exit-codes.md).
+    failed, 5 pending revisions, 6 unknown revision, 7 lock busy, 8 env.py connected to
+    a database revisor did not choose (docs/exit-codes.md).
     """
 
 

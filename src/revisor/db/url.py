@@ -47,7 +47,7 @@ class DatabaseUrl:
     def server_masked(self) -> str:
         """The server alone, for "a scratch database on ...": no database name, no
         password (a socket directory stays in the query)."""
-        return DatabaseUrl(self.url.set(database=None), self.source).masked
+        return DatabaseUrl(self.url._replace(database=None), self.source).masked
 
     @property
     def database(self) -> str | None:
