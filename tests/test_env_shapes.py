@@ -4,14 +4,11 @@ Each shape's env.py (tests/support/env_shapes.py) names a sentinel database
 (tests/support/sentinel.py); revisor must run migrations only where it chose — a scratch
 database, or OTHER when told `--url OTHER` — and leave the sentinel exactly as it was.
 One test per shape × PostgreSQL version runs every command in a user's order and checks
-the sentinel after each one; it reports every failing command at once, as a table. The
-pytest plugin runs on PostgreSQL 18 only (see PLUGIN_VERSIONS).
+the sentinel after each one; it reports every failing command at once, as a table.
 
-Options assumed here that revisor does not have yet (issue #11): `-x KEY=VALUE` on every
-command (alembic's pass-through to env.py; `revisor test` has `-x` for --exitfirst today),
-`--app` on every command (Flask), the pytest plugin's `--revisor-x` and `--revisor-app`,
-`[tool.revisor] flask-app`, and exit code 8 (env.py connected to a database revisor did
-not choose).
+The options the shapes use: `-x KEY=VALUE` (alembic's pass-through to env.py), `--app` and
+`[tool.revisor] flask-app` (Flask), the pytest plugin's `--revisor-x` and `--revisor-app`;
+exit code 8 when env.py connects where revisor did not choose.
 """
 
 from __future__ import annotations
@@ -59,9 +56,8 @@ PASSWORD = "Sh4pe-0wner-s3cret"  # must never appear in revisor's output
 WRONG_DATABASE_EXIT = 8  # the exit code issue #11 adds: env.py connected elsewhere
 COMMAND_TIMEOUT = 90  # seconds: `revisor test` looped forever on one of these shapes
 HEAD = REVISIONS[-1]
-# The pytest plugin (a Python process of its own: about 3x an in-process command) runs on
-# PostgreSQL 18 only; on 15 the same engines run through `revisor test` and `check`.
-PLUGIN_VERSIONS = {"18"}
+# The pytest plugin runs in a Python process of its own (about 3x an in-process command).
+PLUGIN_VERSIONS = {"18", "15"}
 
 
 # --- servers, role, databases -------------------------------------------------------------
