@@ -156,6 +156,25 @@ def test_role_without_createdb_gets_scratch_databases_elsewhere(
     assert "may not create databases" in out and "CREATEDB" in out
 
 
+def test_doctor_on_a_role_without_createdb_replays_elsewhere(
+    cli: CliRunner, example_project: Path, password_role: str
+):
+    """doctor --url on a server where the role may not create databases: the replay goes
+    to the embedded server (said in one line), the database is still read and diagnosed,
+    and nothing is created on it."""
+    import psycopg
+
+    url = password_role.replace("RIGHT", SECRET)
+    code, out = invoke(cli, "doctor", "-c", str(example_project / "alembic.ini"), "--url", url)
+    assert code in (ExitCode.OK, ExitCode.FINDINGS), out
+    assert "scratch databases on revisor's embedded PostgreSQL" in out, out
+    assert "DR100" in out  # the empty database, diagnosed
+    assert SECRET not in out
+    with psycopg.connect(url) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        assert tables.fetchone()[0] == 0
+
+
 def test_unknown_revision_argument(cli: CliRunner, example_project: Path):
     code, out = invoke(cli, "test", "-c", str(example_project / "alembic.ini"), "--from", "nosuch")
     assert code == ExitCode.USAGE
