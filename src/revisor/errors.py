@@ -100,7 +100,10 @@ class MultipleHeads(HistoryError):
 class MetadataNotFound(RevisorError):
     """No target MetaData could be found for commands that compare models."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, absent: bool = False) -> None:
+        # absent: the project has no models to compare (env.py sets target_metadata to
+        # None); otherwise models are configured and could not be loaded: an error
+        self.absent = absent
         super().__init__(
             f"Could not find the models' MetaData: {detail}",
             hint="Set target_metadata in env.py, or add [tool.revisor] metadata = "

@@ -401,7 +401,7 @@ class Project:
         captured = {"target": self.offline_env_options().get("target_metadata")}
         target = captured.get("target")
         if target is None:
-            raise MetadataNotFound(f"{env_path} sets no target_metadata")
+            raise MetadataNotFound(f"{env_path} sets no target_metadata", absent=True)
         items = tuple(target) if isinstance(target, Sequence) else (target,)
         if not all(isinstance(m, MetaData) for m in items):
             raise MetadataNotFound(f"target_metadata in {env_path} is not a MetaData")

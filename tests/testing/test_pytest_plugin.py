@@ -64,3 +64,19 @@ def test_plugin_is_silent_without_the_flag(tmp_path):
     assert run.returncode == 0, run.stdout
     assert "revisor::" not in run.stdout
     assert "1 passed" in run.stdout
+
+
+def test_models_that_fail_to_import_fail_the_models_item(tmp_path, pg18):
+    """[tool.revisor] metadata names a module that raises on import: models_match fails
+    (it used to be skipped, and the run was green)."""
+    write_history(tmp_path, [ACCOUNTS])
+    (tmp_path / "broken_models.py").write_text("raise RuntimeError('settings missing')\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.revisor]\nmetadata = "broken_models:Base.metadata"\n'
+    )
+    url = pg18.url.url.render_as_string(hide_password=False)
+    run = pytest_in(tmp_path, "--revisor", "--revisor-url", url)
+    out = run.stdout
+    assert run.returncode == 1, out + run.stderr
+    assert "FAILED revisor::models_match" in out
+    assert "settings missing" in out
