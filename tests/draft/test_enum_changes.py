@@ -216,3 +216,13 @@ def test_default_on_a_removed_label_blocks_the_draft(scenario: DraftScenario):
     scenario.start(plan_models("FREE", "PRO", "TEAM", default="TEAM"))
     with pytest.raises(DraftBlocked, match=r"accounts\.plan defaults to 'TEAM'"):
         scenario.draft(plan_models("FREE", "PRO", default="TEAM"))
+
+
+def test_new_enum_types_are_written_with_create_type_false(scenario: DraftScenario):
+    """The draft creates the type itself (CREATE TYPE), so create_table must not create it
+    again: SQLAlchemy 2.0's repr of postgresql.ENUM leaves create_type out, so revisor
+    renders it; without it the file fails with DuplicateObject on SQLAlchemy 2.0."""
+    initial = scenario.start(plan_models("FREE", "PRO", "TEAM"), SEED)
+    text = initial.path.read_text()
+    assert "CREATE TYPE plan AS ENUM" in text
+    assert "name='plan', create_type=False)" in text, text

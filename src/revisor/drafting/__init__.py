@@ -16,7 +16,12 @@ from alembic.operations import ops
 from sqlalchemy import MetaData
 
 from revisor.drafting.drops import LeftOutDrop, leave_out_drops
-from revisor.drafting.enums import cast_enum_alters, manage_types, plan_enums
+from revisor.drafting.enums import (
+    cast_enum_alters,
+    manage_types,
+    plan_enums,
+    render_managed_types,
+)
 from revisor.drafting.naming import name_constraints
 from revisor.enums.detect import StorageMismatch, parse_renames
 from revisor.errors import ConfigError
@@ -88,6 +93,11 @@ def revise(
     anything changed, the downgrade is rebuilt as the exact reverse of the upgrade.
     """
     report = DraftReport()
+    # the file is rendered after this hook, from these options (alembic's AutogenContext
+    # shares the migration context's dict): enum types the draft manages keep create_type
+    render_item = context.opts.get("render_item")
+    if not getattr(render_item, "revisor_managed_types", False):
+        context.opts["render_item"] = render_managed_types(render_item)
     conn = getattr(context, "connection", None)
     metadata = _metadata(context.opts.get("target_metadata"))
     for script in directives:

@@ -315,6 +315,43 @@ def _unmanaged(type_: sa.types.TypeEngine) -> sa.types.TypeEngine | None:
     return postgresql.ENUM(*type_.enums, name=type_.name, schema=type_.schema, create_type=False)
 
 
+RenderItem = Callable[[str, Any, Any], "str | bool"]
+
+
+def render_managed_types(user_render_item: RenderItem | None) -> RenderItem:
+    """alembic's `render_item` hook that writes `create_type=False` on the enum types the
+    draft manages (`manage_types`): alembic renders a type by its repr(), and SQLAlchemy 2.0's
+    repr of postgresql.ENUM leaves create_type out, so the file would CREATE TYPE twice on
+    SQLAlchemy 2.0 (2.1 keeps it). Other items go to env.py's own render_item, if any."""
+
+    def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+        if type_ == "type":
+            rendered = _managed_type_source(obj)
+            if rendered is not None:
+                autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+                return rendered
+        if user_render_item is not None:
+            return user_render_item(type_, obj, autogen_context)
+        return False
+
+    render_item.revisor_managed_types = True  # type: ignore[attr-defined]
+    return render_item
+
+
+def _managed_type_source(type_: Any) -> str | None:
+    if isinstance(type_, sa.ARRAY):
+        item = _managed_type_source(type_.item_type)
+        if item is None:
+            return None
+        dimensions = f", dimensions={type_.dimensions!r}" if type_.dimensions else ""
+        return f"postgresql.ARRAY({item}{dimensions})"
+    if not isinstance(type_, postgresql.ENUM) or type_.create_type:
+        return None
+    labels = ", ".join(repr(label) for label in type_.enums)
+    schema = f", schema={type_.schema!r}" if type_.schema else ""
+    return f"postgresql.ENUM({labels}, name={type_.name!r}{schema}, create_type=False)"
+
+
 def _drop_enum_type_alters(upgrade: ops.UpgradeOps) -> None:
     """An alter_column between two spellings of the same enum type is the enum step's job."""
     for container in [upgrade, *(o for o in upgrade.ops if isinstance(o, ops.ModifyTableOps))]:
