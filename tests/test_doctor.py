@@ -18,7 +18,6 @@ from revisor import migrate
 from revisor.cli import app
 from revisor.db.url import DatabaseUrl
 from revisor.doctor import diagnose
-from revisor.doctor.kinds import DOCTOR_KINDS, render_markdown_table
 from revisor.exit_codes import ExitCode
 from revisor.project import Project
 from revisor.snapshot.catalog import fingerprint
@@ -26,7 +25,6 @@ from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
 
 HEAD = "f72272eba32a"
 HISTORIES = Path(__file__).resolve().parent / "fixtures" / "histories"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "doctor.md"
 
 STATUS = (
     "c3",
@@ -350,9 +348,3 @@ def test_bad_format_and_unreachable_database(cli, example_project):
     )
     assert result.exit_code == ExitCode.DATABASE, result.output
     assert "Traceback" not in result.output and "s3cret" not in result.output
-
-
-def test_docs_list_every_kind():
-    text = DOCS.read_text()
-    assert render_markdown_table() in text
-    assert len(DOCTOR_KINDS) >= 8

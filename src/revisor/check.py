@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revisor import migrate
+from revisor.codes import FindingCode
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
-from revisor.drift.kinds import DriftKind
 from revisor.errors import (
     HistoryError,
     MetadataNotFound,
@@ -37,13 +37,35 @@ from revisor.project import Project
 HISTORY_RULES = ("RV201", "RV202", "RV203", "RV204")
 BROKEN_HISTORY_RULES = frozenset(HISTORY_RULES[1:])
 
-MIGRATION_FAILS = DriftKind(
+MIGRATION_FAILS = FindingCode(
     "RV652",
     "migration-fails",
     Severity.ERROR,
-    "Upgrading an empty database to head fails at this revision, so nothing after it "
-    "(and no drift) could be checked.",
-    "Run `revisor test` on it, fix the revision, and rerun check.",
+    """Upgrading an empty database to head fails at this revision, so nothing after it (and no
+    drift) could be checked.
+
+    ## What it does
+    `revisor check` upgrades a scratch database to head before comparing; when a revision
+    raises, this finding names it (with the error) and the models are not compared.
+
+    ## Why is this bad?
+    A history that does not build on an empty database breaks every new environment: CI, a
+    new developer's machine, a disaster-recovery restore.
+
+    ## Example
+    The base revision's upgrade is `pass` (the schema came from `create_all()` and a stamp),
+    so the next revision's `op.add_column("accounts", ...)` fails: `relation "accounts" does
+    not exist`.
+
+    ## Use instead
+    Run `revisor test` on the history (it names the step and the cause), fix the revision,
+    and run check again.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Run `revisor test` on it, fix the revision, and rerun check.",
 )
 
 

@@ -302,7 +302,7 @@ def test_rules_and_rule_commands(cli: CliRunner) -> None:
     by_name = cli.invoke(app, ["rule", "add-index-non-concurrently"])
     assert "## Lock" in by_name.stdout
     unknown = cli.invoke(app, ["rule", "RV999"])
-    assert unknown.exit_code == 2 and "Unknown rule" in unknown.stderr
+    assert unknown.exit_code == 2 and "Unknown code" in unknown.stderr
 
 
 def test_paths_are_relative_to_the_working_directory_above_the_project(

@@ -391,7 +391,7 @@ class RoundTrip:
             and rev not in self.unseeded
             and error_name(error) in SAMPLE_DATA_ERRORS
         ):
-            self.log.failure(SAMPLE_DATA_FAILS, rev, phase.value, error, severity=Severity.WARNING)
+            self.log.failure(SAMPLE_DATA_FAILS, rev, phase.value, error)
             self.unseeded.add(rev)  # same revision again, on a database without rows
         elif phase in (Phase.UPGRADE, Phase.SETUP):
             self.log.failure(UPGRADE_FAILS, rev, "upgrade", error)
