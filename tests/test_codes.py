@@ -1,9 +1,10 @@
 """One registry of every finding code (revisor.codes): each code any command prints is
 registered once, under its command's prefix, documented, and has a generated page that is
-current; `revisor rules` / `revisor rule CODE` show them all."""
+current; `revisor rules` / `revisor rule CODE` show them all; `[tool.revisor]` takes them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,8 +22,11 @@ from revisor.codes import (
     missing_sections,
 )
 from revisor.codes.docs import expected_docs, write_docs
+from revisor.codes.selection import Selection
+from revisor.config import RevisorSettings
+from revisor.errors import ConfigError
 from revisor.exit_codes import ExitCode
-from revisor.findings import Severity
+from revisor.findings import Finding, Severity
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = all_codes()
@@ -131,3 +135,94 @@ def test_rules_lists_every_code_by_command(cli: CliRunner) -> None:
         at = out.index(f"{entry.code}  ")
         section = max(h for h in headers if h < at)
         assert out[section:].startswith(f"revisor {entry.command}:"), entry.code
+
+
+# --- [tool.revisor] ------------------------------------------------------------------
+
+
+def selection(command: Command, **settings: object) -> Selection:
+    return Selection.from_settings(RevisorSettings(**settings), command=command)  # type: ignore[arg-type]
+
+
+def test_every_command_takes_every_commands_codes() -> None:
+    settings = {
+        "select": ("RV1", "RT1"),
+        "ignore": ("RV601", "RT103", "DR103"),
+        "severity": {"RV616": "error", "RT201": "error", "DR103": "info", "RV301": "info"},
+        "per_file_ignores": {"legacy/*.py": ("RV6", "RT")},
+    }
+    review = selection(Command.REVIEW, **settings)
+    assert review.codes == {e.code for e in all_codes(Command.REVIEW) if e.code.startswith("RV1")}
+    check = selection(Command.CHECK, **settings)  # no select entry for check: all on
+    assert check.codes == {e.code for e in all_codes(Command.CHECK)} - {"RV601"}
+    assert check.severity == {"RV616": Severity.ERROR}
+    test = selection(Command.TEST, **settings)
+    assert test.codes == {"RT101", "RT102", "RT104", "RT105", "RT106", "RT107"}
+    doctor = selection(Command.DOCTOR, **settings)
+    assert doctor.codes == {e.code for e in all_codes(Command.DOCTOR)} - {"DR103"}
+    assert selection(Command.DOCTOR, select=("ALL",)).codes == {
+        e.code for e in all_codes(Command.DOCTOR)
+    }
+
+
+def test_selection_applies_to_its_own_commands_findings_only() -> None:
+    check = selection(
+        Command.CHECK,
+        ignore=("RV623",),
+        severity={"RV616": "error"},
+        per_file_ignores={"legacy/*.py": ("RV6",)},
+    )
+    root = Path("/project")
+    findings = [
+        Finding("RV623", Severity.WARNING, "comment"),
+        Finding("RV616", Severity.WARNING, "check constraint"),
+        Finding("RV603", Severity.ERROR, "column", path=root / "legacy" / "models.py"),
+        Finding("RV603", Severity.ERROR, "column", path=root / "app" / "models.py"),
+        Finding("RV201", Severity.ERROR, "heads"),  # review's: selected by review
+    ]
+    kept = check.apply(findings, root)
+    assert [(f.code, f.severity) for f in kept] == [
+        ("RV616", Severity.ERROR),
+        ("RV603", Severity.ERROR),
+        ("RV201", Severity.ERROR),
+    ]
+    assert kept[1].path == root / "app" / "models.py"
+    assert Command.CHECK.fails(kept) and not Command.DOCTOR.fails([])
+    assert Command.DOCTOR.fails([Finding("DR103", Severity.WARNING, "pending")])
+    assert not Command.TEST.fails([Finding("RT201", Severity.WARNING, "rows")])
+
+
+def test_unknown_codes_are_configuration_errors() -> None:
+    with pytest.raises(ConfigError, match="Unknown code 'RV9' in ignore"):
+        selection(Command.TEST, ignore=("RV9",))  # no command has RV9
+    with pytest.raises(ConfigError, match="Unknown code 'RT999' in severity"):
+        selection(Command.TEST, severity={"RT999": "info"})
+    with pytest.raises(ConfigError, match="Unknown code 'DR2' in per-file-ignores"):
+        selection(Command.DOCTOR, per_file_ignores={"*.py": ("DR2",)})
+    with pytest.raises(ConfigError, match="must be error, warning or info"):
+        selection(Command.CHECK, severity={"RV601": "loud"})
+    # another command's unknown code is that command's to report
+    assert selection(Command.REVIEW, ignore=("RV699",)).codes
+    with pytest.raises(ConfigError, match="Unknown code 'RV699'"):
+        selection(Command.CHECK, ignore=("RV699",))
+    # review's command line takes review's codes only
+    with pytest.raises(ConfigError, match="not a code of revisor review"):
+        Selection.from_settings(None, select=["RV6"])
+
+
+def test_review_accepts_other_commands_codes_in_pyproject(cli: CliRunner, tmp_path: Path) -> None:
+    """`ignore = ["RV601"]` was rejected by every command ("Unknown rule")."""
+    from tests.support.mini_history import ACCOUNTS, write_history
+
+    ini = write_history(tmp_path, [ACCOUNTS])
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.revisor]\nignore = ["RV601", "RT103", "DR103"]\n'
+        'severity = { RV616 = "error", RT201 = "error" }\n'
+        '[tool.revisor.per-file-ignores]\n"migrations/versions/*" = ["RT2", "RV6"]\n'
+    )
+    result = cli.invoke(app, ["review", "-c", str(ini), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []
+    (tmp_path / "pyproject.toml").write_text('[tool.revisor]\nignore = ["RV9"]\n')
+    result = cli.invoke(app, ["review", "-c", str(ini)])
+    assert result.exit_code == ExitCode.USAGE and "Unknown code 'RV9' in ignore" in result.output

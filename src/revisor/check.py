@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revisor import migrate
-from revisor.codes import FindingCode
+from revisor.codes import Command, FindingCode
+from revisor.codes.selection import Selection
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
@@ -117,9 +118,9 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
 
     Side effects: creates a scratch database on `server` and drops it (unless `keep`).
     Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
-    the pytest plugin's `revisor::models_match` calls.
+    the pytest plugin's `revisor::models_match` calls. [tool.revisor] applies to the codes.
     """
-    return _check_scratch(project, server, keep=keep, compare=True)[0]
+    return _selected(project, _check_scratch(project, server, keep=keep, compare=True)[0])
 
 
 def _check_scratch(
@@ -154,8 +155,9 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     """Compare the models with the user's database at `url`, which must be at head.
 
     Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
-    (behind head). Nothing is migrated: env.py runs online with no steps, as
-    `alembic check` runs it, and revisor's own probes are rolled back.
+    (behind head). Nothing is migrated: env.py runs online with no steps, as `alembic
+    check` runs it, and revisor's own probes are rolled back. [tool.revisor] applies to
+    the codes.
     """
     from revisor.fix_commands import FixCommands
 
@@ -182,7 +184,14 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
         raise error
     if not compare:
         return []
-    return compare_models(project, url)
+    return _selected(project, compare_models(project, url))
+
+
+def _selected(project: Project, findings: list[Finding]) -> list[Finding]:
+    """The findings `[tool.revisor]` keeps for `revisor check`, at their configured level
+    (review's codes in them were selected by review)."""
+    selection = Selection.from_settings(project.settings, command=Command.CHECK)
+    return selection.apply(findings, project.root)
 
 
 def models_missing(project: Project) -> str | None:
@@ -330,5 +339,5 @@ def _run_check(
             else:
                 # The graph rules already ran on the whole history above: said once.
                 findings += [f for f in reviewed if f.code not in HISTORY_RULES]
-    result.findings = sort_findings(findings)
+    result.findings = sort_findings(_selected(project, findings))
     return result

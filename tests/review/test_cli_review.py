@@ -277,7 +277,8 @@ def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project:
     ("args", "message"),
     [
         (["--format", "xml"], "Unknown --format"),
-        (["--select", "RV999"], "Unknown rule"),
+        (["--select", "RV999"], "Unknown code 'RV999' in --select"),
+        (["--select", "RT103"], "'RT103' in --select is not a code of revisor review"),
         (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix or --diff"),
         (["--fix", "--diff"], "pick one"),
         (["no/such/file.py"], "No such file or folder"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from revisor.codes import FindingCode
+from revisor.codes.selection import Selection
 from revisor.findings import Finding, Severity
 from revisor.project import Project
 from revisor.snapshot.diff import SnapshotDiff
@@ -68,11 +69,16 @@ SAMPLE_DATA_ERRORS = {
 
 
 class FindingLog:
-    """Collects the findings of one run; remembers what was said so nothing is said twice."""
+    """Collects the findings of one run; remembers what was said so nothing is said twice.
+    `selection` ([tool.revisor] for `revisor test`) drops ignored codes and sets levels as
+    each finding is recorded, so the run's outcome (and -x) follows it."""
 
-    def __init__(self, project: Project, *, seeding: bool) -> None:
+    def __init__(
+        self, project: Project, *, seeding: bool, selection: Selection | None = None
+    ) -> None:
         self.project = project
         self.seeding = seeding  # sample rows were inserted (explains NOT NULL failures)
+        self.selection = selection
         self.findings: list[Finding] = []
         self.reported: set[tuple[str, str]] = set()  # (revision, step) with an error
         self.explained: set[str] = set()  # differences already reported
@@ -222,11 +228,12 @@ class FindingLog:
         extra: dict[str, object] | None = None,
     ) -> None:
         """Record a finding located at the revision file (the line given, else the
-        function's `def`)."""
+        function's `def`), unless [tool.revisor] ignores its code."""
         if line is None and rev is not None and func is not None:
             line = _function_line(self.project, rev, func)
         severity = severity or code.severity
         if rev is not None and severity is Severity.ERROR:
+            # What failed, whatever level the user gives it: the run's own bookkeeping.
             phase = message.split(" of ", 1)[0]
             self.reported.add((rev, phase))
         finding = code.finding(
@@ -238,6 +245,10 @@ class FindingLog:
             severity=severity,
             **(extra or {}),
         )
+        if self.selection is not None:
+            if not self.selection.keeps(finding, self.project.root):
+                return
+            finding = self.selection.level(finding)
         self.findings.append(finding)
 
     def data_loss(
