@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main(argv: list[str]) -> None:
     import sqlalchemy as sa
 
+    from benchmarks.machine import print_machine
     from revisor import migrate
     from revisor.db.connect import connect
     from revisor.db.resolve import resolve_database
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> None:
 
     sizes = [int(a) for a in argv] or [50, 150, 300]
     server = resolve_database(None, None).url
+    print_machine(server)
     print(f"server: {server.masked}")
     print("| revisions | tables | upgrade heads (s) | drift compare (s) | findings |")
     print("| ---: | ---: | ---: | ---: | ---: |")

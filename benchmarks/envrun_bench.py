@@ -62,6 +62,7 @@ def stock_project(tmp: Path, url: str) -> Path:
 def main(argv: list[str]) -> None:
     from alembic.runtime.environment import EnvironmentContext
 
+    from benchmarks.machine import print_machine
     from revisor.db.connect import connect
     from revisor.db.resolve import resolve_database
     from revisor.db.scratch import scratch_database
@@ -70,6 +71,7 @@ def main(argv: list[str]) -> None:
 
     runs = int(argv[0]) if argv else 30
     server = resolve_database(None, None).url
+    print_machine(server)
     print(f"server: {server.masked}; {runs} runs each, after one warm-up")
 
     def no_steps(rev: object, context: object) -> list[object]:

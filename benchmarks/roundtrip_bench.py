@@ -237,6 +237,9 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print()
+    from benchmarks.machine import print_machine
+
+    print_machine(server)
     print("seconds (lower is better)")
     print(f"{'revisions':>9} " + " ".join(f"{c:>17}" for c in columns))
     for n, results in rows:

@@ -351,3 +351,38 @@ def test_reset_empties_only_the_embedded_dev_database(cli, tmp_path, monkeypatch
     refused = db(cli, ini, database_url_18, "reset", "--yes")
     assert refused.exit_code == ExitCode.USAGE and "your own database" in refused.output
     assert migrate.current_heads(database_url_18) == ("c3",)
+
+
+def test_status_says_the_embedded_dev_database_is_not_durable_and_its_rebuild_runs(
+    cli, tmp_path, monkeypatch
+):
+    """The note status prints on the embedded dev database names a command line that
+    rebuilds it; run exactly as printed (a shell line), the database is back at head."""
+    import re
+
+    from revisor.db.embedded import embedded_server_url
+    from revisor.db.resolve import embedded_dev_database
+    from revisor.db.scratch import drop_database
+
+    root = tmp_path / f"shop_{secrets.token_hex(3)}"
+    ini = shop(root)
+    monkeypatch.chdir(root)
+    try:
+        status = cli.invoke(app, ["status"])
+        assert status.exit_code == 0, status.output
+        assert "fsync=off" in status.output
+        line = re.search(r"rebuilds it: (revisor db reset .*?)\)", status.output.replace("\n", " "))
+        assert line, status.output
+        env = {**os.environ, "PATH": f"{Path(REVISOR).parent}{os.pathsep}{os.environ['PATH']}"}
+        ran = subprocess.run(
+            ["bash", "-c", re.sub(r"\s+", " ", line.group(1))],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert db(cli, ini, None, "current").stdout == "c3 (head)\n"
+    finally:
+        drop_database(embedded_server_url(), embedded_dev_database(root.name).database or "")

@@ -163,7 +163,7 @@ def deploy(
             target = _target_url(common, project)
             reporter = DeployReporter(
                 project.root,
-                target,
+                target.source,
                 FixCommands.for_project(project, target),
                 json=output_format == "json",
             )

@@ -66,7 +66,14 @@ def status(
             assert resolved is not None
             out.print(f"database:   {escape(info.database)}")
             out.print(f"from:       {escape(resolved.describe_source())}")
-            for note in [*resolved.notes, *_env_py_differs(project, resolved)]:
+            notes = [*resolved.notes, *_env_py_differs(project, resolved)]
+            if resolved.source == "embedded":
+                notes.append(
+                    "the embedded server runs with fsync=off: a crash of the machine can "
+                    "lose this dev database (the history rebuilds it: revisor db reset "
+                    "--yes && revisor db upgrade)"
+                )
+            for note in notes:
                 out.print(f"note:       {escape(note)}")
             if info.pending is None:
                 state = "[red]not in the migration history[/]"

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revisor.db.url import DatabaseUrl
 from revisor.deploy import (
     DeployEvent,
     DeployFailure,
@@ -52,10 +51,10 @@ class DeployReporter:
     JSON object on stdout at the end, nothing else)."""
 
     def __init__(
-        self, root: Path, url: DatabaseUrl, commands: FixCommands, *, json: bool = False
+        self, root: Path, source: str, commands: FixCommands, *, json: bool = False
     ) -> None:
         self.root = root
-        self.url = url
+        self.source = source  # where the database URL came from: --url, DATABASE_URL, ...
         self.commands = commands  # the hints' commands: same project, same database
         self.json = json
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
@@ -107,7 +106,7 @@ class DeployReporter:
         return f"head ({target})" if result.target_is_head else target
 
     def _planned(self, result: DeployResult) -> None:
-        where = f"{escape(result.database)} (from {self.url.source})"
+        where = f"{escape(result.database)} (from {self.source})"
         if not result.pending:
             return  # finish() says it in one line
         self.out.print(f"database  {where}")

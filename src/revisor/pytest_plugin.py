@@ -1,4 +1,5 @@
-"""pytest plugin: `pytest --revisor` adds tests for the project's migrations.
+"""pytest plugin: `pytest --revisor` adds tests for the project's migrations. A face, like
+the CLI: it reports revisor's engines (testing/, check) to pytest and holds no engine code.
 
 Collected tests: `revisor::single_head`, `revisor::roundtrip[<rev>]` (one per revision),
 `revisor::models_match`. Fixtures for your own data-migration tests: `revisor_project` (the
