@@ -12,7 +12,7 @@ declared where its findings are made, with its documentation:
 
 Declaring a code registers it; a second declaration of the same code or name raises
 `DuplicateCode` at import, and a code whose prefix belongs to no command is refused.
-Documentation is Markdown: a one-line summary, then `## What it does`, `## Why is this
+Documentation is Markdown: a summary paragraph, then `## What it does`, `## Why is this
 bad?`, `## Example`, `## Use instead`, `## Fix safety` (the review rules' convention; for
 codes found on a database the Example is a short scenario). docs/rules/<CODE>.md,
 `revisor rules` and `revisor rule CODE` render it (revisor.codes.docs).
