@@ -373,3 +373,48 @@ def test_warnings_alone_do_not_fail(cli: CliRunner, tmp_path: Path, scratch_serv
     code, out, _ = invoke(cli, "check", "-c", str(tmp_path / "alembic.ini"), "-f", "github")
     assert code == ExitCode.OK
     assert out.startswith("::warning file=models.py,line=") and "title=RV620" in out
+
+
+def test_tool_revisor_ignores_and_relevels_check_codes(
+    cli: CliRunner, tmp_path: Path, scratch_server
+):
+    """[tool.revisor] applies to drift codes: an ignored one is not reported and does not
+    fail check, a re-levelled one keeps its finding at the new level (and exit code);
+    per-file-ignores drops the drift findings of a file; SARIF's rule metadata is the
+    registry's."""
+    models = replaced(
+        MODELS,
+        "    code: Mapped[str]",
+        "    note: Mapped[str | None] = mapped_column(sa.Text)\n    code: Mapped[str]",
+    )
+    write_plans(tmp_path, models=models, upgrade=replaced(UPGRADE, '"price > 0"', '"price > 2"'))
+    ini = str(tmp_path / "alembic.ini")
+    settings = tmp_path / "pyproject.toml"
+    settings.write_text('[tool.revisor]\nignore = ["RV617"]\nseverity = { RV603 = "warning" }\n')
+
+    code, out, both = invoke(cli, "check", "-c", ini, "--format", "json")
+    assert code == ExitCode.OK, both
+    findings = json.loads(out)["findings"]
+    assert [(f["code"], f["severity"]) for f in findings] == [("RV603", "warning")]
+
+    code, out, _ = invoke(cli, "check", "-c", ini, "--format", "sarif")
+    run = json.loads(out)["runs"][0]
+    assert run["results"][0]["level"] == "warning"
+    (rule,) = run["tool"]["driver"]["rules"]
+    assert rule["id"] == "RV603" and rule["name"] == "column-missing-in-database"
+    assert rule["defaultConfiguration"] == {"level": "error"}  # the code's own level
+    assert rule["shortDescription"]["text"].startswith("A model column that no migration adds")
+    assert "Reports a column of a model table" in rule["fullDescription"]["text"]
+    assert rule["properties"] == {"tags": ["revisor check"]}
+
+    settings.write_text(
+        '[tool.revisor]\nseverity = { RV603 = "info" }\n'
+        '[tool.revisor.per-file-ignores]\n"models.py" = ["RV61"]\n'
+    )
+    code, out, both = invoke(cli, "check", "-c", ini, "--format", "json")
+    assert code == ExitCode.OK, both
+    assert [(f["code"], f["severity"]) for f in json.loads(out)["findings"]] == [("RV603", "info")]
+
+    settings.write_text('[tool.revisor]\nignore = ["RV698"]\n')
+    code, _, both = invoke(cli, "check", "-c", ini)
+    assert code == ExitCode.USAGE and "Unknown code 'RV698' in ignore" in both

@@ -18,7 +18,6 @@ from revisor import migrate
 from revisor.cli import app
 from revisor.db.url import DatabaseUrl
 from revisor.doctor import diagnose
-from revisor.doctor.kinds import DOCTOR_KINDS, render_markdown_table
 from revisor.exit_codes import ExitCode
 from revisor.project import Project
 from revisor.snapshot.catalog import fingerprint
@@ -26,7 +25,6 @@ from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
 
 HEAD = "f72272eba32a"
 HISTORIES = Path(__file__).resolve().parent / "fixtures" / "histories"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "doctor.md"
 
 STATUS = (
     "c3",
@@ -124,6 +122,31 @@ def test_behind_head_lists_pending(cli, example_project, database_url_18):
     assert [f["code"] for f in payload["findings"]] == ["DR103"]
     assert "revisor deploy" in payload["findings"][0]["help"]
     assert payload["matched"] == ["e6995e90df34"]
+
+
+def test_tool_revisor_relevels_and_ignores_doctor_codes(cli, example_project, database_url_18):
+    """Pending revisions are DR103, a warning: doctor exits 1 (not 5). `severity` makes it
+    advice (kept, exit 0) and `ignore` drops it; the state still says what was found."""
+    ini = example_project / "alembic.ini"
+    migrate.upgrade(Project.load(ini), database_url_18, "e6995e90df34")
+    code, out = doctor(cli, ini, database_url_18)
+    assert code == ExitCode.FINDINGS, out
+    assert "DR103 [warning]" in out
+    settings = example_project / "pyproject.toml"
+    settings.write_text('[tool.revisor]\nseverity = { DR103 = "info" }\n')
+    code, out = doctor(cli, ini, database_url_18, "--format", "json")
+    assert code == ExitCode.OK, out
+    payload = json.loads(out)
+    assert [(f["code"], f["severity"]) for f in payload["findings"]] == [("DR103", "info")]
+    assert payload["healthy"] and payload["state"] == "behind"
+    settings.write_text('[tool.revisor]\nignore = ["DR103"]\n')
+    code, out = doctor(cli, ini, database_url_18)
+    assert code == ExitCode.OK, out
+    assert "DR103" not in out and "healthy" not in out
+    assert "nothing to report: 1 finding(s) ignored by [tool.revisor]." in out
+    settings.write_text('[tool.revisor]\nignore = ["DR199"]\n')
+    code, out = doctor(cli, ini, database_url_18)
+    assert code == ExitCode.USAGE and "Unknown code 'DR199' in ignore" in out
 
 
 def test_index_made_by_hand_is_drift_at_its_revision(cli, example_project, database_url_18):
@@ -350,9 +373,3 @@ def test_bad_format_and_unreachable_database(cli, example_project):
     )
     assert result.exit_code == ExitCode.DATABASE, result.output
     assert "Traceback" not in result.output and "s3cret" not in result.output
-
-
-def test_docs_list_every_kind():
-    text = DOCS.read_text()
-    assert render_markdown_table() in text
-    assert len(DOCTOR_KINDS) >= 8

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revisor import migrate
+from revisor.codes import Command, FindingCode
+from revisor.codes.selection import Selection
 from revisor.db.connect import raw_connect
 from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
-from revisor.drift.kinds import DriftKind
 from revisor.errors import (
     HistoryError,
     MetadataNotFound,
@@ -37,13 +38,35 @@ from revisor.project import Project
 HISTORY_RULES = ("RV201", "RV202", "RV203", "RV204")
 BROKEN_HISTORY_RULES = frozenset(HISTORY_RULES[1:])
 
-MIGRATION_FAILS = DriftKind(
+MIGRATION_FAILS = FindingCode(
     "RV652",
     "migration-fails",
     Severity.ERROR,
-    "Upgrading an empty database to head fails at this revision, so nothing after it "
-    "(and no drift) could be checked.",
-    "Run `revisor test` on it, fix the revision, and rerun check.",
+    """Upgrading an empty database to head fails at this revision, so nothing after it (and no
+    drift) could be checked.
+
+    ## What it does
+    `revisor check` upgrades a scratch database to head before comparing; when a revision
+    raises, this finding names it (with the error) and the models are not compared.
+
+    ## Why is this bad?
+    A history that does not build on an empty database breaks every new environment: CI, a
+    new developer's machine, a disaster-recovery restore.
+
+    ## Example
+    The base revision's upgrade is `pass` (the schema came from `create_all()` and a stamp),
+    so the next revision's `op.add_column("accounts", ...)` fails: `relation "accounts" does
+    not exist`.
+
+    ## Use instead
+    Run `revisor test` on the history (it names the step and the cause), fix the revision,
+    and run check again.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Run `revisor test` on it, fix the revision, and rerun check.",
 )
 
 
@@ -95,9 +118,9 @@ def check_models(project: Project, server: DatabaseUrl, *, keep: bool = False) -
 
     Side effects: creates a scratch database on `server` and drops it (unless `keep`).
     Raises ExtensionMissing, EnvImportError, MetadataNotFound, DatabaseError. This is what
-    the pytest plugin's `revisor::models_match` calls.
+    the pytest plugin's `revisor::models_match` calls. [tool.revisor] applies to the codes.
     """
-    return _check_scratch(project, server, keep=keep, compare=True)[0]
+    return _selected(project, _check_scratch(project, server, keep=keep, compare=True)[0])
 
 
 def _check_scratch(
@@ -132,8 +155,9 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
     """Compare the models with the user's database at `url`, which must be at head.
 
     Raises UnknownRevision (stamped with a revision not in the history), PendingRevisions
-    (behind head). Nothing is migrated: env.py runs online with no steps, as
-    `alembic check` runs it, and revisor's own probes are rolled back.
+    (behind head). Nothing is migrated: env.py runs online with no steps, as `alembic
+    check` runs it, and revisor's own probes are rolled back. [tool.revisor] applies to
+    the codes.
     """
     from revisor.fix_commands import FixCommands
 
@@ -160,7 +184,14 @@ def check_database(project: Project, url: DatabaseUrl, *, compare: bool = True) 
         raise error
     if not compare:
         return []
-    return compare_models(project, url)
+    return _selected(project, compare_models(project, url))
+
+
+def _selected(project: Project, findings: list[Finding]) -> list[Finding]:
+    """The findings `[tool.revisor]` keeps for `revisor check`, at their configured level
+    (review's codes in them were selected by review)."""
+    selection = Selection.from_settings(project.settings, command=Command.CHECK)
+    return selection.apply(findings, project.root)
 
 
 def models_missing(project: Project) -> str | None:
@@ -308,5 +339,5 @@ def _run_check(
             else:
                 # The graph rules already ran on the whole history above: said once.
                 findings += [f for f in reviewed if f.code not in HISTORY_RULES]
-    result.findings = sort_findings(findings)
+    result.findings = sort_findings(_selected(project, findings))
     return result

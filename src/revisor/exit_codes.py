@@ -1,6 +1,7 @@
 """Process exit codes. Each code means one thing, for every command.
 
-docs/exit-codes.md is generated from `EXIT_CODES`; a test keeps the two in step.
+docs/exit-codes.md is generated from `EXIT_CODES` and, for which findings fail which
+command, from the registry of finding codes (revisor.codes); a test keeps it in step.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ class ExitCode(IntEnum):
 EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.OK: "Success: nothing to report, or the requested change was applied.",
     ExitCode.FINDINGS: (
-        "The command ran and found problems: review findings at error level, schema drift, "
-        "a revision that failed its round trip."
+        "The command ran and found problems: findings at the level that fails the command "
+        "(review, check, test, doctor: see below); draft and redo when review finds errors "
+        "in the file they wrote, or draft meets a change it cannot write (with "
+        "--exit-code-on-empty, also when there is nothing to draft); deploy when review "
+        "finds errors in the pending files (nothing is applied); review --diff when it has "
+        "fixes to show; demo when a step does not go as shown."
     ),
     ExitCode.USAGE: (
         "Usage or configuration error: bad flags, no alembic.ini / [tool.alembic] found, "
@@ -41,13 +46,19 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.MIGRATION_FAILED: (
         "A migration raised while revisor applied it for you (demo, deploy, redo, db "
-        "upgrade/downgrade); the "
+        "upgrade/downgrade/stamp); the "
         "failed revision's transaction was rolled back (deploy also says which revision the "
         "database is now at, and when work done in an autocommit block stayed)."
     ),
-    ExitCode.PENDING: "The database is behind head: revisions are pending (check --url, doctor).",
+    ExitCode.PENDING: (
+        "The database is behind head: revisions are pending (check --url; draft and redo, "
+        "which need the database at head). doctor reports it as the finding DR103 and "
+        "exits 1."
+    ),
     ExitCode.UNKNOWN_REVISION: (
-        "The database is stamped with a revision that is not in the migration history."
+        "The database is stamped with a revision that is not in the migration history "
+        "(check --url, deploy, redo, db current). doctor reports it as the finding DR102 "
+        "and exits 1."
     ),
     ExitCode.LOCKED: (
         "Another deploy holds the migration lock and it was not released in time, or a "
@@ -75,6 +86,7 @@ def render_markdown() -> str:
     ]
     for code in sorted(EXIT_CODES, key=int):
         lines.append(f"| {int(code)} | `{code.name}` | {EXIT_CODES[code]} |")
+    lines += ["", *_findings_markdown()]
     lines += [
         "",
         "An error is one message on stderr (`error: ...` and a `hint: ...`), never a "
@@ -89,3 +101,30 @@ def render_markdown() -> str:
         "```",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _findings_markdown() -> list[str]:
+    """Which findings make each command that reports codes exit 1, from the registry."""
+    from revisor.codes import Command
+
+    lines = [
+        "## Findings and exit 1",
+        "",
+        "A finding fails the command that reports it by its level: `severity` in "
+        "`[tool.revisor]` moves a code across that line, and `ignore` drops it "
+        "([review.md](review.md#silencing-and-configuration)). Every code is listed in "
+        "[rules/README.md](rules/README.md).",
+        "",
+        "| command | codes | exit 1 on |",
+        "| --- | --- | --- |",
+    ]
+    for command in Command:
+        codes = ", ".join(p + "x" * (5 - len(p)) for p in command.prefixes)
+        anchor = f"rules/README.md#revisor-{command}"
+        lines.append(f"| `revisor {command}` | [{codes}]({anchor}) | {command.fails_on} |")
+    lines += [
+        "",
+        "`revisor check` also prints review's history findings and its review of the changed "
+        "migrations; review's codes fail it as they fail `revisor review`.",
+    ]
+    return lines

@@ -277,7 +277,8 @@ def test_models_that_fail_to_load_become_a_note(cli: CliRunner, example_project:
     ("args", "message"),
     [
         (["--format", "xml"], "Unknown --format"),
-        (["--select", "RV999"], "Unknown rule"),
+        (["--select", "RV999"], "Unknown code 'RV999' in --select"),
+        (["--select", "RT103"], "'RT103' in --select is not a code of revisor review"),
         (["--unsafe-fixes"], "--unsafe-fixes only makes sense with --fix or --diff"),
         (["--fix", "--diff"], "pick one"),
         (["no/such/file.py"], "No such file or folder"),
@@ -302,7 +303,7 @@ def test_rules_and_rule_commands(cli: CliRunner) -> None:
     by_name = cli.invoke(app, ["rule", "add-index-non-concurrently"])
     assert "## Lock" in by_name.stdout
     unknown = cli.invoke(app, ["rule", "RV999"])
-    assert unknown.exit_code == 2 and "Unknown rule" in unknown.stderr
+    assert unknown.exit_code == 2 and "Unknown code" in unknown.stderr
 
 
 def test_paths_are_relative_to_the_working_directory_above_the_project(

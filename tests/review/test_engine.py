@@ -167,7 +167,7 @@ def test_selection_from_settings() -> None:
     assert "RV102" not in selection.codes and "RV301" not in selection.codes
     with pytest.raises(ConfigError, match="must be error, warning or info"):
         Selection.from_settings(RevisorSettings(severity={"RV101": "loud"}))
-    with pytest.raises(ConfigError, match="Unknown rule"):
+    with pytest.raises(ConfigError, match="Unknown code"):
         Selection.from_settings(RevisorSettings(ignore=("RV9",)))
     with pytest.raises(ConfigError, match="per-file-ignores"):
         Selection.from_settings(RevisorSettings(per_file_ignores={"*.py": ("RV77",)}))

@@ -230,3 +230,55 @@ def test_in_place_with_locks_still_rolls_back_on_failure(cli, tmp_path, database
     assert result.exit_code == 1, result.output
     assert "downgrade of c3 left index ix_orders_placed_on" in result.output
     assert migrate.current_heads(database_url_18) == ()
+
+
+LOSES_ROWS = (
+    "i9",
+    "a1",
+    'op.add_column("accounts", sa.Column("age", sa.Integer))',
+    'op.drop_table("accounts")\n'
+    'op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True),'
+    ' sa.Column("email", sa.String(120), nullable=False, unique=True))',
+)
+
+
+def test_tool_revisor_ignores_and_relevels_test_codes(cli, tmp_path, pg18):
+    """[tool.revisor] applies to RT codes: an ignored code is not reported and does not
+    fail the run; `severity` moves a code across the line that fails it; per-file-ignores
+    drops a revision file's findings; SARIF's rule metadata comes from the registry."""
+    ini = write_history(tmp_path / "forgetful", [ACCOUNTS, ORDERS, FORGETFUL_INDEX])
+    settings = tmp_path / "forgetful" / "pyproject.toml"
+    args = ["test", "-c", str(ini), "--url", server_url(pg18), "--no-data"]
+
+    settings.write_text('[tool.revisor]\nignore = ["RT103"]\n')
+    result = cli.invoke(app, [*args, "--format", "json", "--exitfirst"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []
+
+    settings.write_text('[tool.revisor]\nseverity = { RT103 = "warning" }\n')
+    result = cli.invoke(app, [*args, "--format", "sarif"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)["runs"][0]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [("RT103", "warning")]
+    (rule,) = run["tool"]["driver"]["rules"]
+    assert rule["name"] == "downgrade-does-not-undo-upgrade"
+    assert rule["defaultConfiguration"] == {"level": "error"}
+    assert rule["properties"] == {"tags": ["revisor test"]}
+
+    settings.write_text('[tool.revisor.per-file-ignores]\n"migrations/versions/c3_*" = ["RT1"]\n')
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "RT103" not in result.output
+
+    ini = write_history(tmp_path / "loses_rows", [ACCOUNTS, LOSES_ROWS])
+    args = ["test", "-c", str(ini), "--url", server_url(pg18), "--format", "github"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output  # a warning by default
+    assert "::warning file=migrations/versions/i9_rev.py" in result.stdout
+    assert "title=RT201" in result.stdout
+    (tmp_path / "loses_rows" / "pyproject.toml").write_text(
+        '[tool.revisor]\nseverity = { RT201 = "error" }\n'
+    )
+    result = cli.invoke(app, args)
+    assert result.exit_code == ExitCode.FINDINGS, result.output
+    assert "::error file=migrations/versions/i9_rev.py" in result.stdout

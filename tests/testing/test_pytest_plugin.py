@@ -80,3 +80,15 @@ def test_models_that_fail_to_import_fail_the_models_item(tmp_path, pg18):
     assert run.returncode == 1, out + run.stderr
     assert "FAILED revisor::models_match" in out
     assert "settings missing" in out
+
+
+def test_plugin_applies_tool_revisor_to_test_codes(tmp_path, pg18):
+    """The round-trip items follow [tool.revisor] as `revisor test` does: a code made a
+    warning no longer fails its revision's item."""
+    forgetful = ("c3", "b2", 'op.create_index("ix_o", "orders", ["placed_on"])', "pass")
+    write_history(tmp_path, [ACCOUNTS, ORDERS, forgetful])
+    (tmp_path / "pyproject.toml").write_text('[tool.revisor]\nseverity = { RT103 = "warning" }\n')
+    url = pg18.url.url.render_as_string(hide_password=False)
+    run = pytest_in(tmp_path, "--revisor", "--revisor-url", url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PASSED revisor::roundtrip[c3]" in run.stdout

@@ -24,8 +24,8 @@ from revisor.cli.common import (
     scratch_server,
     stderr_console,
 )
+from revisor.codes import Command
 from revisor.exit_codes import ExitCode
-from revisor.findings import has_errors
 from revisor.report import FORMATS, render
 
 
@@ -125,6 +125,6 @@ def check(
         for line in [note, *result.notes]:
             if line:
                 err.print(f"[dim]note:[/] {escape(line)}")
-        return ExitCode.FINDINGS if has_errors(result.findings) else ExitCode.OK
+        return ExitCode.FINDINGS if Command.CHECK.fails(result.findings) else ExitCode.OK
 
     run(common, body)

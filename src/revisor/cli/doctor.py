@@ -144,8 +144,12 @@ def _print_text(diagnosis, root) -> None:  # type: ignore[no-untyped-def]
         out.print(escape(f"{finding.code} [{finding.severity.value}] {finding.message}"))
         if finding.help:
             out.print(f"  fix: {escape(finding.help)}")
-    if diagnosis.healthy and not diagnosis.findings:
+    if diagnosis.healthy and not diagnosis.findings and not diagnosis.ignored:
         out.print("healthy: at head, and the schema is exactly what the history builds.")
+    elif diagnosis.healthy and diagnosis.ignored:
+        out.print(
+            escape(f"nothing to report: {diagnosis.ignored} finding(s) ignored by [tool.revisor].")
+        )
     elif diagnosis.healthy:
         out.print("nothing wrong.")
     else:

@@ -1,4 +1,4 @@
-"""`revisor review`, `revisor rules`, `revisor rule CODE`."""
+"""`revisor review`, and `revisor rules` / `revisor rule CODE` (every command's codes)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from revisor.cli.common import (
     stderr_console,
     stdout_console,
 )
+from revisor.codes import Command
 from revisor.errors import ConfigError
 from revisor.exit_codes import ExitCode
-from revisor.findings import has_errors
 from revisor.report import FORMATS, render
 
 
@@ -130,7 +130,7 @@ def review(
             sys.stdout.write(render_excerpts(result.findings, root=root))
         else:
             sys.stdout.write(render(result.findings, output_format, root=root))
-        return ExitCode.FINDINGS if has_errors(result.findings) else ExitCode.OK
+        return ExitCode.FINDINGS if Command.REVIEW.fails(result.findings) else ExitCode.OK
 
     run(common, body)
 
@@ -143,33 +143,41 @@ def rules(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """List the review rules (code, name, severity, default)."""
+    """List every finding code, by the command that reports it (code, name, severity)."""
     common = Common(debug=debug)
     out = stdout_console()
 
     def body() -> int:
         from rich.table import Table
 
-        from revisor.review.docs import write_docs as write
-        from revisor.review.rule import all_rules
+        from revisor.codes import codes_by_command
+        from revisor.codes.docs import write_docs as write
 
         if write_docs is not None:
             pages = write(write_docs)
             out.print(f"wrote {len(pages)} pages to {write_docs}")
             return 0
-        table = Table(show_edge=False, box=None, pad_edge=False)
-        for column in ("code", "name", "severity", "default"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("summary", overflow="fold")
-        for rule in all_rules():
-            table.add_row(
-                rule.code,
-                rule.name,
-                rule.severity.value,
-                "on" if rule.default_enabled else "opt-in",
-                escape(rule.summary()),
+        for number, (command, codes) in enumerate(codes_by_command()):
+            if number:
+                out.print()
+            out.print(
+                f"[bold]revisor {command}[/]: {escape(command.title)} "
+                f"(fails on {command.fails_on})",
+                highlight=False,
             )
-        out.print(table)
+            table = Table(show_edge=False, box=None, pad_edge=False)
+            for column in ("code", "name", "severity", "default"):
+                table.add_column(column, no_wrap=True)
+            table.add_column("summary", overflow="fold")
+            for entry in codes:
+                table.add_row(
+                    entry.code,
+                    entry.name,
+                    entry.severity.value,
+                    "on" if entry.default_enabled else "opt-in",
+                    escape(entry.summary),
+                )
+            out.print(table)
         return 0
 
     run(common, body)
@@ -177,21 +185,26 @@ def rules(
 
 @app.command()
 def rule(
-    code: Annotated[str, typer.Argument(help="A rule code (RV101) or name.")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="A finding code of any command (RV101, RV621, RT103, DR105) or its name."
+        ),
+    ],
     debug: DebugOption = False,
 ) -> None:
-    """Show one rule's documentation."""
+    """Show the documentation of one finding code."""
     common = Common(debug=debug)
     out = stdout_console()
 
     def body() -> int:
-        from revisor.review.docs import rule_markdown
-        from revisor.review.rule import get_rule
+        from revisor.codes import get_code
+        from revisor.codes.docs import code_markdown
 
-        found = get_rule(code)
+        found = get_code(code)
         if found is None:
-            raise ConfigError(f"Unknown rule {code!r}.", hint="`revisor rules` lists them all.")
-        text = rule_markdown(found)
+            raise ConfigError(f"Unknown code {code!r}.", hint="`revisor rules` lists them all.")
+        text = code_markdown(found)
         if sys.stdout.isatty():
             from rich.markdown import Markdown
 

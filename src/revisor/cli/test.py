@@ -65,7 +65,7 @@ def test_command(
         bool, typer.Option("--keep", help="Keep the scratch database(s) for inspection.")
     ] = False,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="Output format: text, json or github.")
+        str, typer.Option("--format", "-f", help="Output format: text, json, github or sarif.")
     ] = "text",
     exit_first: Annotated[
         bool, typer.Option("--exitfirst", help="Stop at the first failing revision.")
@@ -98,9 +98,10 @@ def test_command(
 
     def body() -> int:
         from revisor.db.scratch import PendingDatabase
+        from revisor.report import FORMATS
 
-        if fmt not in ("text", "json", "github"):
-            raise ConfigError(f"Unknown format {fmt!r}.", hint="Use text, json or github.")
+        if fmt not in FORMATS:
+            raise ConfigError(f"Unknown format {fmt!r}.", hint=f"Use {', '.join(FORMATS)}.")
         if last is not None and (from_rev or to_rev):
             raise ConfigError("--last cannot be combined with --from/--to.")
         if in_place and not url:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from revisor.codes import Command
+from revisor.codes.selection import Selection
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.doctor import kinds
@@ -25,7 +27,7 @@ from revisor.doctor.wording import (
     stamp_instead,
 )
 from revisor.errors import HistoryError
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding
 from revisor.fix_commands import CommandLine, FixCommands
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, snapshot
@@ -48,11 +50,12 @@ class Diagnosis:
     stamp: tuple[str, ...] | None = None
     matched: tuple[str, ...] | None = None
     revisions: int = 0
+    ignored: int = 0  # findings [tool.revisor] ignores: "at-head" is then not "healthy"
 
     @property
     def healthy(self) -> bool:
         """True when nothing but advice was found (exit 0)."""
-        return all(f.severity is Severity.INFO for f in self.findings)
+        return not Command.DOCTOR.fails(self.findings)
 
     def as_dict(self) -> dict[str, object]:
         """The diagnosis without its findings, JSON-ready."""
@@ -65,6 +68,7 @@ class Diagnosis:
             "matched": list(self.matched) if self.matched else None,
             "fixable": list(self.stamp) if self.stamp else None,
             "healthy": self.healthy,
+            "ignored": self.ignored,
         }
 
 
@@ -80,13 +84,23 @@ class _Database:
 def diagnose(
     project: Project, url: DatabaseUrl, *, scratch: DatabaseUrl | None = None
 ) -> Diagnosis:
-    """Compare the database at `url` with the project's history.
+    """Compare the database at `url` with the project's history. The findings are those
+    `[tool.revisor]` keeps for doctor, at their configured level (`healthy` follows).
 
     Side effects: reads `url` in a read-only transaction; creates one scratch database on
     `scratch` (default: the same server; needs CREATEDB) and drops it; runs git read-only
     to find an unknown revision. Raises HistoryError (broken history), DatabaseError subclasses,
-    EnvImportError, ExtensionMissing.
+    EnvImportError, ExtensionMissing, ConfigError (bad [tool.revisor] codes).
     """
+    selection = Selection.from_settings(project.settings, command=Command.DOCTOR)
+    diagnosis = _diagnose(project, url, scratch)
+    found = diagnosis.findings
+    diagnosis.findings = selection.apply(found, project.root)
+    diagnosis.ignored = len(found) - len(diagnosis.findings)
+    return diagnosis
+
+
+def _diagnose(project: Project, url: DatabaseUrl, scratch: DatabaseUrl | None) -> Diagnosis:
     from revisor.testing.plan import topological_order
 
     order = topological_order(project)

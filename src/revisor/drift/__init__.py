@@ -18,16 +18,13 @@ from alembic.runtime.migration import MigrationContext
 from revisor.db.url import DatabaseUrl
 from revisor.drift import columns, constraints, defaults, enums, indexes, tables  # noqa: F401
 from revisor.drift.compare import compare_connection
-from revisor.drift.kinds import DRIFT_KINDS, DriftKind
 from revisor.drift.options import CompareOptions, compare_options, options_from
 from revisor.errors import EnvImportError
 from revisor.findings import Finding
 from revisor.project import Project
 
 __all__ = [
-    "DRIFT_KINDS",
     "CompareOptions",
-    "DriftKind",
     "compare_connection",
     "compare_models",
     "compare_options",

@@ -8,40 +8,129 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Column, Table, text
 
+from revisor.codes import FindingCode
 from revisor.drift.context import PG_DIALECT, DriftContext, qualified, translates
-from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import NOWHERE, Location
 from revisor.drift.tables import COMMENT_DIFFERS
 from revisor.findings import Finding, Severity
 
-COLUMN_MISSING_IN_DATABASE = DriftKind(
+COLUMN_MISSING_IN_DATABASE = FindingCode(
     "RV603",
     "column-missing-in-database",
     Severity.ERROR,
-    "A model column that no migration adds; inserts and selects of the model fail.",
-    "Write the migration: `revisor draft -m '...'` (or alembic revision --autogenerate).",
+    """A model column that no migration adds; inserts and selects of the model fail.
+
+    ## What it does
+    Reports a column of a model table that the table in the database at head does not have.
+    The finding points at the column's line in the model.
+
+    ## Why is this bad?
+    SQLAlchemy selects and inserts every mapped column: each query of the model fails with
+    `column "plan" does not exist` once this code is deployed.
+
+    ## Example
+    `plan: Mapped[str] = mapped_column(sa.String(20))` was added to `Account`, and no
+    migration adds `accounts.plan`.
+
+    ## Use instead
+    `revisor draft -m "add accounts.plan"` (a NOT NULL column on a table with rows needs a
+    server default, or add it nullable, backfill, then set NOT NULL).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database. `revisor draft` writes the missing migration.
+    """,
+    help="Write the migration: `revisor draft -m '...'` (or alembic revision --autogenerate).",
 )
-COLUMN_MISSING_IN_MODELS = DriftKind(
+COLUMN_MISSING_IN_MODELS = FindingCode(
     "RV604",
     "column-missing-in-models",
     Severity.ERROR,
-    "A database column no model declares; the next autogenerate drops it (and its data).",
-    "Declare it on the model, or write the migration that drops it on purpose.",
+    """A database column no model declares; the next autogenerate drops it (and its data).
+
+    ## What it does
+    Reports a column of the database at head that the model of its table does not declare.
+    The finding points at the model class.
+
+    ## Why is this bad?
+    The next autogenerate writes `op.drop_column(...)` for it: deployed, that deletes the
+    column's data. A NOT NULL column without a default also makes every insert of the model
+    fail.
+
+    ## Example
+    `legacy_code` was removed from the `Vendor` model, but no migration drops
+    `vendors.legacy_code`.
+
+    ## Use instead
+    Declare the column on the model again, or write the migration that drops it on purpose
+    (after the code that reads it is gone).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare it on the model, or write the migration that drops it on purpose.",
 )
-COLUMN_TYPE_DIFFERS = DriftKind(
+COLUMN_TYPE_DIFFERS = FindingCode(
     "RV605",
     "column-type-differs",
     Severity.ERROR,
-    "A column's type in the database is not the model's type.",
-    "Write a migration with op.alter_column(..., type_=...) or change the model back.",
+    """A column's type in the database is not the model's type.
+
+    ## What it does
+    Reports a column whose type at head differs from the model's, compared as PostgreSQL
+    resolves both (a model `Float(24)` and a database `real` are the same type and not
+    reported).
+
+    ## Why is this bad?
+    The application writes and reads values the column was not made for: strings longer than
+    `varchar(n)` fail, numbers are rounded or truncated, and the next autogenerate writes an
+    `alter_column` that may rewrite the whole table under an ACCESS EXCLUSIVE lock.
+
+    ## Example
+    The model says `sa.String(200)`; the migration created `varchar(100)`.
+
+    ## Use instead
+    Write the migration: `op.alter_column("vendors", "name", type_=sa.String(200))`
+    (widening a varchar does not rewrite the table), or change the model back.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Write a migration with op.alter_column(..., type_=...) or change the model back.",
 )
-NULLABLE_DIFFERS = DriftKind(
+NULLABLE_DIFFERS = FindingCode(
     "RV606",
     "nullable-differs",
     Severity.ERROR,
-    "A column is NOT NULL on one side and nullable on the other.",
-    "Make the model's Mapped[...] | None / nullable= match, or alter the column in a "
-    "migration (backfill NULLs first when adding NOT NULL).",
+    """A column is NOT NULL on one side and nullable on the other.
+
+    ## What it does
+    Reports a column that is `NOT NULL` in the database at head but nullable in the model,
+    or the reverse.
+
+    ## Why is this bad?
+    A model that allows `None` for a NOT NULL column fails on insert (`NotNullViolation`); a
+    NOT NULL model over a nullable column lets NULLs in that the code does not expect, and
+    the next autogenerate adds a `SET NOT NULL` that fails on the rows already NULL.
+
+    ## Example
+    The model has `email: Mapped[str | None]`; the migration created the column with
+    `nullable=False`.
+
+    ## Use instead
+    Make the model's `Mapped[...] | None` / `nullable=` say what the database has, or alter
+    the column in a migration (backfill NULLs before `SET NOT NULL`).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help=(
+        "Make the model's Mapped[...] | None / nullable= match, or alter the column "
+        "in a migration (backfill NULLs first when adding NOT NULL)."
+    ),
 )
 
 

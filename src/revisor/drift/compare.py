@@ -16,19 +16,41 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, text
 
+from revisor.codes import FindingCode
 from revisor.drift.context import COMPARATORS, TRANSLATORS, DriftContext
-from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import ModelLocator
 from revisor.drift.options import CompareOptions
 from revisor.drift.probe import Probe
 from revisor.findings import Finding, Severity, sort_findings
 
-OTHER_DRIFT = DriftKind(
+OTHER_DRIFT = FindingCode(
     "RV629",
     "other-drift",
     Severity.ERROR,
-    "Any other difference Alembic's autogenerate reports (the finding quotes it).",
-    "Run `alembic revision --autogenerate` to see the operation it would write.",
+    """Any other difference Alembic's autogenerate reports (the finding quotes it).
+
+    ## What it does
+    Reports each difference of Alembic's `compare_metadata` that no other RV6 code
+    describes, quoting Alembic's own description of it.
+
+    ## Why is this bad?
+    Autogenerate would write an operation for it: models and migrations disagree, and the
+    next `revisor draft` or `alembic revision --autogenerate` contains a change nobody
+    reviewed.
+
+    ## Example
+    A difference Alembic reports in a form revisor has no words for, such as a change of a
+    computed column's expression.
+
+    ## Use instead
+    Run `revisor draft` (or `alembic revision --autogenerate`) to see the operation it would
+    write, and either keep that migration or change the models.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Run `alembic revision --autogenerate` to see the operation it would write.",
 )
 
 # (add, remove, change): Alembic reports an index or constraint that differs under one

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Table, text
 
+from revisor.codes import FindingCode
 from revisor.drift.context import (
     PG_DIALECT,
     DriftContext,
@@ -23,62 +24,209 @@ from revisor.drift.context import (
     render_sql,
     translates,
 )
-from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import NOWHERE, Location
 from revisor.drift.probe import normalise_text, strip_not_valid
 from revisor.findings import Finding, Severity
 
-UNIQUE_MISSING_IN_DATABASE = DriftKind(
+UNIQUE_MISSING_IN_DATABASE = FindingCode(
     "RV611",
     "unique-constraint-missing-in-database",
     Severity.ERROR,
-    "A model unique constraint that no migration creates: duplicates get in.",
-    "Write the migration with op.create_unique_constraint (check for duplicates first).",
+    """A model unique constraint that no migration creates: duplicates get in.
+
+    ## What it does
+    Reports a unique constraint of the models (`unique=True`, `UniqueConstraint`) that the
+    database at head does not have.
+
+    ## Why is this bad?
+    The code relies on the database to refuse duplicates; without the constraint they get
+    in, and adding it later fails until someone cleans them up.
+
+    ## Example
+    `email: Mapped[str] = mapped_column(unique=True)` and no migration creates
+    `uq_users_email`.
+
+    ## Use instead
+    `op.create_unique_constraint("uq_users_email", "users", ["email"])` in a migration,
+    after checking the table for duplicates.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Write the migration with op.create_unique_constraint (check for duplicates first).",
 )
-UNIQUE_MISSING_IN_MODELS = DriftKind(
+UNIQUE_MISSING_IN_MODELS = FindingCode(
     "RV612",
     "unique-constraint-missing-in-models",
     Severity.ERROR,
-    "A database unique constraint no model declares; the next autogenerate drops it.",
-    "Declare it on the model (unique=True or a UniqueConstraint in __table_args__).",
+    """A database unique constraint no model declares; the next autogenerate drops it.
+
+    ## What it does
+    Reports a unique constraint of the database at head that no model declares.
+
+    ## Why is this bad?
+    The next autogenerate writes `op.drop_constraint(...)` for it: deployed, duplicates get
+    in.
+
+    ## Example
+    A migration added `uq_vendors_name` by hand; the `Vendor` model does not say
+    `unique=True`.
+
+    ## Use instead
+    Declare it on the model (`unique=True` or a `UniqueConstraint` in `__table_args__`).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare it on the model (unique=True or a UniqueConstraint in __table_args__).",
 )
-FOREIGN_KEY_MISSING_IN_DATABASE = DriftKind(
+FOREIGN_KEY_MISSING_IN_DATABASE = FindingCode(
     "RV613",
     "foreign-key-missing-in-database",
     Severity.ERROR,
-    "A model foreign key that no migration creates: orphan rows get in.",
-    "Write the migration with op.create_foreign_key and a name (never None).",
+    """A model foreign key that no migration creates: orphan rows get in.
+
+    ## What it does
+    Reports a foreign key of the models (`sa.ForeignKey(...)`) that the database at head
+    does not have.
+
+    ## Why is this bad?
+    Rows can point at parents that do not exist (or stay after their parent is deleted), and
+    adding the constraint later fails until the orphans are cleaned up.
+
+    ## Example
+    `vendor_id` gained `sa.ForeignKey("vendors.id")` in the model, and no migration creates
+    the constraint.
+
+    ## Use instead
+    `op.create_foreign_key("fk_transactions_vendor_id_vendors", "transactions", "vendors",
+    ["vendor_id"], ["id"])` (with a name, never `None`; `NOT VALID` then `VALIDATE` on a
+    busy table).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Write the migration with op.create_foreign_key and a name (never None).",
 )
-FOREIGN_KEY_MISSING_IN_MODELS = DriftKind(
+FOREIGN_KEY_MISSING_IN_MODELS = FindingCode(
     "RV614",
     "foreign-key-missing-in-models",
     Severity.ERROR,
-    "A database foreign key no model declares; the next autogenerate drops it.",
-    "Declare it on the model with sa.ForeignKey(...).",
+    """A database foreign key no model declares; the next autogenerate drops it.
+
+    ## What it does
+    Reports a foreign key of the database at head that no model declares.
+
+    ## Why is this bad?
+    The next autogenerate writes `op.drop_constraint(...)` for it: deployed, orphan rows get
+    in; meanwhile the ORM does not know the relationship the database enforces.
+
+    ## Example
+    A migration created `fk_orders_customer_id_customers`; the model's `customer_id` has no
+    `sa.ForeignKey`.
+
+    ## Use instead
+    Declare it on the model with `sa.ForeignKey("customers.id")`.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare it on the model with sa.ForeignKey(...).",
 )
-CHECK_MISSING_IN_DATABASE = DriftKind(
+CHECK_MISSING_IN_DATABASE = FindingCode(
     "RV615",
     "check-constraint-missing-in-database",
     Severity.ERROR,
-    "A model CHECK constraint that no migration creates (autogenerate never adds one): "
-    "rows breaking the rule get in.",
-    "Write the migration with op.create_check_constraint(name, table, condition).",
+    """A model CHECK constraint that no migration creates (autogenerate never adds one): rows
+    breaking the rule get in.
+
+    ## What it does
+    Reports a `CheckConstraint` of the models that the database at head does not have,
+    matched by its final name (naming convention applied) or, unnamed, by its condition.
+    Alembic's autogenerate does not compare CHECK constraints, so `alembic check` is silent.
+
+    ## Why is this bad?
+    The rule the model states is enforced nowhere: rows that break it get in, and adding the
+    constraint later fails on them.
+
+    ## Example
+    `sa.CheckConstraint("price > 0", name="ck_plans_price_positive")` in the model's
+    `__table_args__`; the migration created the table without it.
+
+    ## Use instead
+    `op.create_check_constraint("ck_plans_price_positive", "plans", "price > 0")` in a
+    migration (`NOT VALID`, then `VALIDATE CONSTRAINT`, on a busy table).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Write the migration with op.create_check_constraint(name, table, condition).",
 )
-CHECK_MISSING_IN_MODELS = DriftKind(
+CHECK_MISSING_IN_MODELS = FindingCode(
     "RV616",
     "check-constraint-missing-in-models",
     Severity.WARNING,
-    "A database CHECK constraint the models do not declare: the app can write rows the "
-    "database rejects.",
-    "Declare it with sa.CheckConstraint(...) in the model's __table_args__.",
+    """A database CHECK constraint the models do not declare: the app can write rows the
+    database rejects.
+
+    ## What it does
+    Reports a CHECK constraint of the database at head that no model declares. A warning by
+    default: the database is the stricter side.
+
+    ## Why is this bad?
+    The code can build rows the database refuses (`CheckViolation` at runtime), and the
+    models no longer document the rule.
+
+    ## Example
+    A migration added `ck_orders_total_positive` with `op.execute("ALTER TABLE ...")`; the
+    `Order` model has no `CheckConstraint`.
+
+    ## Use instead
+    Declare it with `sa.CheckConstraint("total >= 0", name="ck_orders_total_positive")` in
+    the model's `__table_args__`.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare it with sa.CheckConstraint(...) in the model's __table_args__.",
 )
-CHECK_DEFINITION_DIFFERS = DriftKind(
+CHECK_DEFINITION_DIFFERS = FindingCode(
     "RV617",
     "check-constraint-definition-differs",
     Severity.ERROR,
-    "A CHECK constraint has the same name on both sides but a different condition.",
-    "Drop and recreate it in a migration (add it NOT VALID, then VALIDATE, on a busy "
-    "table), or make the model's condition match the database.",
+    """A CHECK constraint has the same name on both sides but a different condition.
+
+    ## What it does
+    Reports a CHECK constraint whose condition in the database at head differs from the
+    model's constraint of the same name, compared in PostgreSQL's own words
+    (`pg_get_constraintdef`).
+
+    ## Why is this bad?
+    The rule the code relies on is not the rule the database enforces: rows are refused that
+    the code considers valid, or accepted that it does not.
+
+    ## Example
+    The model says `CheckConstraint("price >= 0", name="ck_plans_price")`; the migration
+    created `CHECK (price > 0)`.
+
+    ## Use instead
+    Drop and recreate the constraint in a migration (add it `NOT VALID`, then `VALIDATE`, on
+    a busy table), or make the model's condition match the database.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help=(
+        "Drop and recreate it in a migration (add it NOT VALID, then VALIDATE, on a "
+        "busy table), or make the model's condition match the database."
+    ),
 )
 
 

@@ -6,17 +6,38 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from revisor.codes import FindingCode
 from revisor.drift.columns import column_location, column_name
 from revisor.drift.context import DriftContext, render_sql, translates
-from revisor.drift.kinds import DriftKind
 from revisor.findings import Finding, Severity
 
-SERVER_DEFAULT_DIFFERS = DriftKind(
+SERVER_DEFAULT_DIFFERS = FindingCode(
     "RV607",
     "server-default-differs",
     Severity.ERROR,
-    "A column's server default in the database is not the model's server_default.",
-    "Set it in a migration (op.alter_column(..., server_default=...)) or fix the model.",
+    """A column's server default in the database is not the model's server_default.
+
+    ## What it does
+    Reports a column whose `DEFAULT` at head differs from the model's `server_default`
+    (compared as PostgreSQL stores it: `'5'` on an integer column is `5`).
+
+    ## Why is this bad?
+    Rows inserted outside the ORM (SQL, other services, bulk loads) get another value than
+    the code expects, and the next autogenerate writes an `alter_column` nobody asked for.
+
+    ## Example
+    The model says `server_default=sa.text("now()")`; the migration created the column
+    without a default.
+
+    ## Use instead
+    `op.alter_column("orders", "placed_on", server_default=sa.text("now()"))` in a
+    migration, or fix the model.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Set it in a migration (op.alter_column(..., server_default=...)) or fix the model.",
 )
 
 

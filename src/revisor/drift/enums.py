@@ -15,43 +15,134 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Column, Table, text
 
+from revisor.codes import FindingCode
 from revisor.drift.context import DriftContext, comparator, qualified
-from revisor.drift.kinds import DriftKind
 from revisor.enums.detect import other_spelling
 from revisor.findings import Finding, Severity
 
-ENUM_LABEL_MISSING_IN_DATABASE = DriftKind(
+ENUM_LABEL_MISSING_IN_DATABASE = FindingCode(
     "RV618",
     "enum-label-missing-in-database",
     Severity.ERROR,
-    "The model can write an enum label the database type lacks: those inserts fail.",
-    "Add it in a migration: ALTER TYPE ... ADD VALUE (inside op.get_context()."
-    "autocommit_block() before PostgreSQL 12).",
+    """The model can write an enum label the database type lacks: those inserts fail.
+
+    ## What it does
+    Compares the labels a model's native `sa.Enum` column writes (member names, or values
+    with `values_callable`) with the labels of the column's enum type in the database at
+    head, and reports each label only the model has.
+
+    ## Why is this bad?
+    Every insert or update with that member fails with `invalid input value for enum`.
+    Autogenerate does not compare enum labels, so `alembic check` is silent.
+
+    ## Example
+    `BillingCycle.WEEKLY` was added to the Python enum; the `billing_cycle` type still has
+    `MONTHLY, YEARLY`.
+
+    ## Use instead
+    `revisor draft` writes the migration: `ALTER TYPE billing_cycle ADD VALUE 'WEEKLY'` (in
+    `op.get_context().autocommit_block()` when later statements of the same migration use
+    it).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database. `revisor draft` writes the missing migration.
+    """,
+    help=(
+        "Add it in a migration: ALTER TYPE ... ADD VALUE (inside "
+        "op.get_context().autocommit_block() before PostgreSQL 12)."
+    ),
 )
-ENUM_LABEL_MISSING_IN_MODELS = DriftKind(
+ENUM_LABEL_MISSING_IN_MODELS = FindingCode(
     "RV619",
     "enum-label-missing-in-models",
     Severity.WARNING,
-    "The database enum type has a label the model does not know: rows holding it fail to "
-    "load (LookupError).",
-    "Add the member to the Python enum, or remove the label in a migration.",
+    """The database enum type has a label the model does not know: rows holding it fail to load
+    (LookupError).
+
+    ## What it does
+    Reports each label of a column's enum type in the database at head that the model's
+    `sa.Enum` does not write.
+
+    ## Why is this bad?
+    A row holding the label cannot be loaded: SQLAlchemy raises `LookupError` for it. A
+    warning by default, since no row may hold it yet.
+
+    ## Example
+    A migration added `QUARTERLY` to `billing_cycle`; the Python `BillingCycle` enum has no
+    such member.
+
+    ## Use instead
+    Add the member to the Python enum, or remove the label in a migration (`revisor draft`
+    replaces the type and converts the rows).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Add the member to the Python enum, or remove the label in a migration.",
 )
-ENUM_ORDER_DIFFERS = DriftKind(
+ENUM_ORDER_DIFFERS = FindingCode(
     "RV620",
     "enum-label-order-differs",
     Severity.WARNING,
-    "The enum labels are the same but in another order: ORDER BY and < / > on the column "
-    "follow the database's order.",
-    "Recreate the type in the model's order in a migration, or reorder the Python enum.",
+    """The enum labels are the same but in another order: ORDER BY and < / > on the column
+    follow the database's order.
+
+    ## What it does
+    Reports an enum type whose labels are those of the model's `sa.Enum` in another order.
+
+    ## Why is this bad?
+    PostgreSQL sorts and compares enum values by the type's order, not by name: `ORDER BY
+    billing_cycle` and `billing_cycle > 'MONTHLY'` give results the code does not expect.
+
+    ## Example
+    The Python enum lists `WEEKLY, MONTHLY, YEARLY`; the type was created as `MONTHLY,
+    YEARLY, WEEKLY` (the label added later went last).
+
+    ## Use instead
+    Reorder the Python enum to match, or recreate the type in the model's order in a
+    migration (`revisor draft` writes it).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Recreate the type in the model's order in a migration, or reorder the Python enum.",
 )
-ENUM_STORAGE_MISMATCH = DriftKind(
+ENUM_STORAGE_MISMATCH = FindingCode(
     "RV621",
     "enum-names-vs-values",
     Severity.ERROR,
-    "The model stores enum member names but the database type has the values (or the "
-    "reverse): every insert fails with `invalid input value for enum`.",
-    "Make the model store what the database has (values_callable stores values), or "
-    "rename the labels in a migration (ALTER TYPE ... RENAME VALUE).",
+    """The model stores enum member names but the database type has the values (or the
+    reverse): every insert fails with `invalid input value for enum`.
+
+    ## What it does
+    Reports a native enum column whose model writes member names while the database type
+    holds the members' values (or writes values, with `values_callable`, while the type
+    holds the names).
+
+    ## Why is this bad?
+    SQLAlchemy's `sa.Enum(BillingCycle)` writes `MONTHLY` (the name), not `monthly` (the
+    value): every insert fails, and rows written by other tools fail to load.
+
+    ## Example
+    `class BillingCycle(enum.Enum): MONTHLY = "monthly"` and the migration created
+    `sa.Enum("monthly", "yearly", name="billing_cycle")`.
+
+    ## Use instead
+    Make the model store what the database has: `sa.Enum(BillingCycle,
+    values_callable=lambda e: [m.value for m in e])`, or rename the labels in a migration
+    (`ALTER TYPE billing_cycle RENAME VALUE 'monthly' TO 'MONTHLY'`).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help=(
+        "Make the model store what the database has (values_callable stores values), "
+        "or rename the labels in a migration (ALTER TYPE ... RENAME VALUE)."
+    ),
 )
 
 
@@ -147,7 +238,7 @@ def _compare(
     where = ctx.locator.column(model.table, model.column)
     column = f"{model.table.name}.{model.column.name}"
 
-    def finding(kind: DriftKind, message: str) -> Finding:
+    def finding(kind: FindingCode, message: str) -> Finding:
         return kind.finding(
             message,
             path=where.path,

@@ -13,34 +13,102 @@ from typing import Any
 
 from sqlalchemy import Index, Table, text
 
+from revisor.codes import FindingCode
 from revisor.drift.context import DriftContext, comparator, final_name, qualified, translates
-from revisor.drift.kinds import DriftKind
 from revisor.drift.locate import NOWHERE, Location
 from revisor.drift.probe import index_signature
 from revisor.findings import Finding, Severity
 
-INDEX_MISSING_IN_DATABASE = DriftKind(
+INDEX_MISSING_IN_DATABASE = FindingCode(
     "RV608",
     "index-missing-in-database",
     Severity.ERROR,
-    "A model index that no migration creates (queries relying on it scan the table).",
-    "Write the migration with op.create_index (concurrently on a busy table).",
+    """A model index that no migration creates (queries relying on it scan the table).
+
+    ## What it does
+    Reports an index of the models (`index=True`, `Index(...)`) that the database at head
+    does not have.
+
+    ## Why is this bad?
+    Queries that rely on it read the whole table; a unique index that is missing lets
+    duplicates in.
+
+    ## Example
+    `vendor_id: Mapped[int] = mapped_column(sa.ForeignKey("vendors.id"), index=True)` and no
+    migration creates `ix_transactions_vendor_id`.
+
+    ## Use instead
+    Create it in a migration, `CONCURRENTLY` on a busy table: `op.create_index(...,
+    postgresql_concurrently=True)` inside `op.get_context().autocommit_block()`.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Write the migration with op.create_index (concurrently on a busy table).",
 )
-INDEX_MISSING_IN_MODELS = DriftKind(
+INDEX_MISSING_IN_MODELS = FindingCode(
     "RV609",
     "index-missing-in-models",
     Severity.ERROR,
-    "A database index no model declares; the next autogenerate drops it.",
-    "Declare it on the model (index=True or an Index in __table_args__).",
+    """A database index no model declares; the next autogenerate drops it.
+
+    ## What it does
+    Reports an index of the database at head that no model declares. The finding points at
+    the model of its table.
+
+    ## Why is this bad?
+    The next autogenerate writes `op.drop_index(...)`: deployed, the queries that use the
+    index scan the table.
+
+    ## Example
+    An index was added in a migration by hand (`op.create_index("ix_orders_placed_on",
+    ...)`) but not on the model.
+
+    ## Use instead
+    Declare it on the model (`index=True` or an `Index(...)` in `__table_args__`).
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare it on the model (index=True or an Index in __table_args__).",
 )
-INDEX_DEFINITION_DIFFERS = DriftKind(
+INDEX_DEFINITION_DIFFERS = FindingCode(
     "RV610",
     "index-definition-differs",
     Severity.ERROR,
-    "An index exists on both sides under one name but is defined differently "
-    "(columns, uniqueness, WHERE clause, INCLUDE, method).",
-    "Recreate the index in a migration (drop + create, concurrently on a busy table), or "
-    "make the model's Index match the database.",
+    """An index exists on both sides under one name but is defined differently (columns,
+    uniqueness, WHERE clause, INCLUDE, method).
+
+    ## What it does
+    Reports an index whose definition in the database at head (`pg_get_indexdef`) differs
+    from the model's index of the same name, compared in PostgreSQL's own words: columns and
+    their order, `UNIQUE`, the `WHERE` clause of a partial index, `INCLUDE` and the access
+    method.
+
+    ## Why is this bad?
+    Autogenerate does not see most of these differences, so nothing ever corrects them: a
+    partial unique index that is not partial rejects rows the code means to allow, and
+    queries planned for one definition get another.
+
+    ## Example
+    The model's `Index("ix_users_email", "email", unique=True,
+    postgresql_where=sa.text("deleted_at IS NULL"))`; the migration created it without the
+    `WHERE` clause.
+
+    ## Use instead
+    Recreate the index in a migration (drop and create, `CONCURRENTLY` on a busy table), or
+    make the model's `Index` say what the database has.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help=(
+        "Recreate the index in a migration (drop + create, concurrently on a busy "
+        "table), or make the model's Index match the database."
+    ),
 )
 
 

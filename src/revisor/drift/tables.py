@@ -6,30 +6,94 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from revisor.codes import FindingCode
 from revisor.drift.context import DriftContext, qualified, translates
-from revisor.drift.kinds import DriftKind
 from revisor.findings import Finding, Severity
 
-TABLE_MISSING_IN_DATABASE = DriftKind(
+TABLE_MISSING_IN_DATABASE = FindingCode(
     "RV601",
     "table-missing-in-database",
     Severity.ERROR,
-    "A model declares a table that the migrations never create.",
-    "Write the migration: `revisor draft -m '...'` (or alembic revision --autogenerate).",
+    """A model declares a table that the migrations never create.
+
+    ## What it does
+    Reports a table of the models (`target_metadata`, with env.py's `include_object` /
+    `include_name` applied) that a database upgraded to head does not have. The finding
+    points at the model class.
+
+    ## Why is this bad?
+    Every environment migrated with this history lacks the table: the first query of the
+    model fails with `relation "vendors" does not exist`.
+
+    ## Example
+    A model `Vendor` (`__tablename__ = "vendors"`) was added to `app/models.py` and
+    committed without a migration.
+
+    ## Use instead
+    Generate the migration with the model: `revisor draft -m "add vendors"` (or `alembic
+    revision --autogenerate`), review it and commit both.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database. `revisor draft` writes the missing migration.
+    """,
+    help="Write the migration: `revisor draft -m '...'` (or alembic revision --autogenerate).",
 )
-TABLE_MISSING_IN_MODELS = DriftKind(
+TABLE_MISSING_IN_MODELS = FindingCode(
     "RV602",
     "table-missing-in-models",
     Severity.ERROR,
-    "The migrations create a table no model declares; the next autogenerate drops it.",
-    "Declare the model, or exclude the table with include_object / include_name in env.py.",
+    """The migrations create a table no model declares; the next autogenerate drops it.
+
+    ## What it does
+    Reports a table of the database at head that no model declares (tables env.py excludes
+    with `include_object` / `include_name` are left out). The finding points at the
+    migration that creates the table.
+
+    ## Why is this bad?
+    The models and the history disagree: the next `alembic revision --autogenerate` writes
+    `op.drop_table(...)` for it, and whoever deploys that drops the table and its rows.
+
+    ## Example
+    A model class was deleted (or renamed its `__tablename__`) while the migration that
+    created `audit_log` stayed.
+
+    ## Use instead
+    Declare the model again, drop the table on purpose in a migration, or exclude it in
+    env.py's `include_object` when another tool owns it.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Declare the model, or exclude the table with include_object / include_name in env.py.",
 )
-COMMENT_DIFFERS = DriftKind(
+COMMENT_DIFFERS = FindingCode(
     "RV623",
     "comment-differs",
     Severity.WARNING,
-    "A table or column comment differs between the models and the database.",
-    "Set the comment in a migration (op.create_table_comment / alter_column(comment=)).",
+    """A table or column comment differs between the models and the database.
+
+    ## What it does
+    Reports a table or column whose comment in the database at head differs from the model's
+    `comment=`.
+
+    ## Why is this bad?
+    Comments document the schema for the people and tools that read the database; the next
+    autogenerate also writes a comment change nobody asked for.
+
+    ## Example
+    `mapped_column(comment="ISO 4217 code")` was changed in the model, not in a migration.
+
+    ## Use instead
+    Set it in a migration (`op.create_table_comment(...)`, `op.alter_column(...,
+    comment=...)`), or fix the model.
+
+    ## Fix safety
+    No automatic fix: `revisor check` changes no file, and with `--url` only reads the
+    database.
+    """,
+    help="Set the comment in a migration (op.create_table_comment / alter_column(comment=)).",
 )
 
 

@@ -17,24 +17,23 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def _rule_descriptor(code: str, name: str | None) -> dict[str, Any]:
-    """What revisor knows about `code` (review rules carry their docs)."""
-    descriptor: dict[str, Any] = {"id": code}
-    try:
-        from revisor.review.rule import get_rule
+    """The SARIF rule of `code`, from the registry of every command's codes."""
+    from revisor.codes import get_code
 
-        rule = get_rule(code)
-    except ImportError:  # pragma: no cover — review is part of revisor
-        rule = None
-    if rule is not None:
-        descriptor["name"] = rule.name
-        descriptor["shortDescription"] = {"text": rule.summary()}
-        what = rule.sections().get("What it does")
-        if what:
-            descriptor["fullDescription"] = {"text": what}
-        descriptor["help"] = {"text": f"revisor rule {code} (docs/rules/{code}.md)"}
-        descriptor["defaultConfiguration"] = {"level": _LEVEL[rule.severity]}
-    elif name:
-        descriptor["name"] = name
+    descriptor: dict[str, Any] = {"id": code}
+    entry = get_code(code)
+    if entry is None:  # not a revisor code (cannot happen for revisor's own findings)
+        if name:
+            descriptor["name"] = name
+        return descriptor
+    descriptor["name"] = entry.name
+    descriptor["shortDescription"] = {"text": entry.summary}
+    what = entry.sections().get("What it does")
+    if what:
+        descriptor["fullDescription"] = {"text": " ".join(what.split())}
+    descriptor["help"] = {"text": f"revisor rule {code} (docs/rules/{code}.md)"}
+    descriptor["defaultConfiguration"] = {"level": _LEVEL[entry.severity]}
+    descriptor["properties"] = {"tags": [f"revisor {entry.command}"]}
     return descriptor
 
 

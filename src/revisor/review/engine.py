@@ -5,8 +5,6 @@ Never prints, never exits; the CLI renders the `ReviewResult`.
 
 from __future__ import annotations
 
-import contextlib
-import fnmatch
 import gc
 import os
 import subprocess
@@ -16,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from revisor.codes.selection import Selection
 from revisor.errors import ConfigError
-from revisor.findings import Applicability, Edit, Finding, Fix, Severity, sort_findings
+from revisor.findings import Applicability, Edit, Finding, Fix, sort_findings
 from revisor.review.context import ReviewContext
 from revisor.review.fix import apply_fixes
 from revisor.review.parse import Migration, parse_migration
@@ -26,7 +25,6 @@ from revisor.review.rule import Rule, all_rules
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-    from revisor.config import RevisorSettings
     from revisor.project import Project
 
 UNUSED_IGNORE = "RV001"
@@ -49,65 +47,6 @@ class ReviewResult:
             for f in self.findings
             if f.fix is not None and f.fix.applicability is Applicability.SAFE
         )
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which rules run and how loud: from [tool.revisor] and the command line."""
-
-    codes: frozenset[str]
-    severity: dict[str, Severity]
-    per_file_ignores: dict[str, tuple[str, ...]]
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: RevisorSettings | None,
-        *,
-        select: Sequence[str] = (),
-        ignore: Sequence[str] = (),
-    ) -> Selection:
-        """Raises ConfigError for an unknown code or severity."""
-        rules = list(all_rules())
-        known = {r.code for r in rules}
-        chosen_select = list(select) or list(settings.select if settings else ())
-        extend = list(settings.get("extend-select", []) if settings else [])
-        chosen_ignore = list(ignore) + list(settings.ignore if settings else ())
-
-        def expand(patterns: Iterable[str], what: str) -> set[str]:
-            codes: set[str] = set()
-            for pattern in patterns:
-                key = pattern.strip().upper()
-                matched = {c for c in known if key == "ALL" or c.startswith(key)}
-                if not matched:
-                    raise ConfigError(
-                        f"Unknown rule {pattern!r} in {what}.",
-                        hint="`revisor rules` lists every code.",
-                    )
-                codes |= matched
-            return codes
-
-        if chosen_select:
-            codes = expand(chosen_select, "select")
-        else:
-            codes = {r.code for r in rules if r.default_enabled}
-        codes |= expand(extend, "extend-select")
-        codes -= expand(chosen_ignore, "ignore")
-        severity: dict[str, Severity] = {}
-        for code, level in (settings.severity if settings else {}).items():
-            try:
-                parsed = Severity(level.lower())
-            except ValueError:
-                raise ConfigError(
-                    f"[tool.revisor] severity for {code} must be error, warning or info, "
-                    f"not {level!r}."
-                ) from None
-            for matched in expand([code], "severity"):
-                severity[matched] = parsed
-        per_file = dict(settings.per_file_ignores if settings else {})
-        for pattern, listed in per_file.items():
-            expand(listed, f"per-file-ignores {pattern!r}")
-        return cls(codes=frozenset(codes), severity=severity, per_file_ignores=per_file)
 
 
 def discover_files(project: Project) -> list[Path]:
@@ -315,16 +254,8 @@ def _silenced(
     selection: Selection,
 ) -> bool:
     assert finding.path is not None
-    if selection.per_file_ignores:
-        relative = finding.path.as_posix()
-        if ctx.root is not None:
-            with contextlib.suppress(ValueError):
-                relative = finding.path.resolve().relative_to(ctx.root.resolve()).as_posix()
-        for pattern, codes in selection.per_file_ignores.items():
-            if (
-                fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(finding.path.name, pattern)
-            ) and any(finding.code.startswith(c.upper()) for c in codes):
-                return True
+    if selection.ignored_in_file(finding, ctx.root):
+        return True
     migration = by_path.get(finding.path)
     if migration is None or finding.line is None or not migration.ignores:
         return False

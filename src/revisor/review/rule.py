@@ -2,28 +2,26 @@
 
 A rule's docstring is its documentation: a one-line summary, then the sections
 `## What it does`, `## Why is this bad?`, `## Example`, `## Use instead`, `## Fix safety`
-(and `## Lock` for lock rules). docs/rules/<CODE>.md and `revisor rule CODE` render it.
+(and `## Lock` for lock rules). Each rule's code is registered with every other command's
+codes in `revisor.codes`; docs/rules/<CODE>.md and `revisor rule CODE` render it.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from revisor.codes import DuplicateCode, FindingCode, code_blocks
 from revisor.findings import Finding, Fix, Severity
 
 if TYPE_CHECKING:
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
-REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
-
-
-class DuplicateRule(Exception):
-    """Two rules claim the same code or name (a programming error, raised at import)."""
+# Two rules (or a rule and another command's code) claim the same code or name.
+DuplicateRule = DuplicateCode
 
 
 class Rule:
@@ -37,6 +35,8 @@ class Rule:
     # True when check_project reads the models (project.metadata); loaded lazily.
     needs_metadata: ClassVar[bool] = False
     registry: ClassVar[dict[str, type[Rule]]] = {}
+    # The rule's entry among every command's codes (set when the subclass is defined).
+    registered: ClassVar[FindingCode]
     _names: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -46,8 +46,16 @@ class Rule:
         if cls.code in Rule.registry and Rule.registry[cls.code] is not cls:
             other = Rule.registry[cls.code]
             raise DuplicateRule(f"{cls.__name__} reuses code {cls.code} of {other.__name__}")
-        if cls.name in Rule._names and Rule._names[cls.name] != cls.code:
-            raise DuplicateRule(f"{cls.__name__} reuses name {cls.name!r}")
+        # Registers the code with every command's codes; raises on a name or code that
+        # another rule, drift kind, test or doctor code already has.
+        cls.registered = FindingCode(
+            cls.code,
+            cls.name,
+            cls.severity,
+            inspect.getdoc(cls) or "",
+            default_enabled=cls.default_enabled,
+            reads_models=cls.needs_metadata,
+        )
         Rule.registry[cls.code] = cls
         Rule._names[cls.name] = cls.code
 
@@ -111,39 +119,17 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return (inspect.getdoc(cls) or "").strip().splitlines()[0]
+        return cls.registered.summary
 
     @classmethod
     def sections(cls) -> dict[str, str]:
         """The docstring's `## Heading` sections, heading → body text."""
-        return doc_sections(inspect.getdoc(cls) or "")
+        return cls.registered.sections()
 
     @classmethod
     def code_blocks(cls, section: str) -> list[tuple[str, str]]:
         """(info string, code) of each fenced block in `section`."""
-        return [
-            (m.group(1).strip(), m.group(2))
-            for m in _FENCE.finditer(cls.sections().get(section, ""))
-        ]
-
-
-_FENCE = re.compile(r"```([^\n]*)\n(.*?)```", re.DOTALL)
-
-
-def doc_sections(doc: str) -> dict[str, str]:
-    sections: dict[str, str] = {}
-    current: str | None = None
-    buffer: list[str] = []
-    for line in doc.splitlines():
-        if line.startswith("## "):
-            if current is not None:
-                sections[current] = "\n".join(buffer).strip()
-            current, buffer = line[3:].strip(), []
-        elif current is not None:
-            buffer.append(line)
-    if current is not None:
-        sections[current] = "\n".join(buffer).strip()
-    return sections
+        return code_blocks(cls.sections().get(section, ""))
 
 
 def _end_column(lines: list[str], node: ast.AST, line: int) -> int | None:

@@ -9,9 +9,40 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from revisor.codes import FindingCode
+from revisor.codes.selection import Selection
 from revisor.findings import Finding, Severity
 from revisor.project import Project
 from revisor.snapshot.diff import SnapshotDiff
+from revisor.testing.kinds import (
+    BASE_NOT_EMPTY,
+    DATA_LOST,
+    DOWNGRADE_FAILS,
+    DOWNGRADE_NOT_INVERSE,
+    REBUILD_FAILS,
+    REUPGRADE_DIFFERS,
+    REUPGRADE_FAILS,
+    SAMPLE_DATA_FAILS,
+    STRONG_LOCK,
+    UPGRADE_FAILS,
+)
+
+__all__ = [
+    "BASE_NOT_EMPTY",
+    "DATA_LOST",
+    "DOWNGRADE_FAILS",
+    "DOWNGRADE_NOT_INVERSE",
+    "REBUILD_FAILS",
+    "REUPGRADE_DIFFERS",
+    "REUPGRADE_FAILS",
+    "SAMPLE_DATA_ERRORS",
+    "SAMPLE_DATA_FAILS",
+    "STRONG_LOCK",
+    "UPGRADE_FAILS",
+    "FindingLog",
+    "Phase",
+    "error_name",
+]
 
 
 class Phase(StrEnum):
@@ -36,25 +67,18 @@ SAMPLE_DATA_ERRORS = {
     "DatetimeFieldOverflow",
 }
 
-# (code, kebab-case name) of each kind of round-trip finding.
-UPGRADE_FAILS = ("RT101", "upgrade-fails")
-DOWNGRADE_FAILS = ("RT102", "downgrade-fails")
-DOWNGRADE_NOT_INVERSE = ("RT103", "downgrade-does-not-undo-upgrade")
-REUPGRADE_FAILS = ("RT104", "upgrade-fails-after-downgrade")
-REUPGRADE_DIFFERS = ("RT105", "upgrade-not-repeatable")
-BASE_NOT_EMPTY = ("RT106", "downgrade-base-leaves-objects")
-REBUILD_FAILS = ("RT107", "fails-again-on-a-fresh-database")
-DATA_LOST = ("RT201", "downgrade-drops-data")
-SAMPLE_DATA_FAILS = ("RT202", "fails-on-sample-rows")
-STRONG_LOCK = ("RT301", "lock-on-existing-table")
-
 
 class FindingLog:
-    """Collects the findings of one run; remembers what was said so nothing is said twice."""
+    """Collects the findings of one run; remembers what was said so nothing is said twice.
+    `selection` ([tool.revisor] for `revisor test`) drops ignored codes and sets levels as
+    each finding is recorded, so the run's outcome (and -x) follows it."""
 
-    def __init__(self, project: Project, *, seeding: bool) -> None:
+    def __init__(
+        self, project: Project, *, seeding: bool, selection: Selection | None = None
+    ) -> None:
         self.project = project
         self.seeding = seeding  # sample rows were inserted (explains NOT NULL failures)
+        self.selection = selection
         self.findings: list[Finding] = []
         self.reported: set[tuple[str, str]] = set()  # (revision, step) with an error
         self.explained: set[str] = set()  # differences already reported
@@ -91,11 +115,11 @@ class FindingLog:
 
     def failure(
         self,
-        code: tuple[str, str],
+        code: FindingCode,
         rev: str,
         step: str,
         error: BaseException,
-        severity: Severity = Severity.ERROR,
+        severity: Severity | None = None,
     ) -> None:
         """A step that raised: the error's class and first line, where it was raised."""
         orig = getattr(error, "orig", None) or error
@@ -108,7 +132,7 @@ class FindingLog:
         func = "downgrade" if step == "downgrade" else "upgrade"
         message = f"{step} of {rev[:12]} fails: {name}: {first}"
         help = self._help_for(rev, step, name, first)
-        if code == REBUILD_FAILS:
+        if code is REBUILD_FAILS:
             message += " again, on a fresh scratch database: revisor stopped the run"
             help = (
                 "The same step failed the same way twice, or a revision that upgraded "
@@ -116,7 +140,7 @@ class FindingLog:
                 "depends on something outside the history (rows, another database), or "
                 "env.py migrates a database other than the one revisor gave it."
             )
-        if code == SAMPLE_DATA_FAILS:
+        if code is SAMPLE_DATA_FAILS:
             message += " (on rows revisor inserted)"
             help = (
                 "The migration fails on revisor's sample rows; real rows may pass, but "
@@ -193,36 +217,39 @@ class FindingLog:
 
     def add(
         self,
-        code: tuple[str, str],
+        code: FindingCode,
         rev: str | None,
         message: str,
         *,
         help: str | None = None,
         func: str | None = None,
         line: int | None = None,
-        severity: Severity = Severity.ERROR,
+        severity: Severity | None = None,
         extra: dict[str, object] | None = None,
     ) -> None:
         """Record a finding located at the revision file (the line given, else the
-        function's `def`)."""
+        function's `def`), unless [tool.revisor] ignores its code."""
         if line is None and rev is not None and func is not None:
             line = _function_line(self.project, rev, func)
+        severity = severity or code.severity
         if rev is not None and severity is Severity.ERROR:
+            # What failed, whatever level the user gives it: the run's own bookkeeping.
             phase = message.split(" of ", 1)[0]
             self.reported.add((rev, phase))
-        self.findings.append(
-            Finding(
-                code=code[0],
-                severity=severity,
-                message=message,
-                path=self.path(rev),
-                line=line,
-                help=help,
-                name=code[1],
-                revision=rev,
-                extra=extra or {},
-            )
+        finding = code.finding(
+            message,
+            help,
+            path=self.path(rev),
+            line=line,
+            revision=rev,
+            severity=severity,
+            **(extra or {}),
         )
+        if self.selection is not None:
+            if not self.selection.keeps(finding, self.project.root):
+                return
+            finding = self.selection.level(finding)
+        self.findings.append(finding)
 
     def data_loss(
         self,
@@ -253,7 +280,6 @@ class FindingLog:
                 help="Rolling back loses these rows for good: make the downgrade restore "
                 "the data (or keep the table/column) if a rollback must be safe.",
                 func="downgrade",
-                severity=Severity.WARNING,
             )
 
     def locks(self, rev: str, events: list[Any]) -> None:
@@ -270,7 +296,6 @@ class FindingLog:
                 "or set lock_timeout.",
                 func="upgrade",
                 line=event.line,
-                severity=Severity.WARNING,
                 extra={"table": event.table, "mode": event.mode, "statement": event.statement},
             )
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
+from revisor.codes import Command
+from revisor.codes.selection import Selection
 from revisor.db.driver import driver_connection
 from revisor.db.scratch import (
     SCRATCH_PREFIX,
@@ -30,7 +32,7 @@ from revisor.db.scratch import (
 )
 from revisor.db.url import DatabaseUrl
 from revisor.errors import ExtensionMissing
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding
 from revisor.migrate import missing_extension, revision_step, run_env
 from revisor.project import Project
 from revisor.snapshot.catalog import Fingerprinter, Snapshot, snapshot
@@ -75,7 +77,8 @@ class RoundTripResult:
 
     @property
     def ok(self) -> bool:
-        return not any(f.severity is Severity.ERROR for f in self.findings)
+        """True when nothing makes `revisor test` fail (exit 0)."""
+        return not Command.TEST.fails(self.findings)
 
 
 @dataclass
@@ -131,7 +134,11 @@ class RoundTrip:
         self.first_database = first_database  # created while the caller loaded the project
         self.on_progress = on_progress or (lambda p: None)
         self.result = RoundTripResult()
-        self.log = FindingLog(project, seeding=options.data and database is None)
+        self.log = FindingLog(
+            project,
+            seeding=options.data and database is None,
+            selection=Selection.from_settings(project.settings, command=Command.TEST),
+        )
         self.result.findings = self.log.findings
         # progress through plan.order, kept across env.py runs
         self.index = 0
@@ -391,7 +398,7 @@ class RoundTrip:
             and rev not in self.unseeded
             and error_name(error) in SAMPLE_DATA_ERRORS
         ):
-            self.log.failure(SAMPLE_DATA_FAILS, rev, phase.value, error, severity=Severity.WARNING)
+            self.log.failure(SAMPLE_DATA_FAILS, rev, phase.value, error)
             self.unseeded.add(rev)  # same revision again, on a database without rows
         elif phase in (Phase.UPGRADE, Phase.SETUP):
             self.log.failure(UPGRADE_FAILS, rev, "upgrade", error)
@@ -419,7 +426,7 @@ class RoundTrip:
         expected = snapshot(mc.connection, version_table=mc.version_table)
         diff = diff_snapshots(expected, probe.actual)
         self.log.mismatch(probe.revision, probe.phase, diff)
-        if self.options.fail_fast:
+        if self.options.fail_fast and not self.result.ok:  # unless [tool.revisor] ignores it
             raise _Stop()
 
     def _tested(self, rev: str, *, ok: bool) -> None:
