@@ -137,7 +137,7 @@ def plan_redo(
     """
     script = _target(project, revision)
     path = Path(script.path).resolve()
-    parents = tuple(script._versioned_down_revisions)
+    parents = project.graph.nodes[script.revision].down_revisions
     text = _message(script, message)
     if draft and not text:
         raise RedoRefused(
@@ -289,9 +289,7 @@ def _target(project: Project, revision: str | None) -> Script:
             )
         return project.revision(heads[0])
     script = project.revision(revision)
-    children = sorted(
-        s.revision for s in project.revisions if script.revision in s._all_down_revisions
-    )
+    children = sorted(project.graph.dependents.get(script.revision, ()))  # with depends_on
     if children:
         raise RedoRefused(
             f"Revision {script.revision} has children ({', '.join(children)}): only a head "
@@ -302,10 +300,13 @@ def _target(project: Project, revision: str | None) -> Script:
 
 
 def _heads_without(project: Project, revision: str) -> list[str]:
-    """The heads the history would have once `revision` is gone."""
-    others = [s for s in project.revisions if s.revision != revision]
-    parents = {down for s in others for down in s._versioned_down_revisions}
-    return [s.revision for s in others if s.revision not in parents]
+    """The heads the history would have once `revision` is gone (in walk order)."""
+    children = project.graph.children
+    return [
+        r
+        for r in project.graph.nodes
+        if r != revision and all(c == revision for c in children.get(r, ()))
+    ]
 
 
 def _message(script: Script, given: str | None) -> str:
@@ -348,10 +349,13 @@ def _database_action(
         raise DatabaseUnknownForRedo(unknown, revision, commands.doctor())
     if revision in heads:
         return DOWNGRADE
-    below = project.ancestors(script._all_down_revisions)  # with depends_on
+    below = _below(project, revision)
     if not all(h in below for h in heads):
         raise DatabaseElsewhere(
-            heads, revision, script._versioned_down_revisions, commands.upgrade_to(revision)
+            heads,
+            revision,
+            project.graph.nodes[revision].down_revisions,
+            commands.upgrade_to(revision),
         )
     return SKIP
 
@@ -371,7 +375,7 @@ def _catch_up(
     DatabaseBehindForRedo for the user's own database."""
     after = set(heads) - {script.revision}
     if action == DOWNGRADE:
-        after |= set(script._versioned_down_revisions)
+        after |= set(project.graph.nodes[script.revision].down_revisions)
     after = {rev for rev in after if not any(rev in _below(project, o) for o in after)}
     if after == set(remaining):
         return None
@@ -389,7 +393,8 @@ def _catch_up(
 
 
 def _below(project: Project, revision: str) -> set[str]:
-    return project.ancestors(project.revision(revision)._all_down_revisions)
+    """The revisions strictly below `revision` (down_revisions and depends_on)."""
+    return project.ancestors(project.graph.requires.get(revision, ()))
 
 
 def _downgrade_one(project: Project, plan: RedoPlan) -> None:

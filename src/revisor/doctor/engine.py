@@ -88,9 +88,7 @@ def diagnose(
     to find an unknown revision. Raises HistoryError (broken history), DatabaseError subclasses,
     EnvImportError, ExtensionMissing.
     """
-    from revisor.testing.plan import topological_order
-
-    order = topological_order(project)
+    order = project.graph.order()
     known = set(order)
     options = project.env_options(url)
     version_table = options.get("version_table") or "alembic_version"
