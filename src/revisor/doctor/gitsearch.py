@@ -67,7 +67,10 @@ def find_revision(
             branches=tuple(hits),
             down_revisions=_ancestry(root, ref, hits[ref], paths, known),
         )
-    log = git.text(git.run(root, "log", "--all", "--format=%H%x09%s", "-G", pattern, "--", *paths))
+    # a repository without commits has no log: nothing found, as for a grep without hits
+    log = git.text(
+        git.ask(root, "log", "--all", "--format=%H%x09%s", "-G", pattern, "--", *_literal(paths))
+    )
     for line in (log or "").splitlines():  # newest first
         commit, _, subject = line.partition("\t")
         for candidate, deleted_in in ((commit, None), (f"{commit}^", commit)):
@@ -123,7 +126,7 @@ def _ancestry(
 def _grep(root: Path, pattern: str, refs: list[str], paths: list[str]) -> list[tuple[str, str]]:
     """(ref, path) of each file on `refs` under `paths` with a line matching `pattern`
     (ERE). `-z`: names come unquoted, whatever letters they hold."""
-    found = git.ask(root, "grep", "-l", "-z", "-E", pattern, *refs, "--", *paths)
+    found = git.ask(root, "grep", "-l", "-z", "-E", pattern, *refs, "--", *_literal(paths))
     hits = []
     for name in git.paths(found):
         ref, _, path = name.partition(":")  # "<ref>:<path>"; a ref never holds a colon
@@ -137,3 +140,8 @@ def _subject(root: Path, commit: str) -> str | None:
 
 def _short(root: Path, commit: str) -> str:
     return git.text(git.ask(root, "rev-parse", "--short", commit)) or commit
+
+
+def _literal(paths: list[str]) -> list[str]:
+    """Pathspecs that match these folders only, whatever characters their names hold."""
+    return [f":(literal){path}" for path in paths]
