@@ -29,6 +29,14 @@ Usage (from the repository root, with revisor's venv):
         [--repeat 3]               # every tool runs 3 times, the fastest counts
 
 Prints a table of seconds and the ratios the issue sets as goals. Never asserts on time.
+
+    .venv/bin/python benchmarks/roundtrip_bench.py --plan [--sizes 300 1000] [--repeat 5]
+
+times only the plan (revisor.testing.plan.make_plan: which revisions a run visits, in
+which order), with no database: the whole history, `--last 5`, and `--from` the 10th
+revision `--to` the 10th from the end. The history is loaded once beforehand (alembic
+imports every file; that load is shown on its own); each timed plan builds the revision
+graph anew, as one command run does. Best of --repeat runs, milliseconds.
 """
 
 from __future__ import annotations
@@ -215,7 +223,12 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each tool; the fastest counts"
     )
+    parser.add_argument(
+        "--plan", action="store_true", help="time only the plan (no database); sizes 300 1000"
+    )
     args = parser.parse_args()
+    if args.plan:
+        return plan_bench(args.sizes if args.sizes != [50, 150, 300] else [300, 1000], args.repeat)
     if args.url:
         server = parse_url(args.url, source="--url")
     else:
@@ -262,6 +275,52 @@ def main() -> int:
         print("runs that did not exit 0 (their time still counts what they did):")
         for n, c, status in failures:
             print(f"  {n} {c}: {status}")
+    return 0
+
+
+def plan_bench(sizes: list[int], repeat: int) -> int:
+    """Print how long the round-trip plan takes for each history size (no database)."""
+    import platform
+
+    import alembic
+    import sqlalchemy
+
+    from revisor.project import Project
+    from revisor.testing.plan import make_plan
+    from tests.support.history_factory import revision_id
+
+    def best_ms(project: Project, **selection: object) -> float:
+        times = []
+        for _ in range(max(repeat, 1)):
+            project.__dict__.pop("graph", None)  # a run builds the graph once: time it too
+            started = time.perf_counter()
+            make_plan(project, **selection)  # type: ignore[arg-type]
+            times.append(time.perf_counter() - started)
+        return min(times) * 1000
+
+    print(
+        f"{platform.node()} ({os.cpu_count()} CPUs), Python {platform.python_version()}, "
+        f"alembic {alembic.__version__}, SQLAlchemy {sqlalchemy.__version__}; "
+        f"best of {max(repeat, 1)}"
+    )
+    print()
+    print("| revisions | load history (s) | plan: all (ms) | --last 5 (ms) | --from/--to (ms) |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    work = Path(tempfile.mkdtemp(prefix="revisor-plan-bench-"))
+    try:
+        for n in sizes:
+            root = write_history(work / f"h{n}", n, seed=0)
+            started = time.perf_counter()
+            project = Project.load(root / "alembic.ini")
+            _ = project.revisions  # alembic imports every file once; the plan reuses them
+            loaded = time.perf_counter() - started
+            first, last = revision_id(10), revision_id(n - 10)
+            whole = best_ms(project)
+            tail = best_ms(project, last=5)
+            span = best_ms(project, from_rev=first, to_rev=last)
+            print(f"| {n} | {loaded:.2f} | {whole:.1f} | {tail:.1f} | {span:.1f} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -14,8 +14,8 @@ from revisor import migrate
 from revisor.cli import app
 from revisor.db.connect import raw_connect
 from revisor.exit_codes import ExitCode
-from revisor.gitdiff import changed_migrations
 from revisor.project import Project
+from revisor.review.engine import changed_migrations
 from tests.support.drift_project import write_project
 from tests.support.scratch import scratch_databases
 from tests.test_drift import MODELS, UPGRADE, replaced, write_plans

@@ -23,6 +23,7 @@ from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
 from revisor.errors import (
+    GitError,
     HistoryError,
     MetadataNotFound,
     MigrationFailed,
@@ -30,7 +31,7 @@ from revisor.errors import (
     UnknownRevision,
 )
 from revisor.findings import Finding, Severity, sort_findings
-from revisor.gitdiff import ChangedMigrations, changed_migrations
+from revisor.git import ChangedFiles
 from revisor.project import Project
 
 # review's graph rules; the last three mean the graph cannot be built or walked. (A file
@@ -79,7 +80,7 @@ class CheckResult:
     in_place: bool  # True with --url: the user's database, not a scratch one
     heads: tuple[str, ...] = ()
     revisions: int = 0
-    review: ChangedMigrations | None = None
+    review: ChangedFiles | None = None  # the migrations changed on the branch
     compared: bool = True  # False when models were not compared (no models, broken history)
     notes: list[str] = field(default_factory=list)
 
@@ -246,10 +247,32 @@ def review_changed(project: Project, paths: Sequence[Path]) -> list[Finding] | N
 def review_since(project: Project, ref: str | None) -> list[Finding]:
     """Review the migrations changed since `ref` (default: the merge-base with the default
     branch). Returns [] outside git or when nothing changed. Runs git, reads files."""
+    from revisor.review.engine import changed_migrations
+
     changed = changed_migrations(project, ref)
     if changed is None or not changed.paths:
         return []
     return review_changed(project, changed.paths) or []
+
+
+def _changed(project: Project, since: str | None, notes: list[str]) -> ChangedFiles | None:
+    """The migrations changed since `since` (default: on the branch). Without --since, a
+    missing or failing git is a note, not an error: the comparison still counts."""
+    from revisor.review.engine import changed_migrations
+
+    try:
+        changed = changed_migrations(project, since)
+    except GitError as exc:
+        if since is not None:
+            raise
+        notes.append(f"changed migrations not reviewed: {exc.message}")
+        return None
+    if changed is None:
+        notes.append(
+            "no git repository or default branch found: changed migrations not reviewed "
+            "(pass --since REF)"
+        )
+    return changed
 
 
 # --- the command ---------------------------------------------------------------------
@@ -323,13 +346,8 @@ def _run_check(
             if keep:
                 result.notes.append(f"kept the scratch database {scratch.database}")
     if review:
-        result.review = changed_migrations(project, since)
-        if result.review is None:
-            result.notes.append(
-                "no git repository or default branch found: changed migrations not reviewed "
-                "(pass --since REF)"
-            )
-        elif result.review.paths:
+        result.review = _changed(project, since, result.notes)
+        if result.review is not None and result.review.paths:
             reviewed = review_changed(project, result.review.paths)
             if reviewed is None:
                 result.notes.append(

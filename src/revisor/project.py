@@ -37,6 +37,7 @@ from revisor.errors import (
     RevisorError,
 )
 from revisor.flask_app import uses_flask
+from revisor.graph import Node, RevisionGraph, build_graph
 
 # env.py files read their URL from the config or the environment; while revisor only wants
 # target_metadata (offline mode, nothing connects) it hands them this placeholder.
@@ -222,19 +223,29 @@ class Project:
         with self._history_errors():
             return tuple(self.script.get_heads())
 
+    @cached_property
+    def graph(self) -> RevisionGraph:
+        """The revision graph (down_revision and depends_on), built once from alembic's
+        scripts in their walk order, which breaks ties in `graph.order()`. Raises as
+        `revisions` does for a history alembic cannot load."""
+        nodes = []
+        for script in self.revisions:
+            parents = tuple(script._versioned_down_revisions)
+            nodes.append(
+                Node(
+                    script.revision,
+                    parents,
+                    branch_labels=tuple(sorted(script.branch_labels)),
+                    # alembic has resolved a branch label named in depends_on to its revision
+                    depends_on=tuple(r for r in script._all_down_revisions if r not in parents),
+                )
+            )
+        return build_graph(nodes)
+
     def ancestors(self, revisions: Iterable[str]) -> set[str]:
         """`revisions` and everything below them (down_revisions and depends_on,
         transitively). Ids not in the history are left out."""
-        by_id = {script.revision: script for script in self.revisions}
-        seen: set[str] = set()
-        stack = list(revisions)
-        while stack:
-            rev = stack.pop()
-            if rev in seen or rev not in by_id:
-                continue
-            seen.add(rev)
-            stack.extend(by_id[rev]._all_down_revisions)
-        return seen
+        return self.graph.ancestors(revisions)
 
     def revision(self, rev_id: str) -> Script:
         """The Script for `rev_id` (full id, unique prefix, or symbolic name)."""

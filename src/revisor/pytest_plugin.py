@@ -152,9 +152,7 @@ class RevisorCollector(pytest.Collector):
         items: list[pytest.Item] = [
             RevisorItem.from_parent(self, name="single_head", check="single_head")
         ]
-        from revisor.testing.plan import topological_order
-
-        for rev in topological_order(state.project):
+        for rev in state.project.graph.order():
             items.append(
                 RevisorItem.from_parent(
                     self, name=f"roundtrip[{rev}]", check="roundtrip", revision=rev

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from revisor import migrate
+from revisor import git, migrate
 from revisor.db.url import DatabaseUrl
 from revisor.errors import (
     AlreadyPublished,
@@ -31,6 +31,7 @@ from revisor.errors import (
     DatabaseElsewhere,
     DatabaseUnknownForRedo,
     ExtensionMissing,
+    GitNotFound,
     MigrationFailed,
     RedoDowngradeFailed,
     RedoDraftFailed,
@@ -39,7 +40,6 @@ from revisor.errors import (
     TrashFailed,
 )
 from revisor.fix_commands import FixCommands
-from revisor.gitdiff import git
 from revisor.project import Project
 
 if TYPE_CHECKING:
@@ -63,14 +63,15 @@ SKIP = "skip"  # at the parent or below it: the revision was never applied here
 class GitPublication:
     """Whether others can already have the revision file.
 
-    state: "no-git" (not in a git work tree, or git missing), "untracked", "local"
-    (committed, but in no branch below), or "published" (in `refs`: the upstream of the
-    current branch or the default branch).
+    state: "no-git" (not in a git work tree, or git missing: `reason` says which),
+    "untracked", "local" (committed, but in no branch below), or "published" (in `refs`:
+    the upstream of the current branch or the default branch).
     """
 
     state: str
     refs: tuple[str, ...] = ()
     ignored_trash: bool = True  # .revisor/ is git-ignored (or there is no git)
+    reason: str = ""  # for "no-git": why git could not tell
 
 
 @dataclass
@@ -136,7 +137,7 @@ def plan_redo(
     """
     script = _target(project, revision)
     path = Path(script.path).resolve()
-    parents = tuple(script._versioned_down_revisions)
+    parents = project.graph.nodes[script.revision].down_revisions
     text = _message(script, message)
     if draft and not text:
         raise RedoRefused(
@@ -182,8 +183,8 @@ def plan_redo(
     )
     if publication.state == "no-git":
         plan.notes.append(
-            f"{project.root} is not in a git repository: redo cannot tell whether "
-            f"{path.name} was shared; it is moved to the trash, not deleted."
+            f"{publication.reason}: redo cannot tell whether {path.name} was shared; it is "
+            "moved to the trash, not deleted."
         )
     elif not publication.ignored_trash:
         plan.notes.append("add .revisor/ to your .gitignore so the trash is never committed")
@@ -288,9 +289,7 @@ def _target(project: Project, revision: str | None) -> Script:
             )
         return project.revision(heads[0])
     script = project.revision(revision)
-    children = sorted(
-        s.revision for s in project.revisions if script.revision in s._all_down_revisions
-    )
+    children = sorted(project.graph.dependents.get(script.revision, ()))  # with depends_on
     if children:
         raise RedoRefused(
             f"Revision {script.revision} has children ({', '.join(children)}): only a head "
@@ -301,10 +300,13 @@ def _target(project: Project, revision: str | None) -> Script:
 
 
 def _heads_without(project: Project, revision: str) -> list[str]:
-    """The heads the history would have once `revision` is gone."""
-    others = [s for s in project.revisions if s.revision != revision]
-    parents = {down for s in others for down in s._versioned_down_revisions}
-    return [s.revision for s in others if s.revision not in parents]
+    """The heads the history would have once `revision` is gone (in walk order)."""
+    children = project.graph.children
+    return [
+        r
+        for r in project.graph.nodes
+        if r != revision and all(c == revision for c in children.get(r, ()))
+    ]
 
 
 def _message(script: Script, given: str | None) -> str:
@@ -347,10 +349,13 @@ def _database_action(
         raise DatabaseUnknownForRedo(unknown, revision, commands.doctor())
     if revision in heads:
         return DOWNGRADE
-    below = project.ancestors(script._all_down_revisions)  # with depends_on
+    below = _below(project, revision)
     if not all(h in below for h in heads):
         raise DatabaseElsewhere(
-            heads, revision, script._versioned_down_revisions, commands.upgrade_to(revision)
+            heads,
+            revision,
+            project.graph.nodes[revision].down_revisions,
+            commands.upgrade_to(revision),
         )
     return SKIP
 
@@ -370,7 +375,7 @@ def _catch_up(
     DatabaseBehindForRedo for the user's own database."""
     after = set(heads) - {script.revision}
     if action == DOWNGRADE:
-        after |= set(script._versioned_down_revisions)
+        after |= set(project.graph.nodes[script.revision].down_revisions)
     after = {rev for rev in after if not any(rev in _below(project, o) for o in after)}
     if after == set(remaining):
         return None
@@ -388,7 +393,8 @@ def _catch_up(
 
 
 def _below(project: Project, revision: str) -> set[str]:
-    return project.ancestors(project.revision(revision)._all_down_revisions)
+    """The revisions strictly below `revision` (down_revisions and depends_on)."""
+    return project.ancestors(project.graph.requires.get(revision, ()))
 
 
 def _downgrade_one(project: Project, plan: RedoPlan) -> None:
@@ -461,42 +467,35 @@ def _move_to_trash(plan: RedoPlan, heads: tuple[str, ...]) -> tuple[Path, list[t
 
 # --- git -------------------------------------------------------------------------------
 
-_DEFAULT_BRANCHES = ("origin/main", "origin/master", "main", "master")
-
 
 def git_publication(path: Path, root: Path) -> GitPublication:
     """Where git says others can have `path`: tracked and present (same path) in the
     upstream of the current branch or in the default branch (origin/HEAD, origin/main,
     origin/master, main, master — local main/master only when not checked out, since
-    its commits are then the local ones). Runs read-only git commands."""
+    its commits are then the local ones). Runs read-only git commands; raises GitError
+    when git is there but fails (a missing git is the "no-git" state)."""
     folder = path.parent
-    top = git(folder, "rev-parse", "--show-toplevel")
+    try:
+        top = git.toplevel(folder)
+    except GitNotFound:
+        return GitPublication("no-git", reason="git is not installed")
     if top is None:
-        return GitPublication("no-git")
-    ignored = git(root, "check-ignore", "-q", str(root / TRASH)) is not None
-    if git(folder, "ls-files", "--error-unmatch", "--", path.name) is None:
+        return GitPublication("no-git", reason=f"{root} is not in a git repository")
+    ignored = git.ask(root, "check-ignore", "-q", "--", str(root / TRASH)) is not None
+    if git.ask(folder, "ls-files", "--error-unmatch", "--", f":(literal){path.name}") is None:
         return GitPublication("untracked", ignored_trash=ignored)
-    relative = path.relative_to(Path(top.strip()).resolve()).as_posix()
+    relative = git.relative(path, top)
     found = tuple(
         ref
         for ref in _public_refs(folder)
-        if git(folder, "cat-file", "-e", f"{ref}:{relative}") is not None
+        if git.ask(folder, "cat-file", "-e", f"{ref}:{relative}") is not None
     )
     return GitPublication("published" if found else "local", found, ignored)
 
 
 def _public_refs(cwd: Path) -> list[str]:
-    refs: list[str] = []
-    upstream = git(cwd, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
-    if upstream and upstream.strip():
-        refs.append(upstream.strip())
-    origin_head = git(cwd, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
-    if origin_head and origin_head.strip():
-        refs.append(origin_head.strip())
-    current = (git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD") or "").strip()
-    for branch in _DEFAULT_BRANCHES:
-        if branch == current or branch in refs:
-            continue
-        if git(cwd, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}") is not None:
-            refs.append(branch)
-    return list(dict.fromkeys(refs))
+    """The upstream of the current branch, then the default branch's candidates except
+    the checked-out one (its commits are the local ones)."""
+    current = git.current_branch(cwd)
+    refs = [git.upstream(cwd)] + [b for b in git.default_branches(cwd) if b != current]
+    return list(dict.fromkeys(r for r in refs if r))

@@ -245,7 +245,54 @@ def test_since_reviews_only_changed_files(cli: CliRunner, example_project: Path)
     result = _review(cli, example_project, "--since", "HEAD", "--format", "json")
     assert _codes(result.stdout) == [("RV301", new.relative_to(example_project).as_posix(), 9)]
     bad = _review(cli, example_project, "--since", "no-such-ref")
-    assert bad.exit_code == 2 and "git diff" in bad.stderr
+    # the same message as `check --since` (one git module answers both)
+    assert bad.exit_code == 2 and "--since no-such-ref: git does not know this ref" in bad.stderr
+
+
+def _commit_all(project: Path, message: str) -> None:
+    for args in (["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=project,
+            check=True,
+            capture_output=True,
+        )
+
+
+def _index_revision(revision: str, down: str, table: str, column: str) -> str:
+    return (
+        f'"""index {table}.{column}"""\nfrom alembic import op\n\nrevision = "{revision}"\n'
+        f'down_revision = "{down}"\n\n\ndef upgrade():\n'
+        f'    op.create_index("ix_{table}_{column}", "{table}", ["{column}"])\n\n\n'
+        f'def downgrade():\n    op.drop_index("ix_{table}_{column}", table_name="{table}")\n'
+    )
+
+
+def test_since_reviews_file_names_with_accents_and_spaces(
+    cli: CliRunner, example_project: Path
+) -> None:
+    """alembic keeps letters like ñ in a file's slug; git quotes such names unless asked
+    for -z (core.quotepath), and the quoted name matched no file: the migration was left
+    out of `review --since` while `check` reviewed it. Untracked first (ls-files), then
+    committed (diff): both lists must name the files as they are on disk."""
+    subprocess.run(["git", "init", "-q"], cwd=example_project, check=True)
+    _commit_all(example_project, "base")
+    versions = example_project / "migrations" / "versions"
+    accented = versions / "ab12_añadir_índice.py"
+    spaced = versions / "cd34_index vendors name.py"
+    accented.write_text(_index_revision("ab12", "f72272eba32a", "transactions", "category"))
+    spaced.write_text(_index_revision("cd34", "ab12", "vendors", "name"))
+    expected = [
+        ("RV301", accented.relative_to(example_project).as_posix(), 9),
+        ("RV301", spaced.relative_to(example_project).as_posix(), 9),
+    ]
+    untracked = _review(cli, example_project, "--since", "HEAD", "--format", "json")
+    assert sorted(_codes(untracked.stdout)) == expected, untracked.output
+    _commit_all(example_project, "two indexes")
+    committed = _review(cli, example_project, "--since", "HEAD~1", "--format", "json")
+    assert sorted(_codes(committed.stdout)) == expected, committed.output
+    nothing = _review(cli, example_project, "--since", "HEAD", "--format", "json")
+    assert nothing.exit_code == 0 and _codes(nothing.stdout) == []
 
 
 def test_paths_files_and_folders(cli: CliRunner, example_project: Path) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from revisor import git
 from revisor.codes import Command
 from revisor.codes.selection import Selection
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.doctor import kinds
-from revisor.doctor.gitsearch import GitSighting, current_branch, find_revision
+from revisor.doctor.gitsearch import GitSighting, find_revision
 from revisor.doctor.replay import HistoryState, Replay, replay_history
 from revisor.doctor.wording import (
     closest_help,
@@ -26,7 +27,7 @@ from revisor.doctor.wording import (
     listed,
     stamp_instead,
 )
-from revisor.errors import HistoryError
+from revisor.errors import GitError, HistoryError
 from revisor.findings import Finding
 from revisor.fix_commands import CommandLine, FixCommands
 from revisor.project import Project
@@ -101,9 +102,7 @@ def diagnose(
 
 
 def _diagnose(project: Project, url: DatabaseUrl, scratch: DatabaseUrl | None) -> Diagnosis:
-    from revisor.testing.plan import topological_order
-
-    order = topological_order(project)
+    order = project.graph.order()
     known = set(order)
     options = project.env_options(url)
     version_table = options.get("version_table") or "alembic_version"
@@ -283,8 +282,12 @@ def _unknown(
         diagnosis.matched = match.heads
     folders = ", ".join(_shown_path(project, p) for p in project.version_locations)
     for rev in unknown:
-        sighting = find_revision(project.version_locations, rev, known)
         message = f"The database is stamped with {rev}, which no file in {folders} defines"
+        try:
+            sighting = find_revision(project.version_locations, rev, known)
+            nowhere = "and git has no file defining it either (deleted before its downgrade ran?)"
+        except GitError as exc:  # git missing or hanging: the diagnosis goes on without it
+            sighting, nowhere = None, f"and git could not be asked for it ({exc.message})"
         ancestor = None
         if sighting is not None:
             ancestor = next((r for r in sighting.down_revisions if r in known), None)
@@ -292,8 +295,7 @@ def _unknown(
         if sighting is None:
             diagnosis.findings.append(
                 kinds.UNKNOWN_REVISION.finding(
-                    f"{message}, and git has no file defining it either (deleted before its "
-                    "downgrade ran?).",
+                    f"{message}, {nowhere}.",
                     fallback[0].upper() + fallback[1:] + ".",
                     revision=rev,
                     commands=fallback_commands,
@@ -340,7 +342,7 @@ def _from_git(
     )
     upgrade = commands.upgrade()
     path = sighting.top / sighting.path
-    here = current_branch(sighting.top)
+    here = git.current_branch(sighting.top)
     if sighting.branches and sighting.branches[0] == here:
         # committed on this branch, missing from the working tree: putting it back is it
         restore = commands.git_restore(here, path)

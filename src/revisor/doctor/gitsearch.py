@@ -7,13 +7,11 @@ branch tips whose version folders define it, or the last commit that had the fil
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-_GIT_TIMEOUT = 20  # seconds; a repository with a huge history must not hang doctor
+from revisor import git
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,24 @@ def find_revision(
     version_locations: list[Path], revision: str, known: set[str]
 ) -> GitSighting | None:
     """Search every branch, then every commit, for the file that defines `revision`.
-    Returns None outside a git repository or when git never saw it. Runs git (read-only)."""
+    Returns None outside a git repository or when git never saw it. Runs git (read-only);
+    raises GitError when git is missing, hangs or fails."""
     if not version_locations:
         return None
-    top = _git(version_locations[0], "rev-parse", "--show-toplevel")
-    if top is None:
+    root = git.toplevel(version_locations[0])
+    if root is None:
         return None
-    root = Path(top.strip())
-    paths = [_relative(loc, root) for loc in version_locations]
-    paths = [p for p in paths if p is not None]
+    paths = [p for p in (git.relative(loc, root) for loc in version_locations) if p is not None]
     if not paths:
         return None
     pattern = _defines(revision)
-    refs = _git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes")
+    refs = git.text(
+        git.ask(root, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes")
+    )
     branches = [r for r in (refs or "").split() if r and not r.endswith("/HEAD")]
     hits: dict[str, str] = {}
     if branches:
-        found = _git(root, "grep", "-l", "-E", pattern, *branches, "--", *paths) or ""
-        for line in found.splitlines():
-            ref, _, path = line.partition(":")
+        for ref, path in _grep(root, pattern, branches, paths):
             hits.setdefault(ref, path)
     if hits:
         ref = next(iter(hits))
@@ -70,13 +67,16 @@ def find_revision(
             branches=tuple(hits),
             down_revisions=_ancestry(root, ref, hits[ref], paths, known),
         )
-    log = _git(root, "log", "--all", "--format=%H%x09%s", "-G", pattern, "--", *paths)
+    # a repository without commits has no log: nothing found, as for a grep without hits
+    log = git.text(
+        git.ask(root, "log", "--all", "--format=%H%x09%s", "-G", pattern, "--", *_literal(paths))
+    )
     for line in (log or "").splitlines():  # newest first
         commit, _, subject = line.partition("\t")
         for candidate, deleted_in in ((commit, None), (f"{commit}^", commit)):
-            found = _git(root, "grep", "-l", "-E", pattern, candidate, "--", *paths)
+            found = _grep(root, pattern, [candidate], paths)
             if found:
-                path = found.splitlines()[0].partition(":")[2]
+                path = found[0][1]
                 short = _short(root, candidate)
                 return GitSighting(
                     top=root,
@@ -89,12 +89,6 @@ def find_revision(
                     down_revisions=_ancestry(root, candidate, path, paths, known),
                 )
     return None
-
-
-def current_branch(top: Path) -> str | None:
-    """The checked-out branch, or None (detached HEAD, not a repository)."""
-    name = _git(top, "symbolic-ref", "--quiet", "--short", "HEAD")
-    return name.strip() if name else None
 
 
 def _defines(revision: str) -> str:
@@ -114,7 +108,7 @@ def _ancestry(
     chain: list[str] = []
     current = path
     for _ in range(100):
-        text = _git(root, "show", f"{ref}:{current}")
+        text = git.text(git.ask(root, "show", f"{ref}:{current}"))
         match = _DOWN.search(text or "")
         ids = _IDS.findall(match.group(1)) if match else []
         if not ids:
@@ -122,41 +116,32 @@ def _ancestry(
         chain.extend(ids)
         if any(i in known for i in ids):
             break
-        found = _git(root, "grep", "-l", "-E", _defines(ids[0]), ref, "--", *paths)
+        found = _grep(root, _defines(ids[0]), [ref], paths)
         if not found:
             break
-        current = found.splitlines()[0].partition(":")[2]
+        current = found[0][1]
     return tuple(chain)
 
 
+def _grep(root: Path, pattern: str, refs: list[str], paths: list[str]) -> list[tuple[str, str]]:
+    """(ref, path) of each file on `refs` under `paths` with a line matching `pattern`
+    (ERE). `-z`: names come unquoted, whatever letters they hold."""
+    found = git.ask(root, "grep", "-l", "-z", "-E", pattern, *refs, "--", *_literal(paths))
+    hits = []
+    for name in git.paths(found):
+        ref, _, path = name.partition(":")  # "<ref>:<path>"; a ref never holds a colon
+        hits.append((ref, path))
+    return hits
+
+
 def _subject(root: Path, commit: str) -> str | None:
-    out = _git(root, "log", "-1", "--format=%s", commit)
-    return out.strip() if out else None
+    return git.text(git.ask(root, "log", "-1", "--format=%s", commit)) or None
 
 
 def _short(root: Path, commit: str) -> str:
-    out = _git(root, "rev-parse", "--short", commit)
-    return out.strip() if out else commit
+    return git.text(git.ask(root, "rev-parse", "--short", commit)) or commit
 
 
-def _relative(location: Path, root: Path) -> str | None:
-    try:
-        return Path(os.path.realpath(location)).relative_to(os.path.realpath(root)).as_posix()
-    except ValueError:
-        return None
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    """git's stdout, or None when git is missing, fails or finds nothing."""
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+def _literal(paths: list[str]) -> list[str]:
+    """Pathspecs that match these folders only, whatever characters their names hold."""
+    return [f":(literal){path}" for path in paths]

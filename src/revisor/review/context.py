@@ -122,6 +122,14 @@ class ReviewContext:
 
     @cached_property
     def graph(self) -> RevisionGraph:
+        """The history's graph from the parsed files (broken or not), in file order."""
+        # depends_on may name a branch label: alembic reads it as the revision declaring it
+        labels = {
+            label: m.revision
+            for m in self.all_migrations
+            if m.revision
+            for label in m.branch_labels
+        }
         nodes = []
         for migration in self.all_migrations:
             if migration.revision is None:
@@ -134,6 +142,7 @@ class ReviewContext:
                     migration.path,
                     line,
                     migration.branch_labels,
+                    tuple(labels.get(d, d) for d in migration.depends_on),
                 )
             )
         return build_graph(nodes)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import gc
 import os
-import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from revisor import git
 from revisor.codes.selection import Selection
 from revisor.errors import ConfigError
 from revisor.findings import Applicability, Edit, Finding, Fix, sort_findings
@@ -25,6 +25,7 @@ from revisor.review.rule import Rule, all_rules
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
+    from revisor.git import ChangedFiles
     from revisor.project import Project
 
 UNUSED_IGNORE = "RV001"
@@ -62,29 +63,16 @@ def discover_files(project: Project) -> list[Path]:
     return sorted(set(files))
 
 
-def changed_since(project: Project, ref: str) -> set[Path]:
-    """Files added or modified since git `ref` (committed, staged, or untracked).
-
-    Raises ConfigError when git fails (not a repository, unknown ref).
-    """
-    root = project.root
-
-    def git(*args: str) -> list[str]:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, check=False
-            )
-        except FileNotFoundError:
-            raise ConfigError("--since needs git, which is not installed.") from None
-        if done.returncode != 0:
-            detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
-            raise ConfigError(f"git {' '.join(args)} failed: {detail}")
-        return [line for line in done.stdout.splitlines() if line]
-
-    top = Path(git("rev-parse", "--show-toplevel")[0])
-    changed = git("diff", "--name-only", "--diff-filter=AMR", ref, "--")
-    untracked = git("ls-files", "--others", "--exclude-standard", "--full-name")
-    return {(top / name).resolve() for name in [*changed, *untracked]}
+def changed_migrations(project: Project, ref: str | None = None) -> ChangedFiles | None:
+    """The .py files in the version folders added or changed since git `ref` (committed,
+    staged, modified or untracked); without `ref`, since the merge-base with the default
+    branch. None outside a git work tree (or, without `ref`, when no default branch is
+    found). Raises ConfigError for a `ref` git cannot resolve, GitError when git is
+    missing or fails. Runs read-only git commands."""
+    changed = git.changed_since(project.root, ref, project.version_locations)
+    if changed is None:
+        return None
+    return replace(changed, paths=tuple(p for p in changed.paths if p.suffix == ".py"))
 
 
 def review(
@@ -116,8 +104,9 @@ def review(
     if not paths:
         targets = list(history)
     if since is not None:
-        changed = changed_since(project, since)
-        targets = [p for p in targets if p.resolve() in changed]
+        changed = changed_migrations(project, since)  # with a ref: never None
+        wanted = set(changed.paths) if changed else set()
+        targets = [p for p in targets if p.resolve() in wanted]
     whole = not paths and since is None
     fixed: list[Finding] = []
     passes = MAX_FIX_PASSES if fix else 1

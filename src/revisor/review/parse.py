@@ -24,7 +24,7 @@ IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\]
 
 
 _ASSIGNMENT_RE = re.compile(
-    r"^(?P<name>revision|down_revision|branch_labels)\s*(?::[^=\n]+)?=\s*(?P<value>.+?)\s*$",
+    r"^(?P<name>revision|down_revision|branch_labels|depends_on)\s*(?::[^=\n]+)?=\s*(?P<value>.+?)\s*$",
     re.MULTILINE,
 )
 
@@ -139,16 +139,20 @@ class Migration:
     @property
     def down_revisions(self) -> tuple[str, ...]:
         """The parents named by `down_revision` (empty for a base revision)."""
-        value = self.module_values.get("down_revision")
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list | tuple):
-            return tuple(v for v in value if isinstance(v, str))
-        return ()
+        return self._names("down_revision")
 
     @property
     def branch_labels(self) -> tuple[str, ...]:
-        value = self.module_values.get("branch_labels")
+        return self._names("branch_labels")
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """The revisions (or branch labels) named by `depends_on`."""
+        return self._names("depends_on")
+
+    def _names(self, variable: str) -> tuple[str, ...]:
+        """A module-level string or list/tuple of strings, as a tuple."""
+        value = self.module_values.get(variable)
         if isinstance(value, str):
             return (value,)
         if isinstance(value, list | tuple):

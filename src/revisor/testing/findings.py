@@ -185,10 +185,13 @@ class FindingLog:
         return None
 
     def _empty_ancestor(self, rev: str) -> str | None:
-
+        """A base revision below `rev` whose upgrade does nothing, or None."""
+        graph = self.project.graph
         for anc in self.project.ancestors({rev}):
+            if graph.requires.get(anc):
+                continue  # not a base
             script = self.project.script.get_revision(anc)
-            if script is not None and not script._all_down_revisions and _is_empty(script):
+            if script is not None and _is_empty(script):
                 return anc
         return None
 

@@ -23,36 +23,6 @@ class RoundTripPlan:
         return [r for r in self.order if r in self.tested]
 
 
-def topological_order(project: Project) -> list[str]:
-    """All revision ids, each after its down_revisions and depends_on; ties keep alembic's
-    walk order so the result is stable."""
-    try:
-        scripts = project.revisions
-    except KeyError as exc:  # alembic's bare KeyError for a down_revision nobody defines
-        raise HistoryError(
-            f"A revision's down_revision names {exc.args[0]!r}, which no migration file defines.",
-            hint="Was that revision deleted or squashed? Point down_revision at an "
-            "existing revision.",
-        ) from None
-    position = {s.revision: i for i, s in enumerate(scripts)}
-    parents = {s.revision: [p for p in s._all_down_revisions if p in position] for s in scripts}
-    done: set[str] = set()
-    order: list[str] = []
-    pending = sorted(position, key=position.__getitem__)
-    while pending:
-        progressed = False
-        for rev in list(pending):
-            if all(p in done for p in parents[rev]):
-                order.append(rev)
-                done.add(rev)
-                pending.remove(rev)
-                progressed = True
-                break
-        if not progressed:  # a cycle; alembic normally refuses to load one
-            raise HistoryError(f"Revisions {', '.join(pending)} depend on each other.")
-    return order
-
-
 def make_plan(
     project: Project,
     *,
@@ -62,7 +32,7 @@ def make_plan(
 ) -> RoundTripPlan:
     """The plan for `--last N` or `--from A --to B` (both ends included), else everything.
     Raises HistoryError for an unknown revision or an empty selection."""
-    order = topological_order(project)
+    order = project.graph.order()
     if last is not None:
         if last < 1:
             raise HistoryError("--last must be at least 1.")
@@ -71,10 +41,8 @@ def make_plan(
         start = project.revision(from_rev).revision if from_rev else None
         end = project.revision(to_rev).revision if to_rev else None
         upto = project.ancestors({end}) if end else set(order)
-        tested = set()
-        for rev in order:
-            if rev in upto and (start is None or start in project.ancestors({rev})):
-                tested.add(rev)
+        # the revisions built on `start` (itself included): one walk, not one per revision
+        tested = upto & project.graph.descendants({start}) if start else upto
         if not tested:
             raise HistoryError(f"No revision lies between {from_rev} and {to_rev}.")
     else:

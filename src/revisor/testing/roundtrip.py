@@ -255,11 +255,11 @@ class RoundTrip:
     def _undo_in_place(self, mc: MigrationContext) -> Iterator[RevisionStep]:
         """--in-place: downgrade the user's database below the first tested revision (the
         revisions to test and those built on them), so each can be round-tripped."""
-        from revisor.testing.plan import topological_order
-
-        present = self.project.ancestors(set(mc.get_current_heads()))
-        order = [r for r in topological_order(self.project) if r in present]
-        undo = [r for r in order if self.project.ancestors({r}) & self.plan.tested]
+        graph = self.project.graph
+        present = graph.ancestors(mc.get_current_heads())
+        order = [r for r in graph.order() if r in present]
+        built_on_tested = graph.descendants(self.plan.tested)  # the tested ones included
+        undo = [r for r in order if r in built_on_tested]
         for rev in reversed(undo):
             self.current = (rev, Phase.BASE)
             yield self._step(rev, False)
@@ -354,8 +354,8 @@ class RoundTrip:
         return self.seeder.seed(mc.connection, version_table=mc.version_table, tables=tables)
 
     def _descends_from_broken(self, rev: str) -> bool:
-        script = self.project.script.get_revision(rev)
-        return script is not None and any(p in self.broken for p in script._all_down_revisions)
+        """True when a revision `rev` requires directly failed its round trip."""
+        return any(p in self.broken for p in self.project.graph.requires.get(rev, ()))
 
     # --- after a failure -----------------------------------------------------------------
 

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 
 
 class RevisionCycle(Rule):
-    """The revisions' `down_revision` links form a cycle.
+    """The revisions' `down_revision` (or `depends_on`) links form a cycle.
 
     ## What it does
-    Finds cycles in the graph of `down_revision` links (a revision that is, through its
-    parents, its own ancestor).
+    Finds cycles in the graph of `down_revision` and `depends_on` links (a revision that
+    is, through what it requires, its own ancestor).
 
     ## Why is this bad?
     No order exists in which to apply the revisions; Alembic fails on every command, and
@@ -65,5 +65,6 @@ class RevisionCycle(Rule):
                 by_path.get(first.path) if first.path else None,
                 first.line,
                 f"The revisions form a cycle: {loop}.",
-                help="Correct the down_revision of the revision that should come first.",
+                help="Correct the down_revision (or depends_on) of the revision that should "
+                "come first.",
             )
