@@ -45,6 +45,9 @@ class Action:
     constraints: tuple[ConstraintSpec, ...] = ()  # create_table
     constraint_type: str | None = None  # foreignkey | unique | check | primary
     referred_table: str | None = None
+    referred_columns: tuple[str, ...] = ()
+    schema: str | None = None  # the table's schema, when the call names one
+    referred_schema: str | None = None
     concurrently: bool = False
     not_valid: bool = False
     nullable: bool | None = None  # alter_column: the new nullability, if changed
@@ -218,7 +221,12 @@ def _create_table(call: ast.Call) -> list[Action]:
         if constraint is not None:
             constraints.append(constraint)
     action = Action(
-        "create_table", call, table=table, columns=tuple(columns), constraints=tuple(constraints)
+        "create_table",
+        call,
+        table=table,
+        schema=text_of(kw(call, "schema")),
+        columns=tuple(columns),
+        constraints=tuple(constraints),
     )
     found = [action]
     for column in columns:
@@ -308,9 +316,11 @@ def _add_constraint(
         table = text_of(arg(call, 1, "source_table" if kind == "foreignkey" else "table_name"))
     referred = None
     columns: tuple[str, ...] = ()
+    referred_columns: tuple[str, ...] = ()
     if kind == "foreignkey":
         referred = text_of(arg(call, 1 + offset, "referent_table"))
         columns = strings(arg(call, 2 + offset, "local_cols"))
+        referred_columns = strings(arg(call, 3 + offset, "remote_cols"))
     elif kind in ("unique", "primary"):
         columns = strings(arg(call, 1 + offset, "columns"))
     return Action(
@@ -322,6 +332,9 @@ def _add_constraint(
         name_given=text_of(name_node) is not None,
         constraint_type=kind,
         referred_table=referred,
+        referred_columns=referred_columns,
+        schema=text_of(kw(call, "source_schema" if kind == "foreignkey" else "schema")),
+        referred_schema=text_of(kw(call, "referent_schema")),
         column_names=columns,
         not_valid=bool_kw(call, "postgresql_not_valid") is True,
         extra={

@@ -65,6 +65,9 @@ class ConstraintSpec:
     name: str | None
     columns: tuple[str, ...] = ()
     referred_table: str | None = None
+    referred_schema: str | None = None
+    referred_columns: tuple[str, ...] = ()
+    condition: str | None = None  # CHECK: the SQL expression, when literal
     node: ast.Call | None = None
     name_node: ast.expr | None = None
 
@@ -161,13 +164,19 @@ def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
         return None
     name_node = kw(node, "name")
     name = literal(name_node)
-    referred = None
+    referred = referred_schema = condition = None
+    referred_columns: tuple[str, ...] = ()
     if kind == "foreignkey":
         columns = strings(arg(node, 0, "columns"))
-        targets = strings(arg(node, 1, "refcolumns"))
-        referred = targets[0].rsplit(".", 1)[0] if targets and "." in targets[0] else None
+        # "vendors.id" or "billing.vendors.id": [schema.]table.column
+        targets = [t.split(".") for t in strings(arg(node, 1, "refcolumns"))]
+        if targets and all(len(t) >= 2 for t in targets):
+            referred = targets[0][-2]
+            referred_schema = ".".join(targets[0][:-2]) or None
+            referred_columns = tuple(t[-1] for t in targets)
     elif kind == "check":
         columns = ()
+        condition = text_of(arg(node, 0, "sqltext"))
     else:
         columns = tuple(
             a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
@@ -177,6 +186,9 @@ def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
         name=name if isinstance(name, str) else None,
         columns=columns,
         referred_table=referred,
+        referred_schema=referred_schema,
+        referred_columns=referred_columns,
+        condition=condition,
         node=node,
         name_node=name_node,
     )
