@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
+from revisor.review.nodes import arg, bool_kw, dotted, is_unnamed, kw, literal, strings, text_of
 from revisor.review.specs import (
     ColumnSpec,
     ConstraintSpec,
@@ -38,7 +38,8 @@ class Action:
     table: str | None = None
     name: str | None = None  # index / constraint / enum type name
     name_node: ast.expr | None = None  # the AST of the name argument (fixes rewrite it)
-    name_given: bool = True  # False when the name argument is absent or None
+    name_given: bool = True  # False when the name is absent or None (a name review cannot
+    # evaluate, `constraint_for(...)`, counts as given: name is None then)
     column: ColumnSpec | None = None  # add_column / alter_column target
     columns: tuple[ColumnSpec, ...] = ()  # create_table
     column_names: tuple[str, ...] = ()  # index / constraint columns
@@ -141,7 +142,7 @@ def _op(call: ast.Call, method: str) -> list[Action]:
                 table=text_of(arg(call, 1, "table_name")),
                 name=text_of(name_node),
                 name_node=name_node,
-                name_given=text_of(name_node) is not None,
+                name_given=not is_unnamed(name_node),
                 constraint_type=_constraint_type(literal(arg(call, 2, "type_"))),
             )
         ]
@@ -188,7 +189,7 @@ def _batch_op(call: ast.Call, method: str, table: str) -> list[Action]:
                 table=table,
                 name=text_of(name_node),
                 name_node=name_node,
-                name_given=text_of(name_node) is not None,
+                name_given=not is_unnamed(name_node),
                 constraint_type=_constraint_type(literal(arg(call, 1, "type_"))),
             )
         ]
@@ -329,7 +330,7 @@ def _add_constraint(
         table=table,
         name=text_of(name_node),
         name_node=name_node,
-        name_given=text_of(name_node) is not None,
+        name_given=not is_unnamed(name_node),
         constraint_type=kind,
         referred_table=referred,
         referred_columns=referred_columns,

@@ -1,8 +1,58 @@
-"""Reading Python AST nodes of migration code: dotted names, literals, call arguments."""
+"""Reading Python AST nodes of migration code: dotted names, literals, call arguments.
+
+A name a migration gives through a variable (`OLD = "item_owner_id_fkey"` at module level,
+`name = "x_fkey"` earlier in the function) is that string: while `parse.collect_actions`
+reads a function it publishes the bindings visible there (`Scope`), and `literal` /
+`text_of` look names up in them. A name bound by anything review cannot evaluate (a
+function call, a loop, a branch that may not run) is UNKNOWN: neither a value nor None, so
+no rule calls it "unnamed".
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a variable holds where it is read: a literal value (`...` when not literal)
+    and the string `text_of` reads from it (None when none)."""
+
+    value: object = ...
+    text: str | None = None
+
+
+UNKNOWN = Bound()
+Scope = Mapping[str, Bound]
+
+_scope: ContextVar[Scope] = ContextVar("revisor_review_scope", default=MappingProxyType({}))
+
+
+@contextmanager
+def visible(scope: Scope) -> Iterator[None]:
+    """Let `literal` / `text_of` resolve names through `scope` inside the block."""
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def bound(node: ast.AST | None) -> Bound:
+    """What `node` evaluates to, for a variable assigned it (names resolved in the
+    current scope)."""
+    if node is None:
+        return UNKNOWN
+    return Bound(literal(node), text_of(node))
+
+
+def _lookup(name: ast.Name) -> Bound:
+    return _scope.get().get(name.id, UNKNOWN)
 
 
 def dotted(node: ast.AST) -> str:
@@ -22,6 +72,8 @@ def literal(node: ast.AST | None) -> object:
     collector dominate reviews of large histories.)"""
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Name):
+        return _lookup(node).value
     if isinstance(node, ast.List | ast.Tuple):
         values = [literal(element) for element in node.elts]
         if any(v is ... for v in values):
@@ -36,6 +88,13 @@ def text_of(node: ast.AST | None) -> str | None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    if isinstance(node, ast.Name):
+        return _lookup(node).text
+    if isinstance(node, ast.JoinedStr):
+        return _formatted(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = text_of(node.left), text_of(node.right)
+        return left + right if left is not None and right is not None else None
     if (
         isinstance(node, ast.Call)
         and node.args
@@ -49,6 +108,34 @@ def text_of(node: ast.AST | None) -> str | None:
     ):
         return text_of(node.args[0])
     return None
+
+
+def is_unnamed(node: ast.AST | None) -> bool:
+    """True when a name argument is absent or None — written out or through a variable.
+    A name review cannot evaluate is not unnamed."""
+    return node is None or literal(node) is None
+
+
+def _formatted(node: ast.JoinedStr) -> str | None:
+    """An f-string whose every part is known (`f"ck_{TABLE}_len"`), else None."""
+    parts: list[str] = []
+    for value in node.values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            parts.append(value.value)
+            continue
+        if not isinstance(value, ast.FormattedValue) or value.format_spec:
+            return None
+        if value.conversion not in (-1, ord("s")):
+            return None  # !r / !a quote the value
+        inner = literal(value.value)
+        if isinstance(inner, str | int | float | bool):
+            parts.append(str(inner))
+            continue
+        text = text_of(value.value)
+        if text is None:
+            return None
+        parts.append(text)
+    return "".join(parts)
 
 
 def kw(call: ast.Call, name: str) -> ast.expr | None:

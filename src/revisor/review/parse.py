@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from revisor.review.actions import Action, actions_from_call, literal
+from revisor.review.nodes import UNKNOWN, Bound, Scope, bound, visible
 
 # `# revisor: ignore` or `# revisor: ignore[RV101, RV120]` (a `-- reason` may follow).
 IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?")
@@ -161,13 +162,26 @@ class Migration:
         return self.module_values.get("irreversible") is True
 
     @cached_property
+    def scope(self) -> dict[str, Bound]:
+        """What each module-level name holds when upgrade()/downgrade() run: the last
+        simple assignment (`OLD = "item_owner_id_fkey"`); UNKNOWN for names bound by an
+        import, a def, or inside a block that may not run."""
+        found: dict[str, Bound] = {}
+        if self.tree is None:
+            return found
+        with visible(found):
+            for stmt in self.tree.body:
+                _assign(stmt, found)
+        return found
+
+    @cached_property
     def functions(self) -> dict[str, Function]:
         found: dict[str, Function] = {}
         if self.tree is None:
             return found
         for stmt in self.tree.body:
             if isinstance(stmt, ast.FunctionDef) and stmt.name in ("upgrade", "downgrade"):
-                found[stmt.name] = Function(stmt.name, stmt, collect_actions(stmt.body))
+                found[stmt.name] = Function(stmt.name, stmt, collect_actions(stmt.body, self.scope))
         return found
 
     @property
@@ -245,21 +259,27 @@ def parse_migration(path: Path, source: str | None = None) -> Migration:
     return Migration(path=path, source=source, tree=tree)
 
 
-def collect_actions(body: list[ast.stmt]) -> list[Action]:
-    """Every recognised operation in `body`, in source order, including nested blocks."""
+def collect_actions(body: list[ast.stmt], module: Scope | None = None) -> list[Action]:
+    """Every recognised operation in `body`, in source order, including nested blocks.
+    Names resolve through `module` (the module's constants) and the function's own
+    assignments above the call."""
     actions: list[Action] = []
-    _walk(body, actions, autocommit=False, batch_table=None, batch_names=frozenset())
+    scope = dict(module or {})
+    with visible(scope):
+        _walk(body, actions, scope, autocommit=False, batch_table=None, batch_names=frozenset())
     return actions
 
 
 def _walk(
     body: list[ast.stmt],
     out: list[Action],
+    scope: dict[str, Bound],
     *,
     autocommit: bool,
     batch_table: str | None,
     batch_names: frozenset[str],
 ) -> None:
+    """Read `body` in order; `scope` (the one `visible` publishes) follows assignments."""
     for stmt in body:
         if isinstance(stmt, ast.With):
             inner_autocommit = autocommit
@@ -276,24 +296,86 @@ def _walk(
                         inner_names = batch_names | {item.optional_vars.id}
                 else:
                     _scan_expr(expr, out, autocommit, batch_table, batch_names)
+                if item.optional_vars is not None:
+                    _forget(item.optional_vars, scope)
+            # A with body always runs: its assignments stay visible after it.
             _walk(
                 stmt.body,
                 out,
+                scope,
                 autocommit=inner_autocommit,
                 batch_table=inner_batch,
                 batch_names=inner_names,
             )
             continue
-        for child in _child_bodies(stmt):
-            _walk(
-                child,
-                out,
-                autocommit=autocommit,
-                batch_table=batch_table,
-                batch_names=batch_names,
-            )
         for expr in _own_expressions(stmt):
             _scan_expr(expr, out, autocommit, batch_table, batch_names)
+        children = _child_bodies(stmt)
+        if children:
+            if isinstance(stmt, ast.For | ast.AsyncFor):
+                _forget(stmt.target, scope)
+            for child in children:
+                # Each branch starts from what is known before the statement; a name it
+                # assigns is UNKNOWN afterwards (the branch may not have run).
+                inner = dict(scope)
+                with visible(inner):
+                    _walk(
+                        child,
+                        out,
+                        inner,
+                        autocommit=autocommit,
+                        batch_table=batch_table,
+                        batch_names=batch_names,
+                    )
+                for name, value in inner.items():
+                    if scope.get(name) is not value:
+                        scope[name] = UNKNOWN
+        else:
+            _assign(stmt, scope)
+
+
+def _assign(stmt: ast.stmt, scope: dict[str, Bound]) -> None:
+    """Record what `stmt` binds in `scope`: a simple `name = value` its value (evaluated
+    in `scope`, which `visible` publishes), any other binding UNKNOWN."""
+    if isinstance(stmt, ast.Assign):
+        value = bound(stmt.value)
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                scope[target.id] = value
+            else:
+                _forget(target, scope)
+    elif isinstance(stmt, ast.AnnAssign):
+        if isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            scope[stmt.target.id] = bound(stmt.value)
+    elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        scope[stmt.name] = UNKNOWN
+    elif isinstance(stmt, ast.Import | ast.ImportFrom):
+        for alias in stmt.names:
+            scope[(alias.asname or alias.name).split(".")[0]] = UNKNOWN
+    elif isinstance(stmt, ast.AugAssign | ast.Delete | ast.Global | ast.Nonlocal):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                scope[node.id] = UNKNOWN
+        if isinstance(stmt, ast.Global | ast.Nonlocal):
+            for name in stmt.names:
+                scope[name] = UNKNOWN
+    elif not isinstance(stmt, ast.Expr | ast.Pass | ast.Return | ast.Raise | ast.Assert):
+        _forget(stmt, scope)  # if/try/for/with at module level: nothing certain
+
+
+def _forget(node: ast.AST, scope: dict[str, Bound]) -> None:
+    """Every name `node` stores into becomes UNKNOWN (nested defs keep their own)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Store):
+            scope[item.id] = UNKNOWN
+        elif isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            scope[item.name] = UNKNOWN
+            continue
+        elif isinstance(item, ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(item))
 
 
 def _child_bodies(stmt: ast.stmt) -> list[list[ast.stmt]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -143,8 +144,8 @@ class UnnamedConstraint(Rule):
             yield self.finding(
                 migration,
                 drop.node,
-                f"drop_constraint(None, {drop.table!r}) cannot work: Alembic needs the "
-                "constraint's name and the rollback crashes.",
+                f"drop_constraint({_spelled(drop)}, {drop.table!r}) cannot work: Alembic "
+                "needs the constraint's name and the rollback crashes.",
                 help=help_text,
                 fix=fix,
             )
@@ -167,6 +168,12 @@ def _name(create: Action, ctx: ReviewContext) -> str:
 
 def repr_str(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _spelled(drop: Action) -> str:
+    """`None`, or `name (None)` when a variable holds the None."""
+    node = drop.name_node
+    return f"{node.id} (None)" if isinstance(node, ast.Name) else "None"
 
 
 def _kind_words(kind: str | None) -> str:
