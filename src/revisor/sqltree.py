@@ -144,3 +144,27 @@ def is_plain_cast(tree: Any) -> bool:
     while isinstance(node, dict) and node_type(node) == "TypeCast":
         node = node["TypeCast"].get("arg")
     return isinstance(node, dict) and node_type(node) == "ColumnRef"
+
+
+def quote_ident(name: str) -> str:
+    """`name` as PostgreSQL's quote_ident() spells it: bare when it is lower case and not
+    a keyword that needs quoting, else in double quotes (`TaxId` → `"TaxId"`)."""
+    from pglast.keywords import UNRESERVED_KEYWORDS
+
+    plain = name[:1].isalpha() or name[:1] == "_"
+    plain = plain and name.isascii() and all(c.islower() or c.isdigit() or c == "_" for c in name)
+    if plain and (name not in _keywords() or name in UNRESERVED_KEYWORDS):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    from pglast import keywords
+
+    return frozenset(
+        keywords.RESERVED_KEYWORDS
+        | keywords.COL_NAME_KEYWORDS
+        | keywords.TYPE_FUNC_NAME_KEYWORDS
+        | keywords.UNRESERVED_KEYWORDS
+    )

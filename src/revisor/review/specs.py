@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
+from typing import Any
 
 from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
 from revisor.review.types import type_text
 
-VOLATILE_FUNCTIONS = (
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "random",
-    "clock_timestamp",
-    "timeofday",
-    "statement_timestamp",
-    "nextval",
-    "txid_current",
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "statement_timestamp",
+        "nextval",
+        "txid_current",
+    }
 )
-_VOLATILE_RE = re.compile(r"\b(" + "|".join(VOLATILE_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
 
 
-def volatile_function(default_sql: str | None) -> str | None:
-    """The volatile function a default expression calls (e.g. gen_random_uuid), or None."""
-    if not default_sql:
-        return None
-    match = _VOLATILE_RE.search(default_sql)
-    return match.group(1).lower() if match else None
+def volatile_function(column: ColumnSpec) -> str | None:
+    """The volatile function a column's server default calls (e.g. gen_random_uuid), or
+    None. Read from PostgreSQL's parse tree: `'now()'` in a string literal calls nothing."""
+    from revisor.sqltree import expression, function_names
+
+    tree = column.default_tree
+    if tree is None:
+        if not column.server_default:
+            return None
+        tree = expression(column.server_default)
+    # Unquoted names are folded by the parser; "Random"() would be another function.
+    return next((f for f in function_names(tree) if f in VOLATILE_FUNCTIONS), None)
 
 
 @dataclass
@@ -55,6 +62,7 @@ class ColumnSpec:
     enum: EnumSpec | None = None
     foreign_keys: tuple[str, ...] = ()  # "table.column" targets of sa.ForeignKey
     node: ast.AST | None = None
+    default_tree: dict[str, Any] | None = None  # the default's parse tree, from raw SQL
 
 
 @dataclass

@@ -61,7 +61,7 @@ class VolatileDefault(Rule):
         for action in upgrade_actions(migration):
             if action.kind != "add_column" or action.column is None:
                 continue
-            function = volatile_function(action.column.server_default)
+            function = volatile_function(action.column)
             if function is None or not on_existing_table(migration, action, ctx):
                 continue
             yield self.finding(
