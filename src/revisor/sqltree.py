@@ -30,13 +30,24 @@ class SqlSyntaxError(ValueError):
 
 def parse(sql: str) -> list[Tree]:
     """The raw statements of `sql` (`{"stmt": node, "stmt_location": int, "stmt_len": int}`
-    each; the last statement has no stmt_len). Raises SqlSyntaxError."""
+    each; the last statement has no stmt_len). Raises SqlSyntaxError. The trees are
+    shared between calls with the same text (histories repeat `SET lock_timeout ...`):
+    read them, never change them."""
+    statements = _parse(sql)
+    if isinstance(statements, str):
+        raise SqlSyntaxError(statements)
+    return list(statements)
+
+
+@lru_cache(maxsize=4096)
+def _parse(sql: str) -> tuple[Tree, ...] | str:
+    """The statements, or the parser's message."""
     from pglast.parser import ParseError, parse_sql_json
 
     try:
-        return list(json.loads(parse_sql_json(sql)).get("stmts", ()))
+        return tuple(json.loads(parse_sql_json(sql)).get("stmts", ()))
     except ParseError as exc:
-        raise SqlSyntaxError(str(exc)) from None
+        return str(exc)
 
 
 @lru_cache(maxsize=1024)

@@ -10,7 +10,17 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from revisor.review.nodes import arg, bool_kw, dotted, is_unnamed, kw, literal, strings, text_of
+from revisor.review.nodes import (
+    arg,
+    bool_kw,
+    dotted,
+    is_unnamed,
+    kw,
+    last_name,
+    literal,
+    strings,
+    text_of,
+)
 from revisor.review.specs import (
     ColumnSpec,
     ConstraintSpec,
@@ -84,26 +94,25 @@ _CONSTRAINT_OPS = {
 }
 
 
-def actions_from_call(
-    call: ast.Call, callee: str, *, batch_table: str | None = None
-) -> list[Action]:
-    """The actions one call makes (several for op.execute of multi-statement SQL)."""
-    method = callee.rsplit(".", 1)[-1]
-    prefix = callee.rsplit(".", 1)[0] if "." in callee else ""
+def actions_from_call(call: ast.Call, *, batch_table: str | None = None) -> list[Action]:
+    """The actions one call makes (several for op.execute of multi-statement SQL);
+    `batch_table` when the call is on a `batch_alter_table` block's object."""
+    func = call.func
+    method = last_name(func)
     if method == "execute":
         return _execute(call)
-    if method in ("create", "drop") and isinstance(call.func, ast.Attribute):
-        spec = enum_spec(call.func.value)
+    if method in ("create", "drop") and isinstance(func, ast.Attribute):
+        spec = enum_spec(func.value)
         if spec is not None:
             kind = "create_enum" if method == "create" else "drop_enum"
             return [Action(kind, call, name=spec.name, labels=spec.labels, enum=spec)]
         return []
-    is_op = prefix.endswith("op") and batch_table is None and prefix.split(".")[-1] == "op"
     if batch_table is not None:
         return _batch_op(call, method, batch_table)
-    if not is_op:
-        return []
-    return _op(call, method)
+    # op.create_table(...) or alembic.op.create_table(...)
+    if isinstance(func, ast.Attribute) and last_name(func.value) == "op":
+        return _op(call, method)
+    return []
 
 
 def _op(call: ast.Call, method: str) -> list[Action]:

@@ -11,11 +11,9 @@ no rule calls it "unnamed".
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -28,19 +26,49 @@ class Bound:
 
 
 UNKNOWN = Bound()
-Scope = Mapping[str, Bound]
-
-_scope: ContextVar[Scope] = ContextVar("revisor_review_scope", default=MappingProxyType({}))
 
 
-@contextmanager
-def visible(scope: Scope) -> Iterator[None]:
-    """Let `literal` / `text_of` resolve names through `scope` inside the block."""
-    token = _scope.set(scope)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+class Scope:
+    """The names visible where a call is written: the function's own assignments so far
+    (`local`), then the module's, computed only when a name is first looked up there."""
+
+    __slots__ = ("_module", "local")
+
+    def __init__(
+        self,
+        module: Callable[[], Mapping[str, Bound]] | None = None,
+        local: Mapping[str, Bound] | None = None,
+    ) -> None:
+        self._module = module
+        self.local: dict[str, Bound] = dict(local or {})
+
+    def get(self, name: str) -> Bound:
+        found = self.local.get(name)
+        if found is not None:
+            return found
+        return self._module().get(name, UNKNOWN) if self._module else UNKNOWN
+
+    def branch(self) -> Scope:
+        """A copy for a block that may not run (its assignments are merged back)."""
+        return Scope(self._module, self.local)
+
+
+_scope: ContextVar[Scope | None] = ContextVar("revisor_review_scope", default=None)
+
+
+class visible:
+    """Let `literal` / `text_of` resolve names through `scope` inside the `with` block."""
+
+    __slots__ = ("_scope", "_token")
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def __enter__(self) -> None:
+        self._token = _scope.set(self._scope)
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.reset(self._token)
 
 
 def bound(node: ast.AST | None) -> Bound:
@@ -52,7 +80,8 @@ def bound(node: ast.AST | None) -> Bound:
 
 
 def _lookup(name: ast.Name) -> Bound:
-    return _scope.get().get(name.id, UNKNOWN)
+    scope = _scope.get()
+    return scope.get(name.id) if scope is not None else UNKNOWN
 
 
 def dotted(node: ast.AST) -> str:
@@ -64,6 +93,22 @@ def dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Call):
         return f"{dotted(node.func)}()"
     return "?"
+
+
+def last_name(node: ast.AST) -> str:
+    """`Column` for `sa.Column` or `Column` (the callee's own name, not its owner's)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return "?"
+
+
+def root_name(node: ast.AST) -> str | None:
+    """`batch_op` for `batch_op.add_column`: the name an attribute chain starts from."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def literal(node: ast.AST | None) -> object:
@@ -98,7 +143,7 @@ def text_of(node: ast.AST | None) -> str | None:
     if (
         isinstance(node, ast.Call)
         and node.args
-        and dotted(node.func).split(".")[-1]
+        and last_name(node.func)
         in (
             "text",
             "f",

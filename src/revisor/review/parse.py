@@ -13,12 +13,22 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
 
 from revisor.review.actions import Action, actions_from_call, literal
-from revisor.review.nodes import UNKNOWN, Bound, Scope, bound, visible
+from revisor.review.nodes import (
+    UNKNOWN,
+    Bound,
+    Scope,
+    bound,
+    dotted,
+    last_name,
+    root_name,
+    visible,
+)
 
 # `# revisor: ignore` or `# revisor: ignore[RV101, RV120]` (a `-- reason` may follow).
 IGNORE_RE = re.compile(r"#\s*revisor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?")
@@ -28,6 +38,31 @@ _ASSIGNMENT_RE = re.compile(
     r"^(?P<name>revision|down_revision|branch_labels)\s*(?::[^=\n]+)?=\s*(?P<value>.+?)\s*$",
     re.MULTILINE,
 )
+
+
+T = TypeVar("T")
+
+
+class cached(Generic[T]):
+    """functools.cached_property without its lock (Python 3.11 takes an RLock on every
+    first access; review makes thousands). The value lands in the instance's __dict__,
+    which Python reads before this non-data descriptor from then on."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> cached[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> cached[T] | T:
+        if instance is None:
+            return self
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass
@@ -53,7 +88,7 @@ class Function:
     def line(self) -> int:
         return self.node.lineno
 
-    @property
+    @cached
     def is_empty(self) -> bool:
         """True when the body does nothing: only `pass`, `...`, a docstring or comments."""
         for stmt in self.node.body:
@@ -64,7 +99,7 @@ class Function:
             return False
         return True
 
-    @property
+    @cached
     def raises_not_implemented(self) -> bool:
         """True when the body's first real statement raises NotImplementedError."""
         for stmt in self.node.body:
@@ -86,51 +121,55 @@ class Migration:
     tree: ast.Module | None
     syntax_error: SyntaxError | None = None
 
-    @cached_property
+    @cached
     def lines(self) -> list[str]:
         return self.source.splitlines()
 
-    @cached_property
+    @cached
     def module_values(self) -> dict[str, object]:
         """Module-level constants (`revision = "..."`, `irreversible = True`, ...)."""
-        values: dict[str, object] = {}
         if self.tree is None:
             # A file that does not parse still names its place in the history (usually):
             # read the assignments textually so the graph is not broken twice.
+            values: dict[str, object] = {}
             for match in _ASSIGNMENT_RE.finditer(self.source):
                 try:
                     values[match.group("name")] = ast.literal_eval(match.group("value"))
                 except (ValueError, SyntaxError):
                     continue
             return values
-        for stmt in self.tree.body:
+        return self._module_assignments[0]
+
+    @cached
+    def _module_assignments(self) -> tuple[dict[str, object], dict[str, int]]:
+        """(name → value of its last module-level assignment, the node when it is not a
+        literal; name → line of its first), in one pass over the module."""
+        values: dict[str, object] = {}
+        lines: dict[str, int] = {}
+        for stmt in self.tree.body if self.tree is not None else ():
             target: ast.expr | None = None
             value: ast.expr | None = None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                target, value = stmt.targets[0], stmt.value
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            if isinstance(stmt, ast.Assign):
+                if len(stmt.targets) == 1:
+                    target, value = stmt.targets[0], stmt.value
+                for each in stmt.targets:
+                    if isinstance(each, ast.Name):
+                        lines.setdefault(each.id, stmt.lineno)
+            elif isinstance(stmt, ast.AnnAssign):
                 target, value = stmt.target, stmt.value
+                if isinstance(target, ast.Name):
+                    lines.setdefault(target.id, stmt.lineno)
             if isinstance(target, ast.Name) and value is not None:
                 found = literal(value)
                 values[target.id] = value if found is ... else found  # non-literal: the node
-        return values
+        return values, lines
 
     def module_line(self, name: str) -> int | None:
         """The line assigning module-level `name`, or None."""
         if self.tree is None:
             match = re.search(rf"^{name}\b", self.source, re.MULTILINE)
             return self.source.count("\n", 0, match.start()) + 1 if match else None
-        for stmt in self.tree.body:
-            targets = (
-                stmt.targets
-                if isinstance(stmt, ast.Assign)
-                else [stmt.target]
-                if isinstance(stmt, ast.AnnAssign)
-                else []
-            )
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                return stmt.lineno
-        return None
+        return self._module_assignments[1].get(name)
 
     @property
     def revision(self) -> str | None:
@@ -161,38 +200,40 @@ class Migration:
         """True when the revision declares `irreversible = True` (empty downgrade allowed)."""
         return self.module_values.get("irreversible") is True
 
-    @cached_property
+    @cached
     def scope(self) -> dict[str, Bound]:
         """What each module-level name holds when upgrade()/downgrade() run: the last
         simple assignment (`OLD = "item_owner_id_fkey"`); UNKNOWN for names bound by an
         import, a def, or inside a block that may not run."""
-        found: dict[str, Bound] = {}
-        if self.tree is None:
-            return found
-        with visible(found):
-            for stmt in self.tree.body:
-                _assign(stmt, found)
-        return found
+        module = Scope()
+        if self.tree is not None:
+            with visible(module):
+                for stmt in self.tree.body:
+                    _assign(stmt, module.local)
+        return module.local
 
-    @cached_property
+    @cached
     def functions(self) -> dict[str, Function]:
         found: dict[str, Function] = {}
         if self.tree is None:
             return found
         for stmt in self.tree.body:
             if isinstance(stmt, ast.FunctionDef) and stmt.name in ("upgrade", "downgrade"):
-                found[stmt.name] = Function(stmt.name, stmt, collect_actions(stmt.body, self.scope))
+                # The module's names are read only if a call names one (most never do).
+                found[stmt.name] = Function(
+                    stmt.name, stmt, collect_actions(stmt.body, lambda: self.scope)
+                )
         return found
 
-    @property
+    @cached
     def upgrade(self) -> Function | None:
         return self.functions.get("upgrade")
 
-    @property
+    @cached
     def downgrade(self) -> Function | None:
         return self.functions.get("downgrade")
 
-    @cached_property
+    @cached
     def ignores(self) -> dict[int, IgnoreComment]:
         """`# revisor: ignore` comments by line. Only real comments count (tokenize tells
         them from text inside strings and docstrings); files without "revisor:" skip it."""
@@ -217,14 +258,19 @@ class Migration:
                 return function
         return None
 
-    @cached_property
+    @cached
+    def action_kinds(self) -> frozenset[str]:
+        """Every kind of action upgrade() and downgrade() make (rules' `triggers`)."""
+        return frozenset(a.kind for f in self.functions.values() for a in f.actions)
+
+    @cached
     def tables_created(self) -> set[str]:
         """Tables the upgrade creates: lock rules treat every other table as existing."""
         if self.upgrade is None:
             return set()
         return {a.table for a in self.upgrade.actions if a.kind == "create_table" and a.table}
 
-    @cached_property
+    @cached
     def columns_added(self) -> set[tuple[str, str]]:
         """(table, column) pairs the upgrade adds to existing tables."""
         if self.upgrade is None:
@@ -259,12 +305,14 @@ def parse_migration(path: Path, source: str | None = None) -> Migration:
     return Migration(path=path, source=source, tree=tree)
 
 
-def collect_actions(body: list[ast.stmt], module: Scope | None = None) -> list[Action]:
+def collect_actions(
+    body: list[ast.stmt], module: Callable[[], Mapping[str, Bound]] | None = None
+) -> list[Action]:
     """Every recognised operation in `body`, in source order, including nested blocks.
-    Names resolve through `module` (the module's constants) and the function's own
-    assignments above the call."""
+    Names resolve through the function's own assignments above the call, then `module()`
+    (the module's constants)."""
     actions: list[Action] = []
-    scope = dict(module or {})
+    scope = Scope(module)
     with visible(scope):
         _walk(body, actions, scope, autocommit=False, batch_table=None, batch_names=frozenset())
     return actions
@@ -273,7 +321,7 @@ def collect_actions(body: list[ast.stmt], module: Scope | None = None) -> list[A
 def _walk(
     body: list[ast.stmt],
     out: list[Action],
-    scope: dict[str, Bound],
+    scope: Scope,
     *,
     autocommit: bool,
     batch_table: str | None,
@@ -281,6 +329,9 @@ def _walk(
 ) -> None:
     """Read `body` in order; `scope` (the one `visible` publishes) follows assignments."""
     for stmt in body:
+        if isinstance(stmt, ast.Expr):  # most statements: a call, nothing bound
+            _scan_expr(stmt.value, out, autocommit, batch_table, batch_names)
+            continue
         if isinstance(stmt, ast.With):
             inner_autocommit = autocommit
             inner_batch, inner_names = batch_table, batch_names
@@ -297,7 +348,7 @@ def _walk(
                 else:
                     _scan_expr(expr, out, autocommit, batch_table, batch_names)
                 if item.optional_vars is not None:
-                    _forget(item.optional_vars, scope)
+                    _forget(item.optional_vars, scope.local)
             # A with body always runs: its assignments stay visible after it.
             _walk(
                 stmt.body,
@@ -313,11 +364,11 @@ def _walk(
         children = _child_bodies(stmt)
         if children:
             if isinstance(stmt, ast.For | ast.AsyncFor):
-                _forget(stmt.target, scope)
+                _forget(stmt.target, scope.local)
             for child in children:
                 # Each branch starts from what is known before the statement; a name it
                 # assigns is UNKNOWN afterwards (the branch may not have run).
-                inner = dict(scope)
+                inner = scope.branch()
                 with visible(inner):
                     _walk(
                         child,
@@ -327,11 +378,11 @@ def _walk(
                         batch_table=batch_table,
                         batch_names=batch_names,
                     )
-                for name, value in inner.items():
-                    if scope.get(name) is not value:
-                        scope[name] = UNKNOWN
+                for name, value in inner.local.items():
+                    if scope.local.get(name) is not value:
+                        scope.local[name] = UNKNOWN
         else:
-            _assign(stmt, scope)
+            _assign(stmt, scope.local)
 
 
 def _assign(stmt: ast.stmt, scope: dict[str, Bound]) -> None:
@@ -413,21 +464,19 @@ def _scan_expr(
         expr = expr.value
     if not isinstance(expr, ast.Call):
         return
-    callee = _callee(expr)
-    in_batch = batch_table if callee.partition(".")[0] in batch_names else None
-    found = actions_from_call(expr, callee, batch_table=in_batch)
-    for action in found:
-        action.in_autocommit = autocommit
+    in_batch = batch_table if batch_names and root_name(expr.func) in batch_names else None
+    found = actions_from_call(expr, batch_table=in_batch)
+    if autocommit:
+        for action in found:
+            action.in_autocommit = True
     out.extend(found)
 
 
 def _is_autocommit_block(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Call) and _callee(expr).endswith("autocommit_block")
+    return isinstance(expr, ast.Call) and last_name(expr.func) == "autocommit_block"
 
 
 def _callee(call: ast.Call) -> str:
-    from revisor.review.actions import dotted
-
     return dotted(call.func)
 
 

@@ -36,6 +36,10 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     # True when check_project reads the models (project.metadata); loaded lazily.
     needs_metadata: ClassVar[bool] = False
+    # The action kinds without which `check` finds nothing in a file: the engine does not
+    # call it on files that have none (tests/review/test_engine.py holds every rule to
+    # it). None: every file.
+    triggers: ClassVar[frozenset[str] | None] = None
     registry: ClassVar[dict[str, type[Rule]]] = {}
     _names: ClassVar[dict[str, str]] = {}
 

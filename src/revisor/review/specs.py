@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
+from revisor.review.nodes import arg, bool_kw, dotted, kw, last_name, literal, strings, text_of
 from revisor.review.types import type_text
 
 VOLATILE_FUNCTIONS = frozenset(
@@ -85,7 +85,7 @@ _ENUM_CALLEES = ("Enum", "ENUM")
 
 def enum_spec(node: ast.AST | None) -> EnumSpec | None:
     """An EnumSpec for `sa.Enum(...)` / `postgresql.ENUM(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] not in _ENUM_CALLEES:
+    if not isinstance(node, ast.Call) or last_name(node.func) not in _ENUM_CALLEES:
         return None
     labels: tuple[str, ...] | None = None  # None: labels come from a Python enum class
     if all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
@@ -121,7 +121,7 @@ def _default_sql(node: ast.AST | None) -> str | None:
 
 def column_spec(node: ast.AST) -> ColumnSpec | None:
     """A ColumnSpec for `sa.Column(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] != "Column":
+    if not isinstance(node, ast.Call) or last_name(node.func) != "Column":
         return None
     args = list(node.args)
     name: str | None = None
@@ -153,7 +153,7 @@ def column_spec(node: ast.AST) -> ColumnSpec | None:
 
 
 def _is_foreign_key(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] == "ForeignKey"
+    return isinstance(node, ast.Call) and last_name(node.func) == "ForeignKey"
 
 
 _CONSTRAINT_KINDS = {
@@ -167,7 +167,7 @@ _CONSTRAINT_KINDS = {
 def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
     if not isinstance(node, ast.Call):
         return None
-    kind = _CONSTRAINT_KINDS.get(dotted(node.func).split(".")[-1])
+    kind = _CONSTRAINT_KINDS.get(last_name(node.func))
     if kind is None:
         return None
     name_node = kw(node, "name")

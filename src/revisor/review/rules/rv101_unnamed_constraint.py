@@ -66,6 +66,7 @@ class UnnamedConstraint(Rule):
     code = "RV101"
     name = "unnamed-constraint"
     severity = Severity.ERROR
+    triggers = frozenset({"add_constraint", "drop_constraint"})
     needs_metadata = True
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:

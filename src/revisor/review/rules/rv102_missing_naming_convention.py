@@ -67,16 +67,18 @@ class MissingNamingConvention(Rule):
     needs_metadata = True
 
     def check_project(self, ctx: ReviewContext) -> Iterator[Finding]:
-        first = None
-        for migration in ctx.migrations:
-            for function in migration.functions.values():
-                for action in function.actions:
-                    if (
-                        action.kind in ("add_constraint", "drop_constraint")
-                        and not action.from_sql
-                        and not action.name_given
-                    ):
-                        first = first or (migration, action)
+        first = next(
+            (
+                (migration, action)
+                for migration in ctx.migrations
+                for function in migration.functions.values()
+                for action in function.actions
+                if action.kind in ("add_constraint", "drop_constraint")
+                and not action.from_sql
+                and not action.name_given
+            ),
+            None,
+        )
         if first is None or ctx.metadata is None or has_convention(ctx.metadata):
             return
         migration, action = first

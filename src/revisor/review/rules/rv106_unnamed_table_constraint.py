@@ -53,6 +53,7 @@ class UnnamedTableConstraint(Rule):
     code = "RV106"
     name = "unnamed-table-constraint"
     severity = Severity.WARNING
+    triggers = frozenset({"create_table"})
     default_enabled = False
     needs_metadata = True
 

@@ -58,6 +58,7 @@ class EnumValueUsedInTransaction(Rule):
     code = "RV303"
     name = "enum-value-used-in-transaction"
     severity = Severity.ERROR
+    triggers = frozenset({"enum_add_value"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         actions = upgrade_actions(migration)

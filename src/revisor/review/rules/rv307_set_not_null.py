@@ -56,6 +56,7 @@ class SetNotNull(Rule):
     code = "RV307"
     name = "set-not-null"
     severity = Severity.WARNING
+    triggers = frozenset({"alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         actions = upgrade_actions(migration)
