@@ -16,7 +16,15 @@ from tests.support.drift_project import write_project
 
 def test_normalise_text_fallback():
     assert normalise_text("CHECK ((price > (0)::numeric))") == normalise_text("price > 0")
-    assert normalise_text("CHECK ((\"Name\")::text <> ''::text)") == normalise_text("name <> ''")
+    # A quoted identifier keeps its case; an unquoted one is folded, as the server does.
+    assert normalise_text("CHECK ((\"Name\")::text <> ''::text)") == normalise_text(
+        "\"Name\" <> ''"
+    )
+    assert normalise_text("CHECK ((\"Name\")::text <> ''::text)") != normalise_text("name <> ''")
+    assert normalise_text("CHECK ((name)::text <> ''::text)") == normalise_text("Name <> ''")
+    # A cast inside a string literal is text, not a cast.
+    assert normalise_text("CHECK ((note <> 'a::b'::text))") != normalise_text("note <> 'a'")
+    assert normalise_text("CHECK ((price > 0)) NOT VALID") == normalise_text("price > 0")
     assert normalise_text("CHECK ((price > 1))") != normalise_text("price > 0")
 
 

@@ -6,7 +6,6 @@ database via sqlalchemy.url, the URL environment variable and an injected connec
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,13 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
 from revisor.db.connect import connect, translate_connect_error
+from revisor.db.sqlstate import (
+    FEATURE_NOT_SUPPORTED,
+    UNDEFINED_FILE,
+    UNDEFINED_FUNCTION,
+    causes,
+    sqlstate,
+)
 from revisor.db.url import DatabaseUrl
 from revisor.errors import (
     EnvImportError,
@@ -29,8 +35,6 @@ from revisor.errors import (
 )
 from revisor.project import Project
 
-_EXTENSION_UNAVAILABLE = re.compile(r'extension "([^"]+)" is not available')
-_CONTROL_FILE = re.compile(r"extension control file \"[^\"]*/([^/\"]+)\.control\"")
 # Functions whose absence means an extension is missing.
 _EXTENSION_FUNCTIONS = {
     "uuid_generate_v1": "uuid-ossp",
@@ -41,7 +45,6 @@ _EXTENSION_FUNCTIONS = {
     "digest": "pgcrypto",
     "hmac": "pgcrypto",
 }
-_MISSING_FUNCTION = re.compile(r"function (?:public\.)?([a-z0-9_]+)\(")
 
 
 # Revision names alembic resolves itself rather than looking up a file.
@@ -251,21 +254,30 @@ def _is_connect_error(exc: BaseException) -> bool:
 
 
 def missing_extension(exc: BaseException) -> str | None:
-    """The extension a failed statement needed but the server lacks, if that is the cause."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        text = str(getattr(current, "orig", None) or current)
-        for pattern in (_EXTENSION_UNAVAILABLE, _CONTROL_FILE):
-            match = pattern.search(text)
-            if match:
-                return match.group(1)
-        if "does not exist" in text:
-            match = _MISSING_FUNCTION.search(text)
-            if match and match.group(1) in _EXTENSION_FUNCTIONS:
-                return _EXTENSION_FUNCTIONS[match.group(1)]
-        current = current.__cause__ or current.__context__
+    """The extension a failed statement needed but the server lacks, if that is the
+    cause. Told by the error's SQLSTATE and the failed statement's parse tree, never by
+    the server's (translated) message: CREATE EXTENSION x refused as unavailable names x;
+    an undefined function that an extension provides (uuid_generate_v4) names it."""
+    from revisor.sqltree import SqlSyntaxError, function_names, parse
+
+    for error in causes(exc):
+        state = sqlstate(error)
+        statement = getattr(error, "statement", None)
+        if state is None or not isinstance(statement, str):
+            continue
+        try:
+            tree = parse(statement)
+        except SqlSyntaxError:
+            continue
+        if state in (FEATURE_NOT_SUPPORTED, UNDEFINED_FILE):
+            for raw in tree:
+                created = raw["stmt"].get("CreateExtensionStmt")
+                if created and created.get("extname"):
+                    return str(created["extname"])
+        if state == UNDEFINED_FUNCTION:
+            for name in function_names(tree):
+                if name in _EXTENSION_FUNCTIONS:
+                    return _EXTENSION_FUNCTIONS[name]
     return None
 
 

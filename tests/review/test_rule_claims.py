@@ -97,10 +97,21 @@ def test_rv306_rewrite_table_matches_postgresql(database_url: DatabaseUrl, old: 
 
 @pytest.mark.parametrize(
     ("default", "rewrites"),
-    [("now()", False), ("'x'", False), ("random()", True), ("clock_timestamp()", True)],
+    [
+        ("now()", False),
+        ("'x'", False),
+        ("random()", True),
+        ("clock_timestamp()", True),
+        # a function's name inside a string literal calls nothing
+        ("'random() is not called'", False),
+        ("(('gen_random_uuid()'))", False),
+        ("pg_catalog.random()", True),
+        ('"random"()', True),
+        ("md5(random()::text)", True),
+    ],
 )
 def test_rv309_volatile_default_rewrites(database_url: DatabaseUrl, default: str, rewrites):
-    from revisor.review.specs import volatile_function
+    from revisor.review.specs import ColumnSpec, volatile_function
 
     rewritten = _filenode_changes(
         database_url,
@@ -108,7 +119,8 @@ def test_rv309_volatile_default_rewrites(database_url: DatabaseUrl, default: str
         f"ALTER TABLE r ADD COLUMN c text DEFAULT {default}",
     )
     assert rewritten is rewrites
-    assert (volatile_function(default) is not None) is rewrites
+    column = ColumnSpec(name="c", server_default=default)
+    assert (volatile_function(column) is not None) is rewrites
 
 
 def _locks(url: DatabaseUrl, statement: str, table: str) -> set[str]:

@@ -53,8 +53,15 @@ def debian_bindir() -> Path | None:
     return bindir if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists() else None
 
 
-def start_debian(base: Path) -> TestServer | None:
-    """Debian's postgresql-15 in `base` (as the `postgres` system user when root)."""
+def start_debian(
+    base: Path,
+    *,
+    settings: dict[str, str] | None = None,
+    hba: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> TestServer | None:
+    """Debian's postgresql-15 in `base` (as the `postgres` system user when root), with
+    extra server `settings`, pg_hba.conf lines put first, and environment variables."""
     bindir = debian_bindir()
     if bindir is None:
         return None
@@ -77,6 +84,9 @@ def start_debian(base: Path) -> TestServer | None:
         capture_output=True,
         user=user,
     )
+    if hba:
+        conf = data / "db" / "pg_hba.conf"
+        conf.write_text("\n".join(hba) + "\n" + conf.read_text())
     socket_dir = data / "sock"
     socket_dir.mkdir()
     if user:
@@ -91,12 +101,14 @@ def start_debian(base: Path) -> TestServer | None:
             "-l",
             data / "log",
             "-o",
-            f"-h '' -k {socket_dir} -c fsync=off -c full_page_writes=off",
+            f"-h '' -k {socket_dir} -c fsync=off -c full_page_writes=off"
+            + "".join(f" -c {name}={value}" for name, value in (settings or {}).items()),
             "start",
         ],
         check=True,
         capture_output=True,
         user=user,
+        env={**os.environ, **(env or {})},
     )
 
     def stop() -> None:
@@ -109,3 +121,22 @@ def start_debian(base: Path) -> TestServer | None:
 
     url = parse_url(f"postgresql://postgres@/postgres?host={socket_dir}", source=f"test-pg{major}")
     return TestServer(major, url, stop)
+
+
+def compile_locale(folder: Path, locale: str = "de_DE") -> str | None:
+    """Compile glibc's `locale`.UTF-8 into `folder` (use it with LOCPATH=folder), so a
+    server can translate its messages on a machine that has no locale but C installed.
+    Returns the locale's name, or None when localedef or the locale's source is missing."""
+    localedef = shutil.which("localedef")
+    if localedef is None or not Path("/usr/share/i18n/locales", locale).exists():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{locale}.UTF-8"
+    # localedef exits 1 on mere warnings (it still writes the locale): check the result.
+    subprocess.run(
+        [localedef, "-i", locale, "-f", "UTF-8", folder / name], capture_output=True, check=False
+    )
+    if not (folder / name).is_dir():
+        return None
+    os.chmod(folder, 0o755)
+    return name

@@ -11,6 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from revisor.db.sqlstate import (
+    INVALID_PARAMETER_VALUE,
+    INVALID_PASSWORD,
+    UNDEFINED_DATABASE,
+    UNDEFINED_OBJECT,
+    sqlstate,
+)
 from revisor.db.url import LIBPQ_OPTIONS_HINT, DatabaseUrl, redact
 from revisor.errors import (
     AuthenticationFailed,
@@ -20,33 +27,41 @@ from revisor.errors import (
     RevisorError,
 )
 
-# libpq's and psycopg's words for an option value it refuses before connecting
-# (`invalid sslmode value: "x"`, `invalid port number: "99999"`, `bad value for
-# connect_timeout: 'abc'`), and the server's for a bad `options=-c name=value`.
+# libpq's own words (client side, before any server is contacted) for an option value it
+# refuses: `invalid sslmode value: "x"`, `invalid port number: "99999"`, `bad value for
+# connect_timeout: 'abc'`, `invalid connection option "x"`. What the server refuses
+# (options=-c name=value) is told by asking it, see _refusal.
 _BAD_OPTION_VALUE = re.compile(
     r"^(?:connection is bad: )?(?:invalid [\w ]*(?:value|number)\b|bad value for |"
-    r"invalid connection option )|invalid value for parameter "
+    r"invalid connection option )"
 )
+_PROBE_TIMEOUT = 5  # seconds; libpq's minimum is 2
 
 
 def translate_connect_error(url: DatabaseUrl, exc: BaseException) -> RevisorError:
     """Turn a driver's connection error into a one-line revisor error: a value libpq
-    refuses is a bad URL (InvalidDatabaseUrl, exit 2), the rest a DatabaseError (exit 3)."""
+    refuses is a bad URL (InvalidDatabaseUrl, exit 2), the rest a DatabaseError (exit 3).
+
+    The server's refusal is classified without reading its message, which it writes in
+    its own language: by the error's SQLSTATE when the driver has one, else by asking
+    the server (`_refusal`)."""
     orig = getattr(exc, "orig", None) or exc
     text = redact(str(orig)).strip()
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    shown = first.removeprefix("connection is bad: ").removeprefix("connection failed: ")
     if _BAD_OPTION_VALUE.search(first):
-        reason = first.removeprefix("connection is bad: ").rpartition("FATAL:  ")[2]
-        return InvalidDatabaseUrl(url.masked, reason, source=url.source, hint=LIBPQ_OPTIONS_HINT)
-    if "password authentication failed" in text or "no password supplied" in text:
+        return InvalidDatabaseUrl(url.masked, shown, source=url.source, hint=LIBPQ_OPTIONS_HINT)
+    state = sqlstate(orig) or _refusal(url, orig)
+    if state == INVALID_PASSWORD:
         return AuthenticationFailed(url.masked, url.user)
-    if 'database "' in text and "does not exist" in text:
+    if state == UNDEFINED_DATABASE:
         return DatabaseError(
             f"Database {url.database!r} does not exist on {url.masked}.",
             hint="Create it first (createdb) or fix the database name in the URL.",
         )
-    reason = first.removeprefix("connection failed: ") or type(orig).__name__
-    error = DatabaseUnreachable(url.masked, reason)
+    if state in (INVALID_PARAMETER_VALUE, UNDEFINED_OBJECT):
+        return InvalidDatabaseUrl(url.masked, shown, source=url.source, hint=LIBPQ_OPTIONS_HINT)
+    error = DatabaseUnreachable(url.masked, shown or type(orig).__name__)
     if not (url.url.host or url.url.query.get("host") or url.url.query.get("hostaddr")):
         error.hint = (
             "The URL names no host, so libpq tried the local socket: add it "
@@ -54,6 +69,46 @@ def translate_connect_error(url: DatabaseUrl, exc: BaseException) -> RevisorErro
             "DATABASE_URL revisor uses its embedded PostgreSQL."
         )
     return error
+
+
+def _refusal(url: DatabaseUrl, orig: BaseException) -> str | None:
+    """Why the server refused a connection, as the SQLSTATE it sent: libpq keeps that code
+    to itself during connection startup and hands over only the (translated) message.
+    So revisor asks: a password none was given for is INVALID_PASSWORD; otherwise it
+    connects once more with the same credentials to the maintenance database, without
+    `options`, and reads pg_database. That connection failing after a password exchange
+    means the password is wrong; succeeding means the database is missing
+    (UNDEFINED_DATABASE) or, when it exists, the URL's `options` were refused
+    (INVALID_PARAMETER_VALUE). None when nothing tells (e.g. the server is unreachable).
+    Side effect: one short read-only connection to the same server."""
+    pgconn = getattr(orig, "pgconn", None)
+    if pgconn is None:
+        return None
+    if pgconn.needs_password:
+        return INVALID_PASSWORD
+    params = url.libpq_kwargs()
+    database = str(params.get("dbname") or params.get("user") or "")
+    params.pop("options", None)
+    given = str(params.get("connect_timeout") or "")
+    timeout = min(int(given), _PROBE_TIMEOUT) if given.isdigit() else _PROBE_TIMEOUT
+    params.update(
+        dbname="template1" if database == "postgres" else "postgres",
+        connect_timeout=str(max(timeout, 2)),
+    )
+    try:
+        with psycopg.connect(**params, autocommit=True) as conn:  # type: ignore[arg-type]
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            exists = row.fetchone() is not None
+    except psycopg.Error as refused:
+        probe = getattr(refused, "pgconn", None)
+        if pgconn.used_password and probe is not None and probe.used_password:
+            return INVALID_PASSWORD  # the server took the password and still refused, twice
+        return None
+    if database and not exists:
+        return UNDEFINED_DATABASE
+    if url.libpq_kwargs().get("options"):
+        return INVALID_PARAMETER_VALUE
+    return None
 
 
 def create_engine(url: DatabaseUrl, **kwargs: object) -> Engine:

@@ -12,6 +12,7 @@ import psycopg
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
 from revisor.db.advisory import APPLICATION_NAME, relation_holders
+from revisor.db.sqlstate import LOCK_NOT_AVAILABLE
 from revisor.db.url import DatabaseUrl
 from revisor.deploy.result import (
     MAX_RETRY_DELAY,
@@ -28,8 +29,6 @@ from revisor.deploy.result import (
 )
 from revisor.migrate import revision_step, run_env
 from revisor.project import Project
-
-LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of "canceling statement due to lock timeout"
 
 
 class Applier:

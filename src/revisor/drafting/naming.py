@@ -2,14 +2,14 @@
 
 An unnamed constraint gets a name PostgreSQL invents (`transactions_vendor_id_fkey`), and
 Alembic's downgrade `drop_constraint(None, ...)` cannot find it: the rollback crashes. The
-name comes from the MetaData's naming_convention when it covers the kind, else from the
-seed's style (`fk_transactions_vendor_id`, `uq_<table>_<cols>`, `ck_<table>_<name>`,
-`ix_<table>_<cols>`).
+name is the one `revisor.naming` asks SQLAlchemy for — the MetaData's naming_convention
+where it covers the kind, else the seed's style (`fk_transactions_vendor_id`,
+`uq_<table>_<cols>`, `ck_<table>_<columns it checks>`) — the same name `review --fix`
+writes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,9 +18,9 @@ from alembic.operations import ops
 from alembic.util.sqla_compat import constraint_name_string
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.naming import ConventionDict
 
-from revisor.naming import fit, seed_style
+from revisor import naming
+from revisor.naming import shape_of
 
 _PREFIX = {
     sa.ForeignKeyConstraint: "fk",
@@ -59,23 +59,23 @@ def name_constraints(
 ) -> list[str]:
     """Name every unnamed constraint and index the upgrade creates; give unnamed drops the
     real name from pg_constraint. Mutates the ops; returns one line per change."""
-    convention = _convention(metadata)
+    convention = naming.convention_of(metadata)
     changes: list[str] = []
     for op in walk(upgrade):
         if isinstance(op, ops.CreateTableOp):
             for item in op.columns:
                 if isinstance(item, tuple(_PREFIX)) and not constraint_name_string(item.name):
-                    item.name = constraint_name(item, item.table, convention)
-                    changes.append(f"named {_describe(item)} on {op.table_name}: {item.name}")
+                    item.name, note = constraint_name(item, convention)
+                    changes.append(f"named {_describe(item)} on {op.table_name}: {item.name}{note}")
         elif isinstance(op, ops.AddConstraintOp | ops.CreateIndexOp):
             attr = "index_name" if isinstance(op, ops.CreateIndexOp) else "constraint_name"
             if constraint_name_string(getattr(op, attr)) or isinstance(op, ops.CreatePrimaryKeyOp):
                 continue
             built = op.to_index() if isinstance(op, ops.CreateIndexOp) else op.to_constraint()
-            name = constraint_name(built, built.table, convention)
+            name, note = constraint_name(built, convention)
             setattr(op, attr, name)
             table = getattr(op, "table_name", None) or getattr(op, "source_table", "")
-            changes.append(f"named {_describe(built)} on {table}: {name}")
+            changes.append(f"named {_describe(built)} on {table}: {name}{note}")
         elif isinstance(op, ops.DropConstraintOp) and not constraint_name_string(
             op.constraint_name
         ):
@@ -86,43 +86,21 @@ def name_constraints(
     return changes
 
 
-def constraint_name(item: Any, table: sa.Table | None, convention: dict[Any, str]) -> str:
-    """The name the convention gives `item`, else the seed's style; at most 63 bytes."""
-    prefix = next(p for cls, p in _PREFIX.items() if isinstance(item, cls))
-    template = convention.get(prefix) or convention.get(type(item))
-    if template and table is not None:
-        try:
-            return fit(template % ConventionDict(item, table, convention))
-        except (sa.exc.InvalidRequestError, KeyError, TypeError):
-            pass  # e.g. %(constraint_name)s on an unnamed constraint: use the seed's style
-    table_name = table.name if table is not None else "table"
-    if isinstance(item, sa.CheckConstraint):
-        words = _check_columns(item, table) or ["check"]
-    else:
-        words = [str(c.name) for c in _columns(item)]
-    return seed_style(prefix, table_name, words)
+def constraint_name(item: Any, convention: dict[str, Any]) -> tuple[str, str]:
+    """The name `item` (attached to its table) gets — the one `review --fix` gives the
+    same constraint — and a note when the project's template could not name it and the
+    seed's style did instead."""
+    shape = shape_of(item)
+    try:
+        return naming.constraint_name(shape, convention), ""
+    except naming.ConventionNotApplicable as exc:
+        return naming.seed_name(shape), f" (in the seed's style: {exc})"
 
 
 def _columns(item: Any) -> list[Any]:
     if isinstance(item, sa.ForeignKeyConstraint):
         return [element.parent for element in item.elements]
     return list(item.columns)
-
-
-def _check_columns(item: sa.CheckConstraint, table: sa.Table | None) -> list[str]:
-    """The table's column names the CHECK expression mentions, in the table's order."""
-    text = str(item.sqltext)
-    if table is None:
-        return []
-    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
-    return [c.name for c in table.columns if c.name in words]
-
-
-def _convention(metadata: Sequence[MetaData]) -> dict[Any, str]:
-    merged: dict[Any, str] = {}
-    for meta in metadata:
-        merged.update(meta.naming_convention)
-    return merged
 
 
 def _describe(item: Any) -> str:

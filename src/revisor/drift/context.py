@@ -17,20 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table
-from sqlalchemy.dialects import postgresql
 
 from revisor.drift.locate import ModelLocator
 from revisor.drift.options import CompareOptions
 from revisor.drift.probe import Probe
 from revisor.findings import Finding
+from revisor.naming import PG_DIALECT, final_name
 
 Translator = Callable[["DriftContext", tuple[Any, ...]], Iterable[Finding]]
 Comparator = Callable[["DriftContext"], Iterable[Finding]]
 
 TRANSLATORS: dict[str, Translator] = {}
 COMPARATORS: list[Comparator] = []
-
-PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def translates(*ops: str) -> Callable[[Translator], Translator]:
@@ -137,17 +135,3 @@ def render_sql(element: Any) -> str:
 def qualified(schema: str, name: str, default_schema: str) -> str:
     """`name`, or `schema.name` outside the default schema, for messages."""
     return name if schema == default_schema else f"{schema}.{name}"
-
-
-def final_name(item: Any) -> str | None:
-    """The name PostgreSQL gets for a model constraint or index (naming convention
-    applied), or None for an unnamed one."""
-    name = getattr(item, "name", None)
-    if name is None:
-        return None
-    try:
-        from alembic.util.sqla_compat import _get_constraint_final_name
-
-        return _get_constraint_final_name(item, PG_DIALECT)
-    except Exception:  # an incomplete naming-convention token: no usable name
-        return str(name) if isinstance(name, str) else None

@@ -14,7 +14,7 @@ and the caller falls back to `normalise_text`.
 
 from __future__ import annotations
 
-import re
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,8 +131,10 @@ class Probe:
 
 def strip_not_valid(definition: str) -> str:
     """A CHECK's definition without NOT VALID: a constraint added NOT VALID and validated
-    later is the same rule (the usual way to add one without a long lock)."""
-    return re.sub(r"\s+NOT VALID$", "", definition.strip())
+    later is the same rule (the usual way to add one without a long lock).
+    pg_get_constraintdef appends exactly " NOT VALID" to an unvalidated constraint
+    (ruleutils.c); no definition of a validated one ends that way (it ends in ")")."""
+    return definition.strip().removesuffix(" NOT VALID")
 
 
 def index_signature(indexdef: str) -> str:
@@ -143,27 +145,36 @@ def index_signature(indexdef: str) -> str:
     return f"{unique}USING {tail}".strip()
 
 
-_CAST = re.compile(r"::[\w\s\".\[\]]+?(?=[\s),]|$)")
-
-
 def normalise_text(expression: str) -> str:
-    """A rough text form for when the probe is refused: lower case, no quotes, casts,
-    spaces or outer parentheses. Equal forms are taken as the same definition."""
-    text = expression.strip()
-    if text.upper().startswith("CHECK"):
-        text = text[5:]
-    text = strip_not_valid(text).lower().replace('"', "")
-    text = _CAST.sub("", text)
-    text = re.sub(r"\s+", "", text)
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1]
-    return text.replace("(", "").replace(")", "")
+    """A canonical form of a CHECK expression (or pg_get_constraintdef's `CHECK (...)`)
+    for when the probe is refused: PostgreSQL's parse tree without positions and casts,
+    so `CHECK ((price > (0)::numeric))` equals `price > 0` while `"Name"` and `name` stay
+    different (the server folds the unquoted one). Text that does not parse is compared
+    as written, spaces aside."""
+    from revisor import sqltree
+
+    text = strip_not_valid(expression)
+    tree: object = None
+    if text[:5].upper() == "CHECK":
+        try:
+            statements = sqltree.parse(f"ALTER TABLE t ADD {text}")
+            command = statements[0]["stmt"]["AlterTableStmt"]["cmds"][0]["AlterTableCmd"]
+            tree = command["def"]["Constraint"].get("raw_expr")
+        except (sqltree.SqlSyntaxError, KeyError, IndexError):
+            tree = None
+    else:
+        tree = sqltree.expression(text)
+    if tree is None:
+        return " ".join(text.split())
+    return json.dumps(_without_casts(tree), sort_keys=True)
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
+def _without_casts(node: object) -> object:
+    """`node` without source positions, each `x::type` replaced by `x`."""
+    if isinstance(node, list):
+        return [_without_casts(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1 and "TypeCast" in node:
+        return _without_casts(node["TypeCast"].get("arg"))
+    return {key: _without_casts(value) for key, value in node.items() if key != "location"}

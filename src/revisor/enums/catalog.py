@@ -4,7 +4,6 @@ objects that would block replacing a type. Read-only catalog queries.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -88,21 +87,26 @@ def enum_blockers(conn: Connection, schema: str, name: str) -> list[str]:
     return [row[0] for row in conn.execute(_BLOCKERS, {"schema": schema, "name": name}).all()]
 
 
-_SCALAR_DEFAULT = re.compile(r"^'((?:[^']|'')*)'::(.+?)$", re.S)
-
-
 def default_labels(default: str | None) -> tuple[str, ...] | None:
     """The labels a column default names: ('MONTHLY',) for 'MONTHLY'::billing_cycle, and the
-    items of an array literal for '{A,B}'::t[]. None when the default is not a literal."""
-    if default is None:
+    items of an array literal for '{A,B}'::t[]. None when the default is not a literal.
+    Read from PostgreSQL's parse tree (pg_get_expr's text), so quotes inside a label are
+    the server's own ('it''s' is it's)."""
+    from revisor.sqltree import expression
+
+    node = expression(default)
+    cast = node.get("TypeCast") if node else None
+    if cast is None:
         return None
-    match = _SCALAR_DEFAULT.match(default.strip())
-    if not match:
+    array = bool(cast.get("typeName", {}).get("arrayBounds"))
+    inner = cast.get("arg", {})
+    while "TypeCast" in inner:  # 'a'::text::t
+        inner = inner["TypeCast"].get("arg", {})
+    value = inner.get("A_Const", {}).get("sval")
+    if not isinstance(value, dict):
         return None
-    text = match.group(1).replace("''", "'")
-    if not match.group(2).endswith("[]"):
-        return (text,)
-    return parse_array_literal(text)
+    text = value.get("sval", "")
+    return parse_array_literal(text) if array else (text,)
 
 
 def parse_array_literal(text: str) -> tuple[str, ...] | None:

@@ -10,7 +10,17 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
+from revisor.review.nodes import (
+    arg,
+    bool_kw,
+    dotted,
+    is_unnamed,
+    kw,
+    last_name,
+    literal,
+    strings,
+    text_of,
+)
 from revisor.review.specs import (
     ColumnSpec,
     ConstraintSpec,
@@ -38,13 +48,17 @@ class Action:
     table: str | None = None
     name: str | None = None  # index / constraint / enum type name
     name_node: ast.expr | None = None  # the AST of the name argument (fixes rewrite it)
-    name_given: bool = True  # False when the name argument is absent or None
+    name_given: bool = True  # False when the name is absent or None (a name review cannot
+    # evaluate, `constraint_for(...)`, counts as given: name is None then)
     column: ColumnSpec | None = None  # add_column / alter_column target
     columns: tuple[ColumnSpec, ...] = ()  # create_table
     column_names: tuple[str, ...] = ()  # index / constraint columns
     constraints: tuple[ConstraintSpec, ...] = ()  # create_table
     constraint_type: str | None = None  # foreignkey | unique | check | primary
     referred_table: str | None = None
+    referred_columns: tuple[str, ...] = ()
+    schema: str | None = None  # the table's schema, when the call names one
+    referred_schema: str | None = None
     concurrently: bool = False
     not_valid: bool = False
     nullable: bool | None = None  # alter_column: the new nullability, if changed
@@ -80,26 +94,25 @@ _CONSTRAINT_OPS = {
 }
 
 
-def actions_from_call(
-    call: ast.Call, callee: str, *, batch_table: str | None = None
-) -> list[Action]:
-    """The actions one call makes (several for op.execute of multi-statement SQL)."""
-    method = callee.rsplit(".", 1)[-1]
-    prefix = callee.rsplit(".", 1)[0] if "." in callee else ""
+def actions_from_call(call: ast.Call, *, batch_table: str | None = None) -> list[Action]:
+    """The actions one call makes (several for op.execute of multi-statement SQL);
+    `batch_table` when the call is on a `batch_alter_table` block's object."""
+    func = call.func
+    method = last_name(func)
     if method == "execute":
         return _execute(call)
-    if method in ("create", "drop") and isinstance(call.func, ast.Attribute):
-        spec = enum_spec(call.func.value)
+    if method in ("create", "drop") and isinstance(func, ast.Attribute):
+        spec = enum_spec(func.value)
         if spec is not None:
             kind = "create_enum" if method == "create" else "drop_enum"
             return [Action(kind, call, name=spec.name, labels=spec.labels, enum=spec)]
         return []
-    is_op = prefix.endswith("op") and batch_table is None and prefix.split(".")[-1] == "op"
     if batch_table is not None:
         return _batch_op(call, method, batch_table)
-    if not is_op:
-        return []
-    return _op(call, method)
+    # op.create_table(...) or alembic.op.create_table(...)
+    if isinstance(func, ast.Attribute) and last_name(func.value) == "op":
+        return _op(call, method)
+    return []
 
 
 def _op(call: ast.Call, method: str) -> list[Action]:
@@ -138,7 +151,7 @@ def _op(call: ast.Call, method: str) -> list[Action]:
                 table=text_of(arg(call, 1, "table_name")),
                 name=text_of(name_node),
                 name_node=name_node,
-                name_given=text_of(name_node) is not None,
+                name_given=not is_unnamed(name_node),
                 constraint_type=_constraint_type(literal(arg(call, 2, "type_"))),
             )
         ]
@@ -185,7 +198,7 @@ def _batch_op(call: ast.Call, method: str, table: str) -> list[Action]:
                 table=table,
                 name=text_of(name_node),
                 name_node=name_node,
-                name_given=text_of(name_node) is not None,
+                name_given=not is_unnamed(name_node),
                 constraint_type=_constraint_type(literal(arg(call, 1, "type_"))),
             )
         ]
@@ -218,7 +231,12 @@ def _create_table(call: ast.Call) -> list[Action]:
         if constraint is not None:
             constraints.append(constraint)
     action = Action(
-        "create_table", call, table=table, columns=tuple(columns), constraints=tuple(constraints)
+        "create_table",
+        call,
+        table=table,
+        schema=text_of(kw(call, "schema")),
+        columns=tuple(columns),
+        constraints=tuple(constraints),
     )
     found = [action]
     for column in columns:
@@ -308,9 +326,11 @@ def _add_constraint(
         table = text_of(arg(call, 1, "source_table" if kind == "foreignkey" else "table_name"))
     referred = None
     columns: tuple[str, ...] = ()
+    referred_columns: tuple[str, ...] = ()
     if kind == "foreignkey":
         referred = text_of(arg(call, 1 + offset, "referent_table"))
         columns = strings(arg(call, 2 + offset, "local_cols"))
+        referred_columns = strings(arg(call, 3 + offset, "remote_cols"))
     elif kind in ("unique", "primary"):
         columns = strings(arg(call, 1 + offset, "columns"))
     return Action(
@@ -319,9 +339,12 @@ def _add_constraint(
         table=table,
         name=text_of(name_node),
         name_node=name_node,
-        name_given=text_of(name_node) is not None,
+        name_given=not is_unnamed(name_node),
         constraint_type=kind,
         referred_table=referred,
+        referred_columns=referred_columns,
+        schema=text_of(kw(call, "source_schema" if kind == "foreignkey" else "schema")),
+        referred_schema=text_of(kw(call, "referent_schema")),
         column_names=columns,
         not_valid=bool_kw(call, "postgresql_not_valid") is True,
         extra={

@@ -70,6 +70,13 @@ class ReviewContext:
             )
             return None
 
+    @cached_property
+    def naming_convention(self) -> dict[str, Any]:
+        """The models' naming_convention (empty without models): fixes name with it."""
+        from revisor.naming import convention_of
+
+        return convention_of(self.metadata)
+
     def model_tables(self) -> dict[str, Any] | None:
         """Table name → sqlalchemy Table from every MetaData (None: models unavailable)."""
         metadata = self.metadata

@@ -56,11 +56,23 @@ def discover_files(project: Project) -> list[Path]:
     recursive = (project.config.get_main_option("recursive_version_locations") or "").lower()
     for location in project.version_locations:
         location = location.resolve()  # once: the files below it are then resolved too
-        pattern = "**/*.py" if recursive in ("true", "1", "yes") else "*.py"
+        if recursive in ("true", "1", "yes"):
+            files.extend(
+                p for p in location.glob("**/*.py") if p.is_file() and not p.name.startswith("__")
+            )
+            continue
+        # scandir knows each entry's type from the directory listing: no stat per file.
+        try:
+            entries = list(os.scandir(location))
+        except OSError:
+            continue
         files.extend(
-            p for p in location.glob(pattern) if p.is_file() and not p.name.startswith("__")
+            location / entry.name
+            for entry in entries
+            if entry.name.endswith(".py") and not entry.name.startswith("__") and entry.is_file()
         )
-    return sorted(set(files))
+    # Path's own ordering compares part by part in Python; the parts tuples sort the same.
+    return sorted(set(files), key=lambda path: path.parts)
 
 
 def changed_migrations(project: Project, ref: str | None = None) -> ChangedFiles | None:
@@ -195,12 +207,21 @@ def run_rules(ctx: ReviewContext, selection: Selection) -> list[Finding]:
     """Run the selected rules over `ctx`; apply ignores, severities and report unused
     ignore comments. Returns the findings sorted."""
     rules: list[Rule] = [cls() for cls in all_rules() if cls.code in selection.codes]
+    # Rules about the whole history only (graph, models) have no per-file check to call.
+    per_file = [rule for rule in rules if type(rule).check is not Rule.check]
     raw: list[Finding] = []
     for migration in ctx.migrations:
         if migration.tree is None:
             continue
-        for rule in rules:
-            raw.extend(_guarded(rule, ctx, migration))
+        kinds = migration.action_kinds
+        for rule in per_file:
+            if rule.triggers is not None and rule.triggers.isdisjoint(kinds):
+                continue  # nothing in this file the rule looks at
+            # _guarded's work inline: this loop runs rules x files times.
+            try:
+                raw.extend(list(rule.check(migration, ctx)))
+            except Exception as exc:
+                _rule_failed(rule, ctx, migration, exc)
     for rule in rules:
         raw.extend(_guarded(rule, ctx, None))
     by_path = {m.path: m for m in ctx.migrations}
@@ -226,14 +247,21 @@ def _guarded(rule: Rule, ctx: ReviewContext, migration: Migration | None) -> lis
             return list(rule.check_project(ctx))
         return list(rule.check(migration, ctx))
     except Exception as exc:
-        if os.environ.get("REVISOR_DEBUG"):
-            raise
-        where = f" on {migration.path.name}" if migration is not None else ""
-        ctx.notes.append(
-            f"rule {rule.code} failed{where} ({type(exc).__name__}: {exc}); this is a bug "
-            "in revisor, rerun with --debug and report it"
-        )
+        _rule_failed(rule, ctx, migration, exc)
         return []
+
+
+def _rule_failed(
+    rule: Rule, ctx: ReviewContext, migration: Migration | None, exc: Exception
+) -> None:
+    """Note a rule's failure (re-raise it with REVISOR_DEBUG)."""
+    if os.environ.get("REVISOR_DEBUG"):
+        raise exc
+    where = f" on {migration.path.name}" if migration is not None else ""
+    ctx.notes.append(
+        f"rule {rule.code} failed{where} ({type(exc).__name__}: {exc}); this is a bug "
+        "in revisor, rerun with --debug and report it"
+    )
 
 
 def _silenced(

@@ -34,6 +34,10 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     # True when check_project reads the models (project.metadata); loaded lazily.
     needs_metadata: ClassVar[bool] = False
+    # The action kinds without which `check` finds nothing in a file: the engine does not
+    # call it on files that have none (tests/review/test_engine.py holds every rule to
+    # it). None: every file.
+    triggers: ClassVar[frozenset[str] | None] = None
     registry: ClassVar[dict[str, type[Rule]]] = {}
     # The rule's entry among every command's codes (set when the subclass is defined).
     registered: ClassVar[FindingCode]

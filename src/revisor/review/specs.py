@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
+from typing import Any
 
-from revisor.review.nodes import arg, bool_kw, dotted, kw, literal, strings, text_of
+from revisor.review.nodes import arg, bool_kw, dotted, kw, last_name, literal, strings, text_of
 from revisor.review.types import type_text
 
-VOLATILE_FUNCTIONS = (
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "random",
-    "clock_timestamp",
-    "timeofday",
-    "statement_timestamp",
-    "nextval",
-    "txid_current",
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "statement_timestamp",
+        "nextval",
+        "txid_current",
+    }
 )
-_VOLATILE_RE = re.compile(r"\b(" + "|".join(VOLATILE_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
 
 
-def volatile_function(default_sql: str | None) -> str | None:
-    """The volatile function a default expression calls (e.g. gen_random_uuid), or None."""
-    if not default_sql:
-        return None
-    match = _VOLATILE_RE.search(default_sql)
-    return match.group(1).lower() if match else None
+def volatile_function(column: ColumnSpec) -> str | None:
+    """The volatile function a column's server default calls (e.g. gen_random_uuid), or
+    None. Read from PostgreSQL's parse tree: `'now()'` in a string literal calls nothing."""
+    from revisor.sqltree import expression, function_names
+
+    tree = column.default_tree
+    if tree is None:
+        if not column.server_default:
+            return None
+        tree = expression(column.server_default)
+    # Unquoted names are folded by the parser; "Random"() would be another function.
+    return next((f for f in function_names(tree) if f in VOLATILE_FUNCTIONS), None)
 
 
 @dataclass
@@ -55,6 +62,7 @@ class ColumnSpec:
     enum: EnumSpec | None = None
     foreign_keys: tuple[str, ...] = ()  # "table.column" targets of sa.ForeignKey
     node: ast.AST | None = None
+    default_tree: dict[str, Any] | None = None  # the default's parse tree, from raw SQL
 
 
 @dataclass
@@ -65,6 +73,9 @@ class ConstraintSpec:
     name: str | None
     columns: tuple[str, ...] = ()
     referred_table: str | None = None
+    referred_schema: str | None = None
+    referred_columns: tuple[str, ...] = ()
+    condition: str | None = None  # CHECK: the SQL expression, when literal
     node: ast.Call | None = None
     name_node: ast.expr | None = None
 
@@ -74,7 +85,7 @@ _ENUM_CALLEES = ("Enum", "ENUM")
 
 def enum_spec(node: ast.AST | None) -> EnumSpec | None:
     """An EnumSpec for `sa.Enum(...)` / `postgresql.ENUM(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] not in _ENUM_CALLEES:
+    if not isinstance(node, ast.Call) or last_name(node.func) not in _ENUM_CALLEES:
         return None
     labels: tuple[str, ...] | None = None  # None: labels come from a Python enum class
     if all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
@@ -110,7 +121,7 @@ def _default_sql(node: ast.AST | None) -> str | None:
 
 def column_spec(node: ast.AST) -> ColumnSpec | None:
     """A ColumnSpec for `sa.Column(...)`, else None."""
-    if not isinstance(node, ast.Call) or dotted(node.func).split(".")[-1] != "Column":
+    if not isinstance(node, ast.Call) or last_name(node.func) != "Column":
         return None
     args = list(node.args)
     name: str | None = None
@@ -142,7 +153,7 @@ def column_spec(node: ast.AST) -> ColumnSpec | None:
 
 
 def _is_foreign_key(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] == "ForeignKey"
+    return isinstance(node, ast.Call) and last_name(node.func) == "ForeignKey"
 
 
 _CONSTRAINT_KINDS = {
@@ -156,18 +167,24 @@ _CONSTRAINT_KINDS = {
 def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
     if not isinstance(node, ast.Call):
         return None
-    kind = _CONSTRAINT_KINDS.get(dotted(node.func).split(".")[-1])
+    kind = _CONSTRAINT_KINDS.get(last_name(node.func))
     if kind is None:
         return None
     name_node = kw(node, "name")
     name = literal(name_node)
-    referred = None
+    referred = referred_schema = condition = None
+    referred_columns: tuple[str, ...] = ()
     if kind == "foreignkey":
         columns = strings(arg(node, 0, "columns"))
-        targets = strings(arg(node, 1, "refcolumns"))
-        referred = targets[0].rsplit(".", 1)[0] if targets and "." in targets[0] else None
+        # "vendors.id" or "billing.vendors.id": [schema.]table.column
+        targets = [t.split(".") for t in strings(arg(node, 1, "refcolumns"))]
+        if targets and all(len(t) >= 2 for t in targets):
+            referred = targets[0][-2]
+            referred_schema = ".".join(targets[0][:-2]) or None
+            referred_columns = tuple(t[-1] for t in targets)
     elif kind == "check":
         columns = ()
+        condition = text_of(arg(node, 0, "sqltext"))
     else:
         columns = tuple(
             a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
@@ -177,6 +194,9 @@ def constraint_spec(node: ast.AST) -> ConstraintSpec | None:
         name=name if isinstance(name, str) else None,
         columns=columns,
         referred_table=referred,
+        referred_schema=referred_schema,
+        referred_columns=referred_columns,
+        condition=condition,
         node=node,
         name_node=name_node,
     )

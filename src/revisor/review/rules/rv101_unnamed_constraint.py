@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.naming import ConstraintShape, ConventionNotApplicable, constraint_name
 from revisor.review.fix import edit_replacing
 from revisor.review.rule import Rule
-from revisor.review.rules._naming import constraint_name
 
 if TYPE_CHECKING:
     from revisor.review.actions import Action
@@ -54,8 +55,9 @@ class UnnamedConstraint(Rule):
     ```
 
     ## Fix safety
-    Safe: the name comes from the models' `naming_convention` when there is one, otherwise
-    the seed's style (`fk_<table>_<column>`, `uq_<table>_<columns>`, `ck_<table>_<word>`),
+    Safe: the name is the one SQLAlchemy gives the constraint under the models'
+    `naming_convention` (the seed's style, `fk_<table>_<columns>`, `uq_<table>_<columns>`,
+    `ck_<table>_<columns it checks>`, for kinds it leaves out), as `draft` names it,
     and the matching `drop_constraint(None, ...)` in the downgrade gets the same name. If
     the revision was already applied somewhere, the constraint there still has
     PostgreSQL's name: rename it there (`ALTER TABLE ... RENAME CONSTRAINT ... TO ...`).
@@ -64,6 +66,7 @@ class UnnamedConstraint(Rule):
     code = "RV101"
     name = "unnamed-constraint"
     severity = Severity.ERROR
+    triggers = frozenset({"add_constraint", "drop_constraint"})
     needs_metadata = True
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
@@ -76,7 +79,21 @@ class UnnamedConstraint(Rule):
         for create in creates:
             if create.name_given:
                 continue
-            name = self._name(create, ctx)
+            what = f"{_kind_words(create.constraint_type)} on {create.table or '?'}"
+            message = (
+                f"Unnamed {what}: PostgreSQL will name it itself, so no downgrade can "
+                "drop it by name."
+            )
+            try:
+                name = _name(create, ctx)
+            except ConventionNotApplicable as exc:
+                yield self.finding(
+                    migration,
+                    create.node,
+                    message,
+                    help=f"Name it, and use that name in the downgrade (no fix: {exc}).",
+                )
+                continue
             edits = [
                 edit_replacing(migration.lines, migration.path, create.name_node, repr_str(name))
             ]
@@ -91,12 +108,10 @@ class UnnamedConstraint(Rule):
             )
             if drop is not None:
                 matched[id(drop)] = fix
-            what = f"{_kind_words(create.constraint_type)} on {create.table or '?'}"
             yield self.finding(
                 migration,
                 create.node,
-                f"Unnamed {what}: PostgreSQL will name it itself, so no downgrade can "
-                "drop it by name.",
+                message,
                 help=f'Name it, e.g. "{name}" (and use that name in the downgrade).',
                 fix=fix,
             )
@@ -130,26 +145,36 @@ class UnnamedConstraint(Rule):
             yield self.finding(
                 migration,
                 drop.node,
-                f"drop_constraint(None, {drop.table!r}) cannot work: Alembic needs the "
-                "constraint's name and the rollback crashes.",
+                f"drop_constraint({_spelled(drop)}, {drop.table!r}) cannot work: Alembic "
+                "needs the constraint's name and the rollback crashes.",
                 help=help_text,
                 fix=fix,
             )
 
-    def _name(self, create: Action, ctx: ReviewContext) -> str:
-        metadata = ctx.metadata if ctx.project or ctx.metadata_override else None
-        return constraint_name(
-            create.constraint_type or "constraint",
-            create.table or "table",
-            create.column_names,
-            referred_table=create.referred_table,
-            condition=create.extra.get("condition"),  # type: ignore[arg-type]
-            metadata=metadata,
-        )
+
+def _name(create: Action, ctx: ReviewContext) -> str:
+    """The name the models' naming convention (else the seed's style) gives `create`."""
+    shape = ConstraintShape(
+        create.constraint_type or "unique",
+        create.table or "table",
+        create.column_names,
+        schema=create.schema,
+        referred_table=create.referred_table,
+        referred_schema=create.referred_schema,
+        referred_columns=create.referred_columns,
+        condition=create.extra.get("condition"),  # type: ignore[arg-type]
+    )
+    return constraint_name(shape, ctx.naming_convention)
 
 
 def repr_str(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _spelled(drop: Action) -> str:
+    """`None`, or `name (None)` when a variable holds the None."""
+    node = drop.name_node
+    return f"{node.id} (None)" if isinstance(node, ast.Name) else "None"
 
 
 def _kind_words(kind: str | None) -> str:

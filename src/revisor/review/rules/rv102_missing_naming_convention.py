@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Severity
+from revisor.naming import SEED_CONVENTION, has_convention
 from revisor.review.rule import Rule
-from revisor.review.rules._naming import has_convention
 
 if TYPE_CHECKING:
     from revisor.review.context import ReviewContext
@@ -43,7 +44,7 @@ class MissingNamingConvention(Rule):
         "ix": "ix_%(column_0_label)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
         "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s",
         "pk": "pk_%(table_name)s",
     })
     sa.Table("vendors", metadata, sa.Column("id", sa.Integer, primary_key=True))
@@ -55,7 +56,9 @@ class MissingNamingConvention(Rule):
 
     ## Fix safety
     No automatic fix: adding a convention changes the names autogenerate compares with
-    the database; rename existing constraints in a migration when you adopt it.
+    the database. The convention above is the one `review --fix` and `draft` name with
+    (the seed's style), so constraints they named keep their names; rename the ones
+    PostgreSQL named (`transactions_vendor_id_fkey`) in a migration when you adopt it.
     """
 
     code = "RV102"
@@ -64,16 +67,18 @@ class MissingNamingConvention(Rule):
     needs_metadata = True
 
     def check_project(self, ctx: ReviewContext) -> Iterator[Finding]:
-        first = None
-        for migration in ctx.migrations:
-            for function in migration.functions.values():
-                for action in function.actions:
-                    if (
-                        action.kind in ("add_constraint", "drop_constraint")
-                        and not action.from_sql
-                        and not action.name_given
-                    ):
-                        first = first or (migration, action)
+        first = next(
+            (
+                (migration, action)
+                for migration in ctx.migrations
+                for function in migration.functions.values()
+                for action in function.actions
+                if action.kind in ("add_constraint", "drop_constraint")
+                and not action.from_sql
+                and not action.name_given
+            ),
+            None,
+        )
         if first is None or ctx.metadata is None or has_convention(ctx.metadata):
             return
         migration, action = first
@@ -82,8 +87,13 @@ class MissingNamingConvention(Rule):
             action.node,
             "The models' MetaData has no naming_convention, so autogenerate writes unnamed "
             "constraints like this one.",
-            help='Pass naming_convention={"fk": "fk_%(table_name)s_%(column_0_name)s_'
-            '%(referred_table_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s", ...} '
-            "to your Base's MetaData (SQLAlchemy docs: 'Configuring Constraint Naming "
-            "Conventions').",
+            help=f"Pass naming_convention={_SUGGESTED} to your Base's MetaData: the names "
+            "`review --fix` and `draft` give (SQLAlchemy docs: 'Configuring Constraint "
+            'Naming Conventions\'). Name CHECKs in the models (name="amount" → '
+            "ck_<table>_amount).",
         )
+
+
+# One line of Python a user can paste: revisor's own convention, so adopting it keeps
+# every name --fix and draft already wrote.
+_SUGGESTED = json.dumps(SEED_CONVENTION)

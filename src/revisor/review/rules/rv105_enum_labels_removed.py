@@ -108,31 +108,25 @@ class EnumLabelsRemoved(Rule):
         )
 
 
-def _plain_cast(expression: str) -> bool:
-    """True when a USING expression only casts a column (`col::text::t`): no mapping."""
-    from pglast import parse_sql
-    from pglast.parser import ParseError
-
-    try:
-        node = parse_sql(f"SELECT {expression}")[0].stmt.targetList[0].val
-    except (ParseError, AttributeError, IndexError, TypeError):
-        return False
-    while type(node).__name__ == "TypeCast":
-        node = node.arg
-    return type(node).__name__ == "ColumnRef"
-
-
 def _converts(actions: list[Action], removed: list[str]) -> bool:
-    """True when the upgrade maps the removed labels itself."""
+    """True when the upgrade maps the removed labels itself: an UPDATE that writes or
+    tests one of them (as a string literal, not in a comment), or a USING clause that
+    does more than cast the column."""
+    from revisor.sqltree import expression, is_plain_cast, string_constants
+
     for action in actions:
-        sql = action.sql or ""
+        tree = action.extra.get("tree")
         if (
             action.from_sql
             and action.extra.get("statement") == "UpdateStmt"
-            and any(f"'{label}'" in sql for label in removed)
+            and string_constants(tree) & set(removed)
         ):
             return True
-        using = action.extra.get("using_sql")
-        if isinstance(using, str) and not _plain_cast(using):
+        using = action.extra.get("using_tree")
+        if using is None and isinstance(action.extra.get("using_sql"), str):
+            using = expression(str(action.extra["using_sql"]))
+            if using is None:
+                return True  # a USING revisor cannot read: assume it maps the labels
+        if using is not None and not is_plain_cast(using):
             return True
     return False

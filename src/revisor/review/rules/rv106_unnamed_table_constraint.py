@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Fix, Severity
+from revisor.naming import ConstraintShape, ConventionNotApplicable, constraint_name
 from revisor.review.fix import edit_after
 from revisor.review.rule import Rule
-from revisor.review.rules._naming import constraint_name
 from revisor.review.rules.rv101_unnamed_constraint import repr_str
 
 if TYPE_CHECKING:
@@ -53,7 +53,9 @@ class UnnamedTableConstraint(Rule):
     code = "RV106"
     name = "unnamed-table-constraint"
     severity = Severity.WARNING
+    triggers = frozenset({"create_table"})
     default_enabled = False
+    needs_metadata = True
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         if migration.upgrade is None:
@@ -66,14 +68,26 @@ class UnnamedTableConstraint(Rule):
                     continue
                 if constraint.name_node is not None:
                     continue  # name=some_variable: named, just not literally
-                name = constraint_name(
+                shape = ConstraintShape(
                     constraint.kind,
                     action.table or "table",
                     constraint.columns,
+                    schema=action.schema,
                     referred_table=constraint.referred_table,
-                    condition=_condition(constraint.node),
-                    metadata=ctx.metadata_override,
+                    referred_schema=constraint.referred_schema,
+                    referred_columns=constraint.referred_columns,
+                    condition=constraint.condition,
                 )
+                try:
+                    name = constraint_name(shape, ctx.naming_convention)
+                except ConventionNotApplicable as exc:
+                    yield self.finding(
+                        migration,
+                        constraint.node,
+                        f"Unnamed {constraint.kind} constraint in create_table({action.table!r}).",
+                        help=f"Add name=... (no fix: {exc}).",
+                    )
+                    continue
                 last = (constraint.node.args or [None])[-1] or constraint.node.func
                 fix = Fix(
                     f'name it "{name}"',
@@ -90,10 +104,3 @@ class UnnamedTableConstraint(Rule):
                     help=f'Add name="{name}".',
                     fix=fix,
                 )
-
-
-def _condition(node: object) -> str | None:
-    from revisor.review.actions import text_of
-
-    args = getattr(node, "args", None) or [None]
-    return text_of(args[0])

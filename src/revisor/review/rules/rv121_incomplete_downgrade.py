@@ -56,6 +56,9 @@ class IncompleteDowngrade(Rule):
     code = "RV121"
     name = "incomplete-downgrade"
     severity = Severity.ERROR
+    triggers = frozenset(
+        {"create_table", "add_column", "create_index", "add_constraint", "create_enum"}
+    )
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         upgrade, downgrade = migration.upgrade, migration.downgrade

@@ -58,6 +58,7 @@ class AddIndexNonConcurrently(Rule):
     code = "RV301"
     name = "add-index-non-concurrently"
     severity = Severity.WARNING
+    triggers = frozenset({"create_index", "add_constraint"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):

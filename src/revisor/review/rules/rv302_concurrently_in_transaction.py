@@ -49,6 +49,7 @@ class ConcurrentlyInTransaction(Rule):
     code = "RV302"
     name = "concurrently-in-transaction"
     severity = Severity.ERROR
+    triggers = frozenset({"create_index", "drop_index"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for function in migration.functions.values():

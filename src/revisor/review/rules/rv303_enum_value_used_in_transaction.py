@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Severity
-from revisor.review.nodes import text_of
+from revisor.review.nodes import literal, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import upgrade_actions
+from revisor.sqltree import expression, string_constants
 
 if TYPE_CHECKING:
     from revisor.review.actions import Action
@@ -57,6 +58,7 @@ class EnumValueUsedInTransaction(Rule):
     code = "RV303"
     name = "enum-value-used-in-transaction"
     severity = Severity.ERROR
+    triggers = frozenset({"enum_add_value"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         actions = upgrade_actions(migration)
@@ -81,12 +83,29 @@ def _uses(action: Action, value: str) -> bool:
     if action.in_autocommit and action.kind == "enum_add_value":
         return False
     if action.from_sql:
-        return f"'{value}'" in (action.sql or "")
+        # The label as a string literal of the statement (a comment or an identifier
+        # spelled the same is not a use of it).
+        return value in _sql_strings(action)
     # In op calls only a server default can hold the label (a column or constraint that
     # merely shares the label's spelling is not a use of it).
     for node in ast.walk(action.node):
         if isinstance(node, ast.keyword) and node.arg == "server_default":
+            if literal(node.value) == value:
+                return True  # server_default="monthly": the label itself
             text = text_of(node.value)
-            if text is not None and (text == value or f"'{value}'" in text):
+            if text is not None and value in string_constants(expression(text)):
                 return True
     return False
+
+
+def _sql_strings(action: Action) -> set[str]:
+    """The string literals of the statement an action comes from."""
+    from revisor.sqltree import SqlSyntaxError, parse
+
+    tree = action.extra.get("tree")
+    if tree is not None:
+        return string_constants(tree)
+    try:
+        return string_constants(parse(action.sql or ""))
+    except SqlSyntaxError:
+        return set()

@@ -55,6 +55,7 @@ class NotNullColumnWithoutDefault(Rule):
     code = "RV304"
     name = "not-null-column-without-default"
     severity = Severity.ERROR
+    triggers = frozenset({"add_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):

@@ -67,6 +67,7 @@ class ConstraintWithoutNotValid(Rule):
     code = "RV305"
     name = "constraint-without-not-valid"
     severity = Severity.WARNING
+    triggers = frozenset({"add_constraint"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):

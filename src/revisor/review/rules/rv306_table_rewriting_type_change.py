@@ -55,6 +55,7 @@ class TableRewritingTypeChange(Rule):
     code = "RV306"
     name = "table-rewriting-type-change"
     severity = Severity.WARNING
+    triggers = frozenset({"alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):

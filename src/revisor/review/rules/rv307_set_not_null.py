@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Severity
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
+from revisor.sqltree import quote_ident
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
@@ -55,6 +56,7 @@ class SetNotNull(Rule):
     code = "RV307"
     name = "set-not-null"
     severity = Severity.WARNING
+    triggers = frozenset({"alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         actions = upgrade_actions(migration)
@@ -75,17 +77,23 @@ class SetNotNull(Rule):
                 action.node,
                 f"SET NOT NULL on {action.table}.{column} scans the whole table under an "
                 "ACCESS EXCLUSIVE lock.",
-                help=f"First add CHECK ({column} IS NOT NULL) NOT VALID and VALIDATE it; "
+                help=f"First add CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID and "
+                "VALIDATE it; "
                 "PostgreSQL 12+ then sets NOT NULL without scanning.",
             )
 
 
-def _has_not_null_check(before: list, column: str) -> bool:  # type: ignore[type-arg]
-    pattern = re.compile(rf"\b{re.escape(column)}\b\s+is\s+not\s+null", re.IGNORECASE)
+def _has_not_null_check(before: list[Action], column: str) -> bool:
+    """True when an earlier CHECK tests `column IS NOT NULL` (read by PostgreSQL's parser:
+    `"Col" IS NOT NULL` is the column Col, an unquoted `Col` is col)."""
+    from revisor.sqltree import expression, not_null_columns
+
     for action in before:
         if action.kind != "add_constraint" or action.constraint_type != "check":
             continue
-        text = action.sql or action.extra.get("condition") or ""
-        if pattern.search(str(text)):
+        tree = action.extra.get("condition_tree")
+        if tree is None:
+            tree = expression(action.extra.get("condition"))  # type: ignore[arg-type]
+        if column in not_null_columns(tree):
             return True
     return False

@@ -51,6 +51,7 @@ class RenameTableOrColumn(Rule):
     code = "RV308"
     name = "rename-table-or-column"
     severity = Severity.WARNING
+    triggers = frozenset({"rename_table", "alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):

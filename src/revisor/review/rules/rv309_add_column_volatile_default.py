@@ -56,13 +56,16 @@ class VolatileDefault(Rule):
     code = "RV309"
     name = "add-column-volatile-default"
     severity = Severity.WARNING
+    triggers = frozenset({"add_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action in upgrade_actions(migration):
             if action.kind != "add_column" or action.column is None:
                 continue
-            function = volatile_function(action.column.server_default)
-            if function is None or not on_existing_table(migration, action, ctx):
+            if not on_existing_table(migration, action, ctx):
+                continue
+            function = volatile_function(action.column)
+            if function is None:
                 continue
             yield self.finding(
                 migration,
