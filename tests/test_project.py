@@ -147,7 +147,8 @@ def test_env_py_url_wins_over_sqlalchemy_url(tmp_path: Path, monkeypatch: pytest
     )
     monkeypatch.delenv("DATABASE_URL", raising=False)
     # a port nobody listens on: a connection attempt would fail loudly, capture does not try
-    monkeypatch.setenv("APP_DSN", "postgresql://app:pw-9x@127.0.0.1:1/appdb")
+    # (the driver named: SQLAlchemy 2.0 reads a bare postgresql:// as psycopg2)
+    monkeypatch.setenv("APP_DSN", "postgresql+psycopg://app:pw-9x@127.0.0.1:1/appdb")
     resolved = resolve_database(Project.load(project_dir / "alembic.ini"), None)
     assert (resolved.source, resolved.url.database, resolved.url.url.port) == ("env.py", "appdb", 1)
     assert "pw-9x" not in resolved.url.masked

@@ -18,7 +18,7 @@ from alembic.autogenerate.api import RevisionContext
 from alembic.operations import ops
 from alembic.util import CommandError
 
-from revisor import migrate
+from revisor import alembic_api, migrate
 from revisor.alembic import QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
@@ -168,7 +168,7 @@ def _merge(reports: list[DraftReport]) -> DraftReport:
 
 def _describe(revision_context: RevisionContext, scripts: list[ops.MigrationScript]) -> list[str]:
     """The first line of each upgrade op as it will be rendered (comments skipped)."""
-    context = revision_context._last_autogen_context
+    context = alembic_api.last_autogen_context(revision_context)
     lines: list[str] = []
     for script in scripts:
         for upgrade in script.upgrade_ops_list:

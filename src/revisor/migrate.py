@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
+from revisor import alembic_api
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.sqlstate import (
     FEATURE_NOT_SUPPORTED,
@@ -82,7 +83,7 @@ def stamp(
     result = MigrationRun()
 
     def steps(context: MigrationContext) -> Iterator[RevisionStep]:
-        for step in project.script._stamp_revs(targets, context.get_current_heads()):
+        for step in alembic_api.stamp_steps(project.script, targets, context.get_current_heads()):
             yield step  # type: ignore[misc]
             result.applied.append((_step_revision(step), "stamp"))
 
@@ -144,7 +145,7 @@ def revision_step(project: Project, revision: str, *, upgrade: bool) -> Revision
     """Alembic's own step object for one revision in one direction (no graph walk)."""
     script = project.script.get_revision(revision)
     assert script is not None
-    return RevisionStep(project.script.revision_map, script, upgrade)
+    return alembic_api.revision_step(project.script, script, upgrade=upgrade)
 
 
 def run_env(
@@ -208,9 +209,9 @@ def _run(project: Project, url: DatabaseUrl, target: str, direction: str) -> Mig
     def steps(context: MigrationContext) -> Iterator[RevisionStep]:
         heads = context.get_current_heads()
         if direction == "upgrade":
-            found = script._upgrade_revs(target, heads)
+            found = alembic_api.upgrade_steps(script, target, heads)
         else:
-            found = script._downgrade_revs(target, heads)
+            found = alembic_api.downgrade_steps(script, target, heads)
         for step in found:
             running[:] = [_step_revision(step)]
             yield step

@@ -25,6 +25,8 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import MetaData
 
+from revisor import alembic_api
+from revisor.alembic_api import quiet_alembic_logging  # noqa: F401 -- re-exported
 from revisor.config import RevisorSettings, find_pyproject, load_settings, read_toml
 from revisor.db.url import DatabaseUrl, mask
 from revisor.errors import (
@@ -208,7 +210,7 @@ class Project:
 
     @property
     def version_locations(self) -> list[Path]:
-        return [Path(p) for p in self.script._version_locations]
+        return [Path(p) for p in alembic_api.version_locations(self.script)]
 
     # --- the revision graph ------------------------------------------------------------
 
@@ -230,14 +232,18 @@ class Project:
         `revisions` does for a history alembic cannot load."""
         nodes = []
         for script in self.revisions:
-            parents = tuple(script._versioned_down_revisions)
+            parents = alembic_api.down_revisions(script)
             nodes.append(
                 Node(
                     script.revision,
                     parents,
                     branch_labels=tuple(sorted(script.branch_labels)),
                     # alembic has resolved a branch label named in depends_on to its revision
-                    depends_on=tuple(r for r in script._all_down_revisions if r not in parents),
+                    depends_on=tuple(
+                        r
+                        for r in alembic_api.down_revisions_and_depends_on(script)
+                        if r not in parents
+                    ),
                 )
             )
         return build_graph(nodes)
@@ -466,25 +472,6 @@ class Project:
                 self.config.attributes["connection"] = old_connection
             else:
                 self.config.attributes.pop("connection", None)
-
-
-@contextmanager
-def quiet_alembic_logging() -> Iterator[None]:
-    """While env.py runs under revisor, its `fileConfig(...)` is skipped and alembic's INFO
-    lines are muted: revisor reports progress itself and keeps stdout machine-readable."""
-    import logging
-    import logging.config
-
-    original = logging.config.fileConfig
-    alembic_logger = logging.getLogger("alembic")
-    level = alembic_logger.level
-    logging.config.fileConfig = lambda *args, **kwargs: None  # type: ignore[assignment]
-    alembic_logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.config.fileConfig = original
-        alembic_logger.setLevel(level)
 
 
 def _locate(explicit: Path | None, cwd: Path) -> tuple[Path | None, Path | None]:

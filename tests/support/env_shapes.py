@@ -102,6 +102,16 @@ class Shape:
     flavour: str = "declarative"
     versions: str = "migrations/versions"
     databases: int = 1  # how many sentinels the project names
+    template: str | None = None  # the alembic template it starts from, when one
+
+    def missing(self) -> str | None:
+        """Why the installed packages cannot build this shape (an older alembic has no
+        pyproject_async template), or None."""
+        if self.template is None or template_exists(self.template):
+            return None
+        import alembic
+
+        return f"alembic {alembic.__version__} has no {self.template!r} template"
 
     def command_args(self, targets: Targets, tenant: str | None = None) -> list[str]:
         """The options a user adds to every revisor command for this project."""
@@ -196,6 +206,13 @@ MODELS_METADATA = "from app.models import Base\n\ntarget_metadata = Base.metadat
 
 
 # --- the stock templates ------------------------------------------------------------------
+
+
+def template_exists(template: str) -> bool:
+    """Whether the installed alembic ships this `alembic init -t` template."""
+    import alembic
+
+    return (Path(alembic.__file__).parent / "templates" / template).is_dir()
 
 
 def alembic_init(root: Path, template: str) -> Path:
@@ -705,8 +722,8 @@ FLASK: dict[str, Any] = {"models": "blog/models.py", "flavour": "flask"}
 SHAPES: tuple[Shape, ...] = (
     Shape("generic", build_generic),
     Shape("async", build_async),
-    Shape("pyproject", build_pyproject),
-    Shape("pyproject_async", build_pyproject_async),
+    Shape("pyproject", build_pyproject, template="pyproject"),
+    Shape("pyproject_async", build_pyproject_async, template="pyproject_async"),
     Shape("multidb", build_multidb, support=Support.SEVERAL_DATABASES, databases=2),
     Shape("settings", build_settings, environment=settings_environment),
     Shape("env_var", build_env_var, environment=app_dsn_environment),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
+from revisor import alembic_api
 from revisor.db.advisory import APPLICATION_NAME, relation_holders
 from revisor.db.sqlstate import LOCK_NOT_AVAILABLE
 from revisor.db.url import DatabaseUrl
@@ -89,11 +89,11 @@ class Applier:
                 conn.exec_driver_sql(f"SET {setting} = {int(seconds * 1000)}")
         if "application_name" not in self.url.url.query:
             conn.exec_driver_sql(f"SET application_name = '{APPLICATION_NAME}'")
-        _commit(mc)
+        alembic_api.commit_and_continue(mc)
         heads = set(mc.get_current_heads())
         if heads != self.heads:
             raise DatabaseMoved(self.heads, heads)
-        _watch_autocommit(mc, self)
+        alembic_api.watch_autocommit_blocks(mc, self._entered_autocommit_block)
         total = len(self.result.pending)
         while self.position < total:
             rev = self.result.pending[self.position]
@@ -103,7 +103,7 @@ class Applier:
             self.step_started = time.perf_counter()
             yield revision_step(self.project, rev.revision, upgrade=True)
             # resumed: alembic ran the revision and stamped the version table
-            _commit(mc)
+            alembic_api.commit_and_continue(mc)
             seconds = time.perf_counter() - self.step_started
             self.heads = set(mc.get_current_heads())
             self.result.applied.append(AppliedRevision(rev.revision, seconds, self.attempt))
@@ -111,6 +111,11 @@ class Applier:
             self.position += 1
             self.attempt = 1
             self.running = None
+
+    def _entered_autocommit_block(self) -> None:
+        """Work in an autocommit block is committed at once: a failure later in the same
+        revision leaves it partly applied."""
+        self.autocommit = True
 
     def _failure(self, error: BaseException, lock_conn: psycopg.Connection) -> DeployFailure:
         orig = getattr(error, "orig", None) or error
@@ -154,33 +159,6 @@ class DatabaseMoved(Exception):
             f"{', '.join(sorted(found)) or 'no revision'}): another tool migrated this "
             "database without revisor's lock"
         )
-
-
-def _commit(mc: MigrationContext) -> None:
-    """Commit what the connection holds and open the next transaction, handing it to
-    alembic as its own (as autocommit_block() does), so the revision just run stays
-    applied whatever env.py's transaction layout (one for all, or one per migration)."""
-    conn = mc.connection
-    assert conn is not None
-    if conn.in_transaction():
-        transaction = conn.get_transaction()
-        assert transaction is not None
-        transaction.commit()
-    mc._transaction = conn.begin()  # type: ignore[attr-defined]
-
-
-def _watch_autocommit(mc: MigrationContext, applier: Applier) -> None:
-    """Note when a revision enters `op.get_context().autocommit_block()`: its work there
-    is committed at once, so a failure later in it leaves it partly applied."""
-    original = mc.autocommit_block
-
-    @contextmanager
-    def watched() -> Iterator[None]:
-        applier.autocommit = True
-        with original():
-            yield
-
-    mc.autocommit_block = watched  # type: ignore[method-assign]
 
 
 def statement_relations(statement: str) -> list[str]:

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from alembic.autogenerate import render, renderers
+from alembic.autogenerate import renderers
 from alembic.operations import MigrateOperation, ops
 from sqlalchemy.dialects import postgresql
 
+from revisor import alembic_api
 from revisor.enums.catalog import EnumColumn
 
 _PREPARER = postgresql.dialect().identifier_preparer
@@ -237,7 +238,7 @@ class AlterColumnUsingOp(ops.AlterColumnOp):
 
 @renderers.dispatch_for(AlterColumnUsingOp)
 def _render_alter_using(autogen_context: Any, op: AlterColumnUsingOp) -> str:
-    text = str(render._alter_column(autogen_context, op))
+    text = alembic_api.render_alter_column(autogen_context, op)
     using = op.kw.get("postgresql_using")
     if using and text.endswith(")"):
         text = text[:-1] + f",\n               postgresql_using={using!r})"

@@ -20,6 +20,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.util import load_python_file
 from sqlalchemy.engine import URL
 
+from revisor import alembic_api
 from revisor.db.url import DatabaseUrl
 from revisor.envrun.identity import identify_connection
 from revisor.envrun.redirect import Redirect, _CaptureStop
@@ -100,9 +101,7 @@ class RevisorEnvironmentContext(EnvironmentContext):
 
 # env.py's `from alembic import context` is a module that alembic fills with the methods of
 # the entered EnvironmentContext, looked up by class: share EnvironmentContext's entry.
-RevisorEnvironmentContext._setups[RevisorEnvironmentContext] = EnvironmentContext._setups[
-    EnvironmentContext
-]
+alembic_api.share_context_module(RevisorEnvironmentContext)
 
 
 def run_env_py(
@@ -162,7 +161,7 @@ def _execute(
     as_sql: bool,
     **context_options: Any,
 ) -> None:
-    from revisor.project import quiet_alembic_logging
+    from revisor.alembic_api import quiet_alembic_logging
 
     keep = session.redirect.target is not None
     with ExitStack() as stack:

@@ -21,6 +21,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
 
+from revisor import alembic_api
 from revisor.codes import Command
 from revisor.codes.selection import Selection
 from revisor.db.driver import driver_connection
@@ -273,7 +274,7 @@ class RoundTrip:
             self.expected_in_place = {Phase.DOWNGRADE: snapshot(mc.connection, version_table=vt)}
         if self.locks:
             if self.in_place is None:  # in place a failure must roll everything back
-                _commit_now(mc)
+                alembic_api.commit_and_continue(mc)
             self.locks.begin_step(mc.connection, rev, str(self.log.path(rev) or ""))
         yield self._step(rev, True)
         if self.locks:
@@ -304,7 +305,7 @@ class RoundTrip:
             # that the DDL replaced in pg_class, pg_attribute, ... stays live for it, and
             # each later catalog read walks them all: at 300 revisions a fingerprint took
             # 5 ms at the end instead of 2.5. Never in place: a failure there rolls back.
-            _commit_now(mc)
+            alembic_api.commit_and_continue(mc)
         self._tested(rev, ok=True)
         return again
 
@@ -316,7 +317,9 @@ class RoundTrip:
             self.current = (rev, Phase.BASE)
             yield self._step(rev, False)
             self.applied.remove(rev)
-            _commit_now(mc)  # the run is on a scratch database here (see _round_trip)
+            alembic_api.commit_and_continue(
+                mc
+            )  # the run is on a scratch database here (see _round_trip)
         assert self.empty is not None
         end = snapshot(mc.connection, version_table=mc.version_table)
         if end.fingerprint != self.empty.fingerprint:
@@ -342,7 +345,7 @@ class RoundTrip:
             # impl, one per MigrationContext) and skips CREATE TYPE when it sees the name
             # again; a re-upgrade in the same context would then miss the type. Each
             # revision starts with a clean memo, as when it runs in its own alembic command.
-            self._impl.memo = {}
+            alembic_api.forget_created_types(self._impl)
         return revision_step(self.project, rev, upgrade=upgrade)
 
     def _seed(self, mc: MigrationContext, tables: list[Table] | None = None) -> list[Table] | None:
@@ -440,21 +443,6 @@ def _columns(tables: list[Table] | None, *, with_rows: bool = False) -> dict[str
     if tables is None:
         return None
     return {t.name: {c.name for c in t.columns} for t in tables if t.has_rows or not with_rows}
-
-
-def _commit_now(mc: MigrationContext) -> None:
-    """Commit the work so far and continue in a new transaction, as autocommit_block()
-    does. With --locks only: when env.py runs every revision in one transaction, the locks
-    of earlier revisions would still be held and hide the ones this revision takes."""
-    conn = mc.connection
-    if conn is None or not conn.in_transaction():
-        return
-    transaction = mc._transaction
-    if transaction is not None:
-        transaction.commit()
-        mc._transaction = conn.begin()
-    else:
-        conn.commit()
 
 
 def round_trip(
