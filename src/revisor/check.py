@@ -23,7 +23,6 @@ from revisor.db.scratch import PendingDatabase, scratch_database
 from revisor.db.url import DatabaseUrl
 from revisor.drift import compare_models, compare_options
 from revisor.errors import (
-    GitError,
     HistoryError,
     MetadataNotFound,
     MigrationFailed,
@@ -31,7 +30,7 @@ from revisor.errors import (
     UnknownRevision,
 )
 from revisor.findings import Finding, Severity, sort_findings
-from revisor.git import ChangedFiles
+from revisor.git import ChangedFiles, GitError
 from revisor.project import Project
 
 # review's graph rules; the last three mean the graph cannot be built or walked. (A file

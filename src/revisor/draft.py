@@ -23,9 +23,9 @@ from revisor.alembic import QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
 from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
+from revisor.drafting.errors import DatabaseNotAtHead
 from revisor.envrun import run_env_py
 from revisor.errors import (
-    DatabaseNotAtHead,
     EnvImportError,
     HistoryError,
     MetadataNotFound,

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from revisor.errors import ConfigError, GitFailed, GitNotFound, GitTimedOut
+from revisor.errors import ConfigError, RevisorError
 
 TIMEOUT_VARIABLE = "REVISOR_GIT_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0  # seconds; `git log -G` over a long history takes a few
@@ -247,3 +247,56 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 def _decode(output: bytes) -> str:
     return output.decode("utf-8", errors="replace")
+
+
+class GitError(RevisorError):
+    """git could not answer (revisor.git runs every git command). `command`: git's
+    arguments."""
+
+    def __init__(self, command: Sequence[str], message: str, *, hint: str | None = None):
+        self.command = tuple(command)
+        super().__init__(message, hint=hint)
+
+
+def _git_command(command: Sequence[str]) -> str:
+    return "`" + " ".join(["git", *command]) + "`"
+
+
+class GitNotFound(GitError):
+    """No git program on PATH."""
+
+    def __init__(self, command: Sequence[str]) -> None:
+        super().__init__(
+            command,
+            f"git is not installed (no `git` on PATH), so revisor cannot run "
+            f"{_git_command(command)}.",
+            hint="Install git (e.g. apt install git), or leave out the option that needs "
+            "it (--since).",
+        )
+
+
+class GitTimedOut(GitError):
+    """A git command took longer than REVISOR_GIT_TIMEOUT seconds and was stopped."""
+
+    def __init__(self, command: Sequence[str], seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            command,
+            f"{_git_command(command)} did not finish within {seconds:g} s and was stopped.",
+            hint="A hook or an fsmonitor (core.fsmonitor) may hang; try the command in a "
+            "terminal. A very large repository may need more time: set "
+            "REVISOR_GIT_TIMEOUT=SECONDS.",
+        )
+
+
+class GitFailed(GitError):
+    """git exited non-zero where an answer was needed (`returncode` None: it could not
+    even start, e.g. the folder is gone); `stderr` is what it said."""
+
+    def __init__(self, command: Sequence[str], returncode: int | None, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        said = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+        detail = f": {said[-1]}" if said else ""
+        status = "could not start" if returncode is None else f"failed (exit {returncode})"
+        super().__init__(command, f"{_git_command(command)} {status}{detail}")

@@ -25,22 +25,20 @@ from typing import TYPE_CHECKING
 
 from revisor import git, migrate
 from revisor.db.url import DatabaseUrl
-from revisor.errors import (
+from revisor.errors import ExtensionMissing, MigrationFailed, RevisorError
+from revisor.fix_commands import FixCommands
+from revisor.git import GitNotFound
+from revisor.project import Project
+from revisor.redo_errors import (
     AlreadyPublished,
     DatabaseBehindForRedo,
     DatabaseElsewhere,
     DatabaseUnknownForRedo,
-    ExtensionMissing,
-    GitNotFound,
-    MigrationFailed,
     RedoDowngradeFailed,
     RedoDraftFailed,
     RedoRefused,
-    RevisorError,
     TrashFailed,
 )
-from revisor.fix_commands import FixCommands
-from revisor.project import Project
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -328,7 +326,7 @@ def _message(script: Script, given: str | None) -> str:
 def _check_downgrade(project: Project, revision: str, path: Path, commands: FixCommands) -> None:
     """Raise DowngradeIncomplete when review finds the downgrade empty or incomplete
     (RV120, RV121): undoing the revision through it would not take its changes out."""
-    from revisor.errors import DowngradeIncomplete
+    from revisor.redo_errors import DowngradeIncomplete
     from revisor.review.engine import review
 
     found = review(project, [path], select=["RV120", "RV121"]).findings

@@ -211,7 +211,7 @@ def test_without_rename_guess_a_replacement_is_removal_plus_addition(scenario: D
 
 
 def test_default_on_a_removed_label_blocks_the_draft(scenario: DraftScenario):
-    from revisor.errors import DraftBlocked
+    from revisor.drafting.errors import DraftBlocked
 
     scenario.start(plan_models("FREE", "PRO", "TEAM", default="TEAM"))
     with pytest.raises(DraftBlocked, match=r"accounts\.plan defaults to 'TEAM'"):

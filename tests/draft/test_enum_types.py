@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from revisor.errors import DraftBlocked, MigrationFailed
+from revisor.drafting.errors import DraftBlocked
+from revisor.errors import MigrationFailed
 from tests.support.draft_projects import DraftScenario
 
 ACCOUNTS = """

@@ -184,7 +184,7 @@ def _target_url(common: Common, project: Project) -> DatabaseUrl:
     sqlalchemy.url (`revisor.db.resolve`); never the embedded development server: raises
     NoTargetDatabase (exit 2)."""
     from revisor.db.resolve import resolve_database
-    from revisor.errors import NoTargetDatabase
+    from revisor.deploy.errors import NoTargetDatabase
     from revisor.fix_commands import FixCommands
 
     url = resolve_database(project, common.url).url

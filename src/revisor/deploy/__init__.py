@@ -29,6 +29,7 @@ from revisor.db.advisory import APPLICATION_NAME, advisory_lock, lock_key
 from revisor.db.connect import raw_connect
 from revisor.db.url import DatabaseUrl
 from revisor.deploy.apply import Applier
+from revisor.deploy.errors import AmbiguousHead
 from revisor.deploy.result import (
     AppliedRevision,
     DeployEvent,
@@ -45,7 +46,7 @@ from revisor.deploy.result import (
     RevisionStarted,
     Status,
 )
-from revisor.errors import AmbiguousHead, ConfigError, EnvImportError, UnknownRevision
+from revisor.errors import ConfigError, EnvImportError, UnknownRevision
 from revisor.findings import has_errors
 from revisor.project import Project
 

@@ -27,9 +27,10 @@ from revisor.doctor.wording import (
     listed,
     stamp_instead,
 )
-from revisor.errors import GitError, HistoryError
+from revisor.errors import HistoryError
 from revisor.findings import Finding
 from revisor.fix_commands import CommandLine, FixCommands
+from revisor.git import GitError
 from revisor.project import Project
 from revisor.snapshot.catalog import Snapshot, snapshot
 from revisor.snapshot.diff import diff_snapshots

@@ -18,6 +18,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from revisor.drafting.errors import DraftBlocked
 from revisor.drafting.naming import walk
 from revisor.enums.catalog import (
     EnumColumn,
@@ -44,7 +45,6 @@ from revisor.enums.ops import (
     qualified,
     with_default,
 )
-from revisor.errors import DraftBlocked
 
 
 @dataclass
