@@ -581,6 +581,8 @@ def test_each_shape_works_under_alembic(
     failed = json.loads(done.stdout.strip().splitlines()[-1])
     assert failed == {}, done.stderr
     for shape in SHAPES:
+        if shape.missing():
+            continue
         for tenant, schema in shape.version_schemas().items():
             database = empty_databases[shape.name][0]
             assert version_in(pg18_shapes.url, database, schema) == HEAD, (shape.name, tenant)
