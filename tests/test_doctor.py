@@ -138,7 +138,7 @@ def test_index_made_by_hand_is_drift_at_its_revision(cli, example_project, datab
         "the history at 42bbf4a64104" in out
     )
     assert "`create_index` of the same name will fail" in out
-    assert "DROP INDEX ix_transactions_by_hand" in out
+    assert "DROP INDEX public.ix_transactions_by_hand" in out
     assert rows(database_url_18) == ["42bbf4a64104"]  # nothing dropped, nothing stamped
 
 
@@ -160,7 +160,7 @@ def test_missing_and_changed_objects(example_project, database_url_18):
         ("left", "column", "note"),
     }
     (left,) = [f for f in findings if f.extra["change"] == "left"]
-    assert "ALTER TABLE vendors DROP COLUMN note" in left.help and "its data" in left.help
+    assert "ALTER TABLE public.vendors DROP COLUMN note" in left.help and "its data" in left.help
 
 
 def test_stamped_with_another_revisions_schema(cli, example_project, database_url_18):

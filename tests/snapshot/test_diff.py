@@ -8,9 +8,9 @@ from revisor.snapshot.diff import Change, diff_snapshots
 
 BASE = Snapshot(
     (
-        O("column", "id", "orders", "integer NOT NULL"),
-        O("column", "total", "orders", "numeric(12,2)"),
-        O("table", "orders", None, "r"),
+        O("column", "public", "id", "orders", "integer NOT NULL"),
+        O("column", "public", "total", "orders", "numeric(12,2)"),
+        O("table", "public", "orders", None, "r"),
     )
 )
 
@@ -24,8 +24,8 @@ def test_leftover_index_and_enum_are_named():
     after = Snapshot(
         (
             *BASE.objects,
-            O("enum", "mood", None, "'sad', 'happy'"),
-            O("index", "ix_orders_total", "orders", "CREATE INDEX ..."),
+            O("enum", "public", "mood", None, "'sad', 'happy'"),
+            O("index", "public", "ix_orders_total", "orders", "CREATE INDEX ..."),
         )
     )
     diff = diff_snapshots(BASE, after)
@@ -39,9 +39,9 @@ def test_leftover_index_and_enum_are_named():
 def test_changed_column_shows_both_definitions():
     after = Snapshot(
         (
-            O("column", "id", "orders", "integer NOT NULL"),
-            O("column", "total", "orders", "numeric(10,2)"),
-            O("table", "orders", None, "r"),
+            O("column", "public", "id", "orders", "integer NOT NULL"),
+            O("column", "public", "total", "orders", "numeric(10,2)"),
+            O("table", "public", "orders", None, "r"),
         )
     )
     [sentence] = diff_snapshots(BASE, after).sentences("downgrade of x")
@@ -54,9 +54,9 @@ def test_a_leftover_table_is_one_difference_not_one_per_column():
     after = Snapshot(
         (
             *BASE.objects,
-            O("table", "audit", None, "r"),
-            O("column", "id", "audit", "integer"),
-            O("constraint", "audit_pkey", "audit", "PRIMARY KEY (id)"),
+            O("table", "public", "audit", None, "r"),
+            O("column", "public", "id", "audit", "integer"),
+            O("constraint", "public", "audit_pkey", "audit", "PRIMARY KEY (id)"),
         )
     )
     assert diff_snapshots(BASE, after).sentences("downgrade of r") == [
@@ -64,3 +64,18 @@ def test_a_leftover_table_is_one_difference_not_one_per_column():
     ]
     missing = diff_snapshots(after, BASE)
     assert missing.sentences("downgrade of r") == ["downgrade of r removed table audit"]
+
+
+def test_names_are_quoted_where_postgresql_needs_it():
+    odd = Snapshot(
+        (
+            O("table", "public", "billing.invoices", None, "r"),
+            O("table", "billing", "invoices", None, "r"),
+            O("column", "Bill ing", "Extra Col", 'In"voices', "text"),
+        )
+    )
+    assert [d.describe() for d in diff_snapshots(Snapshot(()), odd).differences] == [
+        "table billing.invoices",
+        'table "billing.invoices"',
+        'column "Bill ing"."In""voices"."Extra Col"',
+    ]

@@ -8,6 +8,7 @@ from revisor.findings import Finding
 from revisor.fix_commands import CommandLine, FixCommands
 from revisor.snapshot.catalog import CatalogObject, Snapshot
 from revisor.snapshot.diff import Change, Difference, SnapshotDiff, diff_snapshots
+from revisor.snapshot.names import quote, sql_name
 
 # How many differences a "closest revision" message spells out before "and N more".
 _SHOWN = 5
@@ -25,6 +26,11 @@ _CREATED_BY = {
     "trigger": "`CREATE TRIGGER`",
     "schema": "`CREATE SCHEMA`",
     "extension": "`CREATE EXTENSION`",
+    "domain": "`CREATE DOMAIN`",
+    "domain constraint": "`ALTER DOMAIN … ADD CONSTRAINT`",
+    "composite type": "`CREATE TYPE`",
+    "materialized view": "`CREATE MATERIALIZED VIEW`",
+    "procedure": "`CREATE PROCEDURE`",
 }
 
 
@@ -45,15 +51,15 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
     what = obj.describe()
     at = f"the history at {revision}"
     fix: list[CommandLine] = []
+    statement = fix_statement(difference)
     if difference.change is Change.LEFT:
-        op = _CREATED_BY.get(obj.kind, "a migration")
+        op = _CREATED_BY.get(obj.kind, "migration that creates it")
         message = (
             f"{what} exists in the database but not in {at}: a later {op} of the same "
             "name will fail with 'already exists' (the constraint-name collision)."
         )
-        drop = _drop_statement(obj)
-        if drop:
-            fix = [commands.sql(drop)]
+        if statement:
+            fix = [commands.sql(statement)]
             help = (
                 f"If it was left by a migration that is gone, drop it: {fix[0].quoted}"
                 f"{_data_note(obj)}. If it belongs to a migration still to come, that "
@@ -75,7 +81,7 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
     else:
         assert difference.expected is not None and difference.actual is not None
         message = (
-            f"{what} differs from {at}: the history builds "
+            f"{difference.expected.subject()} differs from {at}: the history builds "
             f"{difference.expected.definition!r}, the database has "
             f"{difference.actual.definition!r}."
         )
@@ -91,6 +97,7 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         change=difference.change.value,
         kind=obj.kind,
         object=obj.name,
+        schema=obj.schema,
         table=obj.table,
     )
 
@@ -109,18 +116,44 @@ def _data_note(obj: CatalogObject) -> str:
     return ""
 
 
-def _drop_statement(obj: CatalogObject) -> str | None:
-    """The statement that removes a leftover object (never run by doctor)."""
-    if obj.kind == "index":
-        return f"DROP INDEX {obj.name}"
-    if obj.kind == "constraint" and obj.table:
-        return f"ALTER TABLE {obj.table} DROP CONSTRAINT {obj.name}"
-    if obj.kind == "column" and obj.table:
-        return f"ALTER TABLE {obj.table} DROP COLUMN {obj.name}"
-    if obj.kind in ("enum", "domain", "composite type"):
-        return f"DROP TYPE {obj.name}"
-    if obj.kind in ("table", "view", "sequence"):
-        return f"DROP {obj.kind.upper()} {obj.name}"
+# DROP statements by kind, for leftover objects named by a schema-qualified name.
+_DROP = {
+    "index": "DROP INDEX",
+    "enum": "DROP TYPE",
+    "composite type": "DROP TYPE",
+    "domain": "DROP DOMAIN",
+    "table": "DROP TABLE",
+    "view": "DROP VIEW",
+    "materialized view": "DROP MATERIALIZED VIEW",
+    "sequence": "DROP SEQUENCE",
+}
+
+
+def fix_statement(difference: Difference) -> str | None:
+    """The SQL that makes the database's object what the history builds (doctor prints
+    it, never runs it), or None where only words can say it: a statement for a leftover
+    object. Every name is quoted as PostgreSQL needs it and
+    schema-qualified, so it runs as printed."""
+    obj = difference.object
+    schema, name, table = obj.schema, obj.name, obj.table
+    if difference.change is not Change.LEFT:
+        return None
+    if obj.kind in _DROP:
+        return f"{_DROP[obj.kind]} {sql_name(schema, name)}"
+    if obj.kind in ("function", "procedure") and schema is not None:
+        # the name is the signature, quoted by the server
+        return f"DROP {obj.kind.upper()} {quote(schema)}.{name}"
+    if table is None:
+        return None
+    on = sql_name(schema, table)
+    if obj.kind == "column":
+        return f"ALTER TABLE {on} DROP COLUMN {quote(name)}"
+    if obj.kind == "constraint":
+        return f"ALTER TABLE {on} DROP CONSTRAINT {quote(name)}"
+    if obj.kind == "domain constraint":
+        return f"ALTER DOMAIN {on} DROP CONSTRAINT {quote(name)}"
+    if obj.kind == "trigger":
+        return f"DROP TRIGGER {quote(name)} ON {on}"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from revisor.snapshot.catalog import CatalogObject, Snapshot
+from revisor.snapshot.catalog import RELATION_KINDS, CatalogObject, Snapshot
 
 
 class Change(StrEnum):
@@ -30,11 +30,13 @@ class Difference:
 
     def describe(self) -> str:
         """'index ix_x on t', 'enum type mood (no longer there)', ... without the verb."""
-        what = self.object.describe()
         if self.change is Change.CHANGED:
             assert self.expected is not None and self.actual is not None
-            return f"{what} changed: {self.expected.definition!r} became {self.actual.definition!r}"
-        return what
+            return (
+                f"{self.expected.subject()} changed: {self.expected.definition!r} became "
+                f"{self.actual.definition!r}"
+            )
+        return self.object.describe()
 
 
 @dataclass(frozen=True)
@@ -70,28 +72,41 @@ class SnapshotDiff:
 
 
 # Objects that only restate a difference already reported for their owner: when a table
-# is left over, its columns, constraints and indexes come with it.
-_OWNED_KINDS = {"column", "constraint", "index", "trigger"}
+# is left over, its columns, constraints, indexes, triggers and column comments come with
+# it (and a domain's constraints with the domain).
+_OWNED_KINDS = {
+    "column",
+    "constraint",
+    "domain constraint",
+    "index",
+    "trigger",
+    "comment",
+}
+_OWNER_KINDS = RELATION_KINDS | {"domain"}
 
 
 def diff_snapshots(expected: Snapshot, actual: Snapshot) -> SnapshotDiff:
     """The differences from `expected` to `actual`, owners first, without restating the
-    columns/indexes/constraints of a table that is itself left over or missing."""
+    parts of a table that is itself left over or missing."""
     want = expected.by_key()
     have = actual.by_key()
-    tables_left = {o.name for k, o in have.items() if o.kind == "table" and k not in want}
-    tables_missing = {o.name for k, o in want.items() if o.kind == "table" and k not in have}
+    owners_left = {
+        (o.schema, o.name) for k, o in have.items() if o.kind in _OWNER_KINDS and k not in want
+    }
+    owners_missing = {
+        (o.schema, o.name) for k, o in want.items() if o.kind in _OWNER_KINDS and k not in have
+    }
     found: list[Difference] = []
     for key, obj in have.items():
         if key not in want:
-            if obj.kind in _OWNED_KINDS and obj.table in tables_left:
+            if obj.kind in _OWNED_KINDS and obj.owner in owners_left:
                 continue
             found.append(Difference(Change.LEFT, None, obj))
         elif want[key].definition != obj.definition:
             found.append(Difference(Change.CHANGED, want[key], obj))
     for key, obj in want.items():
         if key not in have:
-            if obj.kind in _OWNED_KINDS and obj.table in tables_missing:
+            if obj.kind in _OWNED_KINDS and obj.owner in owners_missing:
                 continue
             found.append(Difference(Change.MISSING, obj, None))
     order = {"schema": 0, "extension": 1, "table": 2, "enum": 3, "domain": 3}
