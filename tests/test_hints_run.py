@@ -344,6 +344,7 @@ ODD_DRIFT = [
     """CREATE PROCEDURE "Do It"() LANGUAGE sql AS 'SELECT 1'""",
     'CREATE TRIGGER "Touch It" BEFORE UPDATE ON "Bill ing"."Invoices" '
     "FOR EACH ROW EXECUTE FUNCTION touch()",
+    'ALTER TABLE accounts RENAME CONSTRAINT accounts_email_key TO "Accounts Email Key"',
 ]
 
 # (kind, change) of every finding above, each with one statement to run.
@@ -362,6 +363,7 @@ ODD_FIXES = {
     ("function", "left"),
     ("procedure", "left"),
     ("trigger", "left"),
+    ("constraint", "renamed"),
 }
 
 
@@ -515,6 +517,44 @@ def test_unknown_revision_prints_the_history(cli, example, database_url_18):
     assert refused.exit_code == ExitCode.USAGE, refused.output
     code, output = run_printed(cli, printed(refused.output, "revisor db history"))
     assert code == 0 and f"-> {EXAMPLE_HEAD} (head)" in output, output
+
+
+def test_constraint_named_by_review_fix_after_it_ran_is_renamed(cli, example, database_url_18):
+    """The reference app's history: e6995e90df34 creates an unnamed foreign key, which the
+    server names transactions_vendor_id_fkey. A database migrated before `revisor review
+    --fix` named it in the file has the same constraint under the server's name: doctor
+    says so and prints the RENAME, not a drop and a redeploy; run as printed, it makes
+    the database what the history builds."""
+    url = database_url_18.shown(driver=None)
+    migrate.upgrade(Project.load(example / "alembic.ini"), database_url_18, "heads")
+    fixed = _invoke(cli, "review", "--fix")
+    revision = example / "migrations" / "versions" / "e6995e90df34_add_vendor_to_transactions.py"
+    # the name --fix gives it (the naming convention's, whichever that is)
+    named = re.search(r'create_foreign_key\(\s*"(\w+)"', revision.read_text())
+    assert named, fixed.output
+    name = named.group(1)
+    shop = Shop(example, database_url_18, ["--url", url], "--url")
+    (finding,) = doctor(cli, shop)["findings"]
+    assert finding["code"] == "DR105" and finding["details"]["change"] == "renamed"
+    assert finding["details"]["object"] == "transactions_vendor_id_fkey"
+    assert finding["details"]["renamed_to"] == name
+    assert finding["message"].startswith(
+        f"constraint transactions_vendor_id_fkey on transactions is named {name} in the "
+        f"history at {EXAMPLE_HEAD}"
+    )
+    (command,) = finding["details"]["commands"]
+    assert command == (
+        f"revisor db shell --url {shlex.quote(url)} -- -c 'ALTER TABLE public.transactions "
+        f"RENAME CONSTRAINT transactions_vendor_id_fkey TO {name}'"
+    )
+    assert f"`{command}`" in finding["help"]
+    code, output = run_printed(cli, command)
+    assert code == 0, output
+    payload = doctor(cli, shop)
+    assert payload["findings"] == [] and payload["healthy"], payload
+    # and the downgrade that --fix named now finds the constraint
+    code, output = run_printed(cli, f"revisor db downgrade 42bbf4a64104 --url {shlex.quote(url)}")
+    assert code == 0, output
 
 
 def test_redo_prints_the_restore(cli, example, database_url_18):

@@ -66,6 +66,27 @@ def test_a_leftover_table_is_one_difference_not_one_per_column():
     assert missing.sentences("downgrade of r") == ["downgrade of r removed table audit"]
 
 
+def test_a_constraint_under_another_name_is_one_rename():
+    fk = "FOREIGN KEY (account_id) REFERENCES accounts(id)"
+    history = Snapshot(
+        (*BASE.objects, O("constraint", "public", "fk_orders_account", "orders", fk))
+    )
+    database = Snapshot(
+        (*BASE.objects, O("constraint", "public", "orders_account_fkey", "orders", fk))
+    )
+    [difference] = diff_snapshots(history, database).differences
+    assert difference.change is Change.RENAMED
+    assert difference.describe() == (
+        "constraint fk_orders_account on orders renamed to orders_account_fkey"
+    )
+    # another definition is not the same constraint
+    other = Snapshot((*BASE.objects, O("constraint", "public", "ck_x", "orders", "CHECK (id > 0)")))
+    assert {d.change for d in diff_snapshots(history, other).differences} == {
+        Change.LEFT,
+        Change.MISSING,
+    }
+
+
 def test_names_are_quoted_where_postgresql_needs_it():
     odd = Snapshot(
         (

@@ -41,6 +41,7 @@ def difference_words(diff: SnapshotDiff, revision: str) -> list[str]:
         Change.LEFT: f"the database has {{}}, {where} does not",
         Change.MISSING: f"the database lacks {{}}, {where} has it",
         Change.CHANGED: "{}",
+        Change.RENAMED: f"the database has {{}} under another name than {where}",
     }
     return [words[d.change].format(d.describe()) for d in diff.differences]
 
@@ -52,6 +53,7 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
     at = f"the history at {revision}"
     fix: list[CommandLine] = []
     statement = fix_statement(difference)
+    extra: dict[str, object] = {}
     if difference.change is Change.LEFT:
         op = _CREATED_BY.get(obj.kind, "migration that creates it")
         message = (
@@ -68,6 +70,18 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         else:
             fix = rebuild_commands(commands)
             help = f"Undo the change made by hand, or {commands.rebuild()}."
+    elif difference.change is Change.RENAMED:
+        assert difference.expected is not None and statement is not None
+        new_name = quote(difference.expected.name)
+        message = (
+            f"{what} is named {new_name} in {at}, with the same definition: its migration "
+            "was probably given that name after this database ran it (`revisor review "
+            "--fix` names unnamed constraints), so a later migration that drops or alters "
+            f"{new_name} will fail with 'does not exist'."
+        )
+        fix = [commands.sql(statement)]
+        help = f"Rename it to the name the history gives it: {fix[0].quoted}."
+        extra["renamed_to"] = difference.expected.name
     elif difference.change is Change.MISSING:
         message = (
             f"{what} is in {at} but not in the database: a later migration that alters or "
@@ -99,6 +113,7 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         object=obj.name,
         schema=obj.schema,
         table=obj.table,
+        **extra,
     )
 
 
@@ -132,10 +147,17 @@ _DROP = {
 def fix_statement(difference: Difference) -> str | None:
     """The SQL that makes the database's object what the history builds (doctor prints
     it, never runs it), or None where only words can say it: a statement for a leftover
-    object. Every name is quoted as PostgreSQL needs it and
+    object or a renamed constraint. Every name is quoted as PostgreSQL needs it and
     schema-qualified, so it runs as printed."""
     obj = difference.object
     schema, name, table = obj.schema, obj.name, obj.table
+    if difference.change is Change.RENAMED:
+        assert difference.expected is not None
+        alter = "ALTER DOMAIN" if obj.kind == "domain constraint" else "ALTER TABLE"
+        return (
+            f"{alter} {sql_name(schema, table or '')} RENAME CONSTRAINT {quote(name)} "
+            f"TO {quote(difference.expected.name)}"
+        )
     if difference.change is not Change.LEFT:
         return None
     if obj.kind in _DROP:

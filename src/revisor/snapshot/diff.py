@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
 from revisor.snapshot.catalog import RELATION_KINDS, CatalogObject, Snapshot
+from revisor.snapshot.names import quote
 
 
 class Change(StrEnum):
     LEFT = "left"  # present now, absent from the expected schema
     MISSING = "missing"  # expected, absent now
     CHANGED = "changed"  # present in both with different definitions
+    RENAMED = "renamed"  # the same constraint (same table, same definition), another name
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Difference:
                 f"{self.expected.subject()} changed: {self.expected.definition!r} became "
                 f"{self.actual.definition!r}"
             )
+        if self.change is Change.RENAMED:
+            assert self.expected is not None and self.actual is not None
+            return f"{self.expected.subject()} renamed to {quote(self.actual.name)}"
         return self.object.describe()
 
 
@@ -60,6 +66,10 @@ class SnapshotDiff:
     def changed(self) -> list[Difference]:
         return [d for d in self.differences if d.change is Change.CHANGED]
 
+    @property
+    def renamed(self) -> list[Difference]:
+        return [d for d in self.differences if d.change is Change.RENAMED]
+
     def sentences(self, subject: str) -> list[str]:
         """One sentence per difference, e.g. with subject "downgrade of 3f2a…":
         "downgrade of 3f2a… left index ix_transactions_date on transactions"."""
@@ -67,6 +77,7 @@ class SnapshotDiff:
             Change.LEFT: "left",
             Change.MISSING: "removed",
             Change.CHANGED: "left",
+            Change.RENAMED: "left",
         }
         return [f"{subject} {verbs[d.change]} {d.describe()}" for d in self.differences]
 
@@ -83,11 +94,15 @@ _OWNED_KINDS = {
     "comment",
 }
 _OWNER_KINDS = RELATION_KINDS | {"domain"}
+# A constraint keeps its definition under another name (pg_get_constraintdef does not
+# name it), so a left and a missing one that agree on everything else are one rename.
+_RENAMEABLE = {"constraint", "domain constraint"}
 
 
 def diff_snapshots(expected: Snapshot, actual: Snapshot) -> SnapshotDiff:
     """The differences from `expected` to `actual`, owners first, without restating the
-    parts of a table that is itself left over or missing."""
+    parts of a table that is itself left over or missing; a constraint that only has
+    another name is one RENAMED difference."""
     want = expected.by_key()
     have = actual.by_key()
     owners_left = {
@@ -97,18 +112,48 @@ def diff_snapshots(expected: Snapshot, actual: Snapshot) -> SnapshotDiff:
         (o.schema, o.name) for k, o in want.items() if o.kind in _OWNER_KINDS and k not in have
     }
     found: list[Difference] = []
+    left: list[CatalogObject] = []
+    missing: list[CatalogObject] = []
     for key, obj in have.items():
         if key not in want:
             if obj.kind in _OWNED_KINDS and obj.owner in owners_left:
                 continue
-            found.append(Difference(Change.LEFT, None, obj))
+            left.append(obj)
         elif want[key].definition != obj.definition:
             found.append(Difference(Change.CHANGED, want[key], obj))
     for key, obj in want.items():
         if key not in have:
             if obj.kind in _OWNED_KINDS and obj.owner in owners_missing:
                 continue
-            found.append(Difference(Change.MISSING, obj, None))
+            missing.append(obj)
+    found += _renames(left, missing)
     order = {"schema": 0, "extension": 1, "table": 2, "enum": 3, "domain": 3}
     found.sort(key=lambda d: (order.get(d.object.kind, 5), d.object.key, d.change.value))
     return SnapshotDiff(tuple(found))
+
+
+def _by_key(obj: CatalogObject) -> tuple[str, str, str, str]:
+    return obj.key
+
+
+def _renames(left: list[CatalogObject], missing: list[CatalogObject]) -> list[Difference]:
+    """LEFT and MISSING differences, with a left and a missing constraint of the same
+    kind, table and definition paired as RENAMED (in name order, one to one)."""
+    unmatched: dict[tuple[str, str | None, str | None, str], list[CatalogObject]] = defaultdict(
+        list
+    )
+    for obj in sorted(missing, key=_by_key):
+        if obj.kind in _RENAMEABLE:
+            unmatched[(obj.kind, obj.schema, obj.table, obj.definition)].append(obj)
+    found: list[Difference] = []
+    renamed: set[CatalogObject] = set()
+    for obj in sorted(left, key=_by_key):
+        candidates = unmatched.get((obj.kind, obj.schema, obj.table, obj.definition))
+        if obj.kind in _RENAMEABLE and candidates:
+            expected = candidates.pop(0)
+            renamed.add(expected)
+            found.append(Difference(Change.RENAMED, expected, obj))
+        else:
+            found.append(Difference(Change.LEFT, None, obj))
+    found += [Difference(Change.MISSING, o, None) for o in missing if o not in renamed]
+    return found
