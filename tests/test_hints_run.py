@@ -288,7 +288,7 @@ def test_history_that_fails_names_revisor_test(cli, shop):
 
 # Names with capitals, spaces, quotes, dots and keywords, in public and in other schemas.
 # The history creates what the drift below is made on (a domain with a CHECK, a trigger
-# function) and `billing.invoices`, the table in schema billing, next to which a
+# function, a grant) and `billing.invoices`, the table in schema billing, next to which a
 # table named "billing.invoices" in public is made by hand.
 ODD_NAMES = (
     "a1",
@@ -312,6 +312,7 @@ ODD_NAMES = (
     op.execute(
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$"
     )
+    op.execute("GRANT SELECT ON accounts TO PUBLIC")
     """,
     """
     op.execute("DROP FUNCTION touch()")
@@ -325,7 +326,7 @@ ODD_NAMES = (
 )
 
 # What a database at a1 has that a1 does not build: one object per kind doctor writes SQL
-# for.
+# for ({role} is a role whose name needs quotes).
 ODD_DRIFT = [
     'CREATE INDEX "IxByHand" ON "Bill ing"."Invoices" ("Amount Due")',
     'ALTER TABLE accounts ADD COLUMN "Extra Col" text',
@@ -344,6 +345,10 @@ ODD_DRIFT = [
     """CREATE PROCEDURE "Do It"() LANGUAGE sql AS 'SELECT 1'""",
     'CREATE TRIGGER "Touch It" BEFORE UPDATE ON "Bill ing"."Invoices" '
     "FOR EACH ROW EXECUTE FUNCTION touch()",
+    'CREATE POLICY "Own Rows" ON "Bill ing"."Invoices" USING (true)',
+    'GRANT SELECT ON "Bill ing"."Invoices" TO PUBLIC',
+    'GRANT UPDATE ON "Bill ing"."Invoices" TO {role} WITH GRANT OPTION',
+    "GRANT INSERT ON accounts TO PUBLIC",  # a1 grants SELECT only
     'ALTER TABLE accounts RENAME CONSTRAINT accounts_email_key TO "Accounts Email Key"',
 ]
 
@@ -363,6 +368,9 @@ ODD_FIXES = {
     ("function", "left"),
     ("procedure", "left"),
     ("trigger", "left"),
+    ("policy", "left"),
+    ("grant", "left"),
+    ("grant", "changed"),
     ("constraint", "renamed"),
 }
 
@@ -370,7 +378,7 @@ ODD_FIXES = {
 def test_every_sql_statement_doctor_prints_runs_as_printed(
     cli, tmp_path, monkeypatch, database_url
 ):
-    """doctor's DROP / ALTER statements for objects whose names PostgreSQL must
+    """doctor's DROP / ALTER / REVOKE statements for objects whose names PostgreSQL must
     have quoted, on PostgreSQL 15 and 18: each runs as printed through `revisor db shell`,
     and then the database is what the history builds."""
     root = tmp_path / "odd"
@@ -378,20 +386,26 @@ def test_every_sql_statement_doctor_prints_runs_as_printed(
     monkeypatch.chdir(root)
     shop = Shop(root, database_url, ["--url", database_url.shown(driver=None)], "--url")
     shop.upgrade("heads")
-    shop.sql(*ODD_DRIFT)
-    findings = doctor(cli, shop)["findings"]
-    assert {f["code"] for f in findings} == {"DR105"}, findings
-    fixed = set()
-    for finding in findings:
-        (command,) = finding["details"]["commands"]
-        assert f"`{command}`" in finding["help"], finding
-        assert command.startswith("revisor db shell --url "), command
-        code, output = run_printed(cli, command)
-        assert code == 0, (finding["message"], command, output)
-        fixed.add((finding["details"]["kind"], finding["details"]["change"]))
-    assert fixed == ODD_FIXES
-    payload = doctor(cli, shop)
-    assert payload["findings"] == [] and payload["healthy"], payload
+    role = f'Read "Only" {secrets.token_hex(3)}'
+    quoted_role = '"' + role.replace('"', '""') + '"'
+    shop.sql(f"CREATE ROLE {quoted_role}")
+    try:
+        shop.sql(*(statement.format(role=quoted_role) for statement in ODD_DRIFT))
+        findings = doctor(cli, shop)["findings"]
+        assert {f["code"] for f in findings} == {"DR105"}, findings
+        fixed = set()
+        for finding in findings:
+            (command,) = finding["details"]["commands"]
+            assert f"`{command}`" in finding["help"], finding
+            assert command.startswith("revisor db shell --url "), command
+            code, output = run_printed(cli, command)
+            assert code == 0, (finding["message"], command, output)
+            fixed.add((finding["details"]["kind"], finding["details"]["change"]))
+        assert fixed == ODD_FIXES
+        payload = doctor(cli, shop)
+        assert payload["findings"] == [] and payload["healthy"], payload
+    finally:
+        shop.sql(f"DROP OWNED BY {quoted_role}", f"DROP ROLE {quoted_role}")
 
     # the messages name each object unambiguously
     said = {f["message"].split(" exists in")[0] for f in findings}

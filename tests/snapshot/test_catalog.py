@@ -30,6 +30,8 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; 
 CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION touch();
 COMMENT ON TABLE accounts IS 'people who pay';
 COMMENT ON COLUMN accounts.email IS 'login';
+CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
 """
 
@@ -67,6 +69,11 @@ def test_snapshot_reads_every_kind(database_url):
     assert columns["mood"] == "mood DEFAULT 'ok'::mood"
     assert columns["email_lower"].startswith("text GENERATED ALWAYS AS (lower(email)) STORED")
     assert [o.definition for o in snap.of_kind("enum")] == ["'sad', 'ok', 'happy'"]
+    tables = {o.name: o.definition for o in snap.of_kind("table")}
+    assert tables["events"] == "p partition by RANGE (at)"
+    assert tables["events_2024"] == (
+        "r partition of events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    )
     # the version table is not part of the user's schema
     assert not any("alembic_version" in (o.name + (o.table or "")) for o in snap.objects)
     # messages quote where PostgreSQL needs it and leave out public

@@ -93,10 +93,28 @@ def test_names_are_quoted_where_postgresql_needs_it():
             O("table", "public", "billing.invoices", None, "r"),
             O("table", "billing", "invoices", None, "r"),
             O("column", "Bill ing", "Extra Col", 'In"voices', "text"),
+            O("grant", "public", "public", "orders", "SELECT"),
+            O("grant", "public", "Read Only", "orders", "INSERT"),
         )
     )
     assert [d.describe() for d in diff_snapshots(Snapshot(()), odd).differences] == [
         "table billing.invoices",
         'table "billing.invoices"',
         'column "Bill ing"."In""voices"."Extra Col"',
+        'grant of INSERT on orders to "Read Only"',
+        "grant of SELECT on orders to PUBLIC",
     ]
+
+
+def test_a_grant_beyond_the_expected_ones_widens_privileges():
+    def grant(privileges: str) -> Snapshot:
+        return Snapshot((*BASE.objects, O("grant", "public", "public", "orders", privileges)))
+
+    assert [d.widens_privileges for d in diff_snapshots(BASE, grant("SELECT")).differences] == [
+        True
+    ]
+    wider = diff_snapshots(grant("SELECT"), grant("INSERT, SELECT"))
+    assert wider.widened_privileges == list(wider.differences)
+    narrower = diff_snapshots(grant("INSERT, SELECT"), grant("SELECT"))
+    assert narrower and not narrower.widened_privileges
+    assert not diff_snapshots(grant("SELECT"), BASE).widened_privileges

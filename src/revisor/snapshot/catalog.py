@@ -9,7 +9,10 @@ on the server, costs one round trip.
 
 Scope: every schema except PostgreSQL's own (pg_catalog, information_schema, pg_toast,
 temporary schemas); objects that belong to an extension are left out (the extension itself
-is listed); the Alembic version table and its constraint are ignored.
+is listed); the Alembic version table and its constraint are ignored. Besides the objects,
+what decides who may do what: row-level security (enabled, forced) and its policies, the
+privileges granted on relations, and relation owners other than the migrating role; and
+how a table is partitioned (its key, a partition's parent and bounds).
 """
 
 from __future__ import annotations
@@ -69,6 +72,15 @@ USER_OID = 16384
 # read once, not once per kind.
 # `%(only)s` in the scoped variant: one schema (a tenant's, when env.py migrates one schema
 # per run through its search_path); the rest of the database is someone else's.
+#
+# `owned` names a relation's owner only when it is not the migrating role: the version
+# table's owner (the role that ran the first migration), else the session's role. Role
+# names are the server's, so "owned by the role that migrates" is what stays the same
+# between two runs of one history (a scratch database is created and migrated by the same
+# role each time) and between the user's database and doctor's replay of its history, which
+# may run as another role or on another server. It is worked out here, once, because every
+# subquery in the plan costs its set-up at each call, whether it finds rows or not (at 10
+# tables the fingerprint's fixed costs are most of it).
 _ONLY = " AND n.nspname = %(only)s"
 _SCOPE_CTES = f"""
 WITH ns AS MATERIALIZED (
@@ -78,11 +90,21 @@ WITH ns AS MATERIALIZED (
   JOIN pg_depend dep ON dep.refclassid = 'pg_extension'::regclass AND dep.refobjid = e.oid
   WHERE dep.deptype = 'e'
 ), rel AS MATERIALIZED (
-  SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, n.nspname
+  SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relrowsecurity,
+         c.relforcerowsecurity, c.relispartition, c.relpartbound, c.relowner, c.relacl,
+         c.relnamespace, n.nspname,
+         CASE WHEN c.relowner = coalesce(
+                (SELECT v.relowner FROM pg_class v WHERE v.relname = %(vt)s
+                   AND v.relkind IN ('r', 'p') ORDER BY pg_table_is_visible(v.oid) DESC LIMIT 1),
+                current_user::regrole::oid)
+              THEN '' ELSE ' (owner ' || pg_get_userbyid(c.relowner) || ')' END AS owned
   FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
-  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i') AND c.relname <> %(vt)s
+  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I') AND c.relname <> %(vt)s
     AND {_not_in_extension("pg_class", "c.oid")}
 )"""
+
+# After a privilege a grantee may grant on.
+GRANT_OPTION = " WITH GRANT OPTION"
 
 # Rows are (kind, schema, name, table, definition): the schema and the names as stored,
 # never joined into one string (`billing.invoices` the table in billing and a table named
@@ -94,6 +116,16 @@ SELECT 'schema', NULL, n.nspname, NULL, '' FROM ns n""",
 SELECT 'table', c.nspname, c.relname, NULL,
        c.relkind::text || CASE c.relpersistence WHEN 'u' THEN ' unlogged' ELSE '' END
        || CASE WHEN c.relrowsecurity THEN ' row-level-security' ELSE '' END
+       || CASE WHEN c.relforcerowsecurity THEN ' force-row-level-security' ELSE '' END
+       || CASE WHEN c.relkind = 'p' THEN ' partition by ' || pg_get_partkeydef(c.oid)
+               ELSE '' END
+       || CASE WHEN c.relispartition THEN
+               ' partition of '
+               || (SELECT i.inhparent::regclass::text FROM pg_inherits i
+                   WHERE i.inhrelid = c.oid)
+               || ' ' || pg_get_expr(c.relpartbound, c.oid)
+          ELSE '' END
+       || c.owned
 FROM rel c WHERE c.relkind IN ('r', 'p', 'f')""",
     "column": f"""
 SELECT 'column', c.nspname, a.attname, c.relname,
@@ -159,11 +191,11 @@ WHERE t.oid >= {USER_OID} AND t.typtype = 'c' AND c.relkind = 'c'
 SELECT 'sequence', c.nspname, c.relname, NULL,
        format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment '
        || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || ' cache '
-       || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END
+       || s.seqcache || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END || c.owned
 FROM pg_sequence s JOIN rel c ON c.oid = s.seqrelid""",
     "view": """
 SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, c.nspname,
-       c.relname, NULL, pg_get_viewdef(c.oid)
+       c.relname, NULL, pg_get_viewdef(c.oid) || c.owned
 FROM rel c WHERE c.relkind IN ('v', 'm')""",
     # Overloads share a name, so a function's name is its signature, as SQL: the server
     # quotes the name and deparses the argument types.
@@ -178,6 +210,37 @@ WHERE p.oid >= {USER_OID} AND p.prokind IN ('f', 'p')
 SELECT 'trigger', c.nspname, t.tgname, c.relname, pg_get_triggerdef(t.oid)
 FROM pg_trigger t JOIN rel c ON c.oid = t.tgrelid
 WHERE t.oid >= {USER_OID} AND NOT t.tgisinternal""",
+    "policy": f"""
+SELECT 'policy', c.nspname, p.polname, c.relname,
+       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END || ' FOR '
+       || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                        WHEN 'd' THEN 'DELETE' ELSE 'ALL' END
+       || ' TO ' || CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC'
+                         ELSE array_to_string(p.polroles::regrole[], ', ') END
+       || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+       || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
+FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
+WHERE p.oid >= {USER_OID}""",
+    # Privileges on relations (relacl) beyond the owner's own: one row per grantee, named
+    # "public" for PUBLIC (no role can have that name). Left out: the owner's entries (the
+    # server's defaults, which differ between versions: 17 added MAINTAIN) and what the
+    # database's default privileges give (ALTER DEFAULT PRIVILEGES, usually set outside
+    # migrations; for any creating role, as the owner may have changed since).
+    "grant": f"""
+SELECT 'grant', c.nspname,
+       CASE g.grantee WHEN 0 THEN 'public' ELSE pg_get_userbyid(g.grantee)::text END,
+       c.relname,
+       string_agg(DISTINCT (g.privilege_type
+                  || CASE WHEN g.is_grantable THEN '{GRANT_OPTION}' ELSE '' END) COLLATE "C",
+                  ', ')
+FROM rel c CROSS JOIN LATERAL aclexplode(c.relacl) AS g
+WHERE c.relacl IS NOT NULL AND g.grantee <> c.relowner
+  AND NOT EXISTS (
+    SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) AS x
+    WHERE d.defaclnamespace IN (0, c.relnamespace)
+      AND d.defaclobjtype = CASE c.relkind WHEN 'S' THEN 'S' ELSE 'r' END
+      AND x.grantee = g.grantee AND x.privilege_type = g.privilege_type)
+GROUP BY c.nspname, c.relname, g.grantee""",
     "extension": """
 SELECT 'extension', NULL, e.extname, NULL, 'in schema ' || n.nspname
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
@@ -241,7 +304,8 @@ RELATION_KINDS = frozenset({"table", "view", "materialized view", "sequence"})
 class CatalogObject:
     """One schema object: its kind ("index"), the schema it is in (None for schemas and
     extensions), its name and the table (or domain) it belongs to, both as stored, and
-    its definition. A function's name is its SQL signature (`"Calc"(integer)`)."""
+    its definition. A function's name is its SQL signature (`"Calc"(integer)`), a grant's
+    the grantee's role ("public" for PUBLIC)."""
 
     kind: str
     schema: str | None
@@ -267,6 +331,8 @@ class CatalogObject:
         if kind in ("function", "procedure"):
             prefix = "" if schema in (None, "public") else f"{quote(schema or '')}."
             return f"{kind} {prefix}{name}"
+        if kind == "grant":
+            return f"privileges of {self.grantee} on {shown(schema, table or '')}"
         if table is None:
             return f"{'comment on' if kind == 'comment' else kind} {shown(schema, name)}"
         on = shown(schema, table)
@@ -277,8 +343,29 @@ class CatalogObject:
         return f"{kind} {quote(name)} on {on}"
 
     def describe(self) -> str:
-        """The object in plain words (`subject()`)."""
+        """`subject()`, with the privileges for a grant: "grant of SELECT on accounts to
+        PUBLIC"."""
+        if self.kind == "grant":
+            on = shown(self.schema, self.table or "")
+            return f"grant of {self.definition} on {on} to {self.grantee}"
         return self.subject()
+
+    @property
+    def privileges(self) -> list[str]:
+        """A grant's privileges: "SELECT", "INSERT WITH GRANT OPTION", ..."""
+        return self.definition.split(", ") if self.kind == "grant" else []
+
+    def privileges_beyond(self, other: CatalogObject | None) -> list[str]:
+        """This grant's privileges that `other` (the same grantee's, or None) does not
+        give: "SELECT" is covered by "SELECT" or "SELECT WITH GRANT OPTION", the grant
+        option only by the latter."""
+        given = set(other.privileges) if other is not None else set()
+        return [p for p in self.privileges if p not in given and p + GRANT_OPTION not in given]
+
+    @property
+    def grantee(self) -> str:
+        """A grant's role as SQL names it: PUBLIC, or the role's name quoted."""
+        return "PUBLIC" if self.name == "public" else quote(self.name)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from enum import StrEnum
 from revisor.snapshot.catalog import RELATION_KINDS, CatalogObject, Snapshot
 from revisor.snapshot.names import quote
 
+# What a privilege beyond the expected schema's is, in the findings that report one.
+SECURITY_NOTE = "a security finding: access that the history does not give"
+
 
 class Change(StrEnum):
     LEFT = "left"  # present now, absent from the expected schema
@@ -44,6 +47,14 @@ class Difference:
             return f"{self.expected.subject()} renamed to {quote(self.actual.name)}"
         return self.object.describe()
 
+    @property
+    def widens_privileges(self) -> bool:
+        """True for a grant the actual schema has beyond the expected one: a privilege
+        that outlived the migration that made it, or that nobody migrated."""
+        if self.object.kind != "grant" or self.actual is None:
+            return False
+        return bool(self.actual.privileges_beyond(self.expected))
+
 
 @dataclass(frozen=True)
 class SnapshotDiff:
@@ -70,6 +81,11 @@ class SnapshotDiff:
     def renamed(self) -> list[Difference]:
         return [d for d in self.differences if d.change is Change.RENAMED]
 
+    @property
+    def widened_privileges(self) -> list[Difference]:
+        """The grants the actual schema has beyond the expected one (a security finding)."""
+        return [d for d in self.differences if d.widens_privileges]
+
     def sentences(self, subject: str) -> list[str]:
         """One sentence per difference, e.g. with subject "downgrade of 3f2a…":
         "downgrade of 3f2a… left index ix_transactions_date on transactions"."""
@@ -83,14 +99,16 @@ class SnapshotDiff:
 
 
 # Objects that only restate a difference already reported for their owner: when a table
-# is left over, its columns, constraints, indexes, triggers and column comments come with
-# it (and a domain's constraints with the domain).
+# is left over, its columns, constraints, indexes, triggers, policies, grants and column
+# comments come with it (and a domain's constraints with the domain).
 _OWNED_KINDS = {
     "column",
     "constraint",
     "domain constraint",
     "index",
     "trigger",
+    "policy",
+    "grant",
     "comment",
 }
 _OWNER_KINDS = RELATION_KINDS | {"domain"}
