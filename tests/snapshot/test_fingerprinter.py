@@ -217,3 +217,21 @@ def test_each_connection_gets_its_own_function(database_url):
         value = fast(first)
         with psycopg.connect(**database_url.libpq_kwargs(), autocommit=True) as second:
             assert fast(second) == value
+
+
+def test_one_schema_variant_reads_that_schema_only(database_url):
+    """doctor's variant for schema-per-tenant projects: the tenant's objects, its policies
+    and grants among them, and nothing of the other schemas."""
+    with build(database_url) as conn:
+        conn.execute("ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY")
+        conn.execute("CREATE POLICY paid ON billing.invoices USING (amount > 0)")
+        conn.execute("GRANT SELECT ON billing.invoices TO PUBLIC")
+        conn.execute("GRANT SELECT ON accounts TO PUBLIC")
+        scoped = snapshot(conn, only="billing")
+        assert Fingerprinter(only="billing")(conn) == scoped.fingerprint
+        assert scoped.fingerprint != snapshot(conn).fingerprint
+    assert {o.schema for o in scoped.objects} == {None, "billing"}
+    assert [o.describe() for o in scoped.objects if o.kind in ("grant", "policy")] == [
+        "grant of SELECT on billing.invoices to PUBLIC",
+        "policy paid on billing.invoices",
+    ]
