@@ -161,7 +161,7 @@ def test_index_made_by_hand_is_drift_at_its_revision(cli, example_project, datab
         "the history at 42bbf4a64104" in out
     )
     assert "`create_index` of the same name will fail" in out
-    assert "DROP INDEX ix_transactions_by_hand" in out
+    assert "DROP INDEX public.ix_transactions_by_hand" in out
     assert rows(database_url_18) == ["42bbf4a64104"]  # nothing dropped, nothing stamped
 
 
@@ -183,7 +183,63 @@ def test_missing_and_changed_objects(example_project, database_url_18):
         ("left", "column", "note"),
     }
     (left,) = [f for f in findings if f.extra["change"] == "left"]
-    assert "ALTER TABLE vendors DROP COLUMN note" in left.help and "its data" in left.help
+    assert "ALTER TABLE public.vendors DROP COLUMN note" in left.help and "its data" in left.help
+
+
+def test_owners_and_grants_of_a_database_another_role_migrated(
+    cli, example_project, pg18, database_url_18
+):
+    """The migrating role owns what it creates: doctor, connected as another role and
+    replaying the history as that role, compares ownership by "the role that migrated"
+    (the version table's owner), not by role name, and leaves out the privileges that
+    the database's default privileges give. A relation another role owns, and a grant
+    no migration made, are drift."""
+    import secrets
+
+    from revisor.db.url import DatabaseUrl
+
+    role = f"app_{secrets.token_hex(3)}"
+    sql(
+        database_url_18,
+        f"CREATE ROLE {role} LOGIN",
+        f"ALTER DATABASE {database_url_18.database} OWNER TO {role}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} GRANT SELECT ON TABLES TO PUBLIC",
+    )
+    as_role = DatabaseUrl(database_url_18.url.set(username=role), "test", None)
+    ini = example_project / "alembic.ini"
+    try:
+        migrate.upgrade(Project.load(ini), as_role, "heads")
+        code, out = doctor(cli, ini, database_url_18)  # as the server's superuser
+        assert code == ExitCode.OK, out
+
+        superuser = database_url_18.user
+        sql(
+            database_url_18,
+            f"ALTER TABLE vendors OWNER TO {superuser}",
+            "GRANT INSERT ON transactions TO PUBLIC",
+        )
+        code, out = doctor(cli, ini, database_url_18, "--format", "json")
+        found = {
+            (f["details"]["kind"], f["details"]["table"] or f["details"]["object"]): f
+            for f in json.loads(out)["findings"]
+        }
+        assert set(found) == {
+            ("table", "vendors"),
+            ("sequence", "vendors_id_seq"),
+            ("grant", "transactions"),
+        }, out
+        table = found[("table", "vendors")]["message"]
+        assert f"the database has 'r (owner {superuser})'" in table
+        grant = found[("grant", "transactions")]
+        assert "a security finding" in grant["message"]
+        assert "-c 'REVOKE INSERT ON public.transactions FROM PUBLIC'`" in grant["help"]
+    finally:
+        sql(
+            database_url_18,
+            f"DROP OWNED BY {role}",
+            f"ALTER DATABASE {database_url_18.database} OWNER TO {database_url_18.user}",
+        )
+        sql(pg18.url, f"DROP ROLE {role}")
 
 
 def test_stamped_with_another_revisions_schema(cli, example_project, database_url_18):
@@ -373,3 +429,22 @@ def test_bad_format_and_unreachable_database(cli, example_project):
     )
     assert result.exit_code == ExitCode.DATABASE, result.output
     assert "Traceback" not in result.output and "s3cret" not in result.output
+
+
+def test_revoke_takes_back_only_what_the_history_does_not_grant():
+    from revisor.doctor.wording import fix_statement
+    from revisor.snapshot.catalog import CatalogObject, Snapshot
+    from revisor.snapshot.diff import diff_snapshots
+
+    def grant(privileges: str) -> Snapshot:
+        return Snapshot((CatalogObject("grant", "Bill ing", "Read Only", "T", privileges),))
+
+    history = grant("SELECT, UPDATE")
+    database = grant("DELETE, SELECT WITH GRANT OPTION, UPDATE")
+    [difference] = diff_snapshots(history, database).differences
+    assert fix_statement(difference) == (
+        'REVOKE DELETE ON "Bill ing"."T" FROM "Read Only"; '
+        'REVOKE GRANT OPTION FOR SELECT ON "Bill ing"."T" FROM "Read Only"'
+    )
+    [narrower] = diff_snapshots(database, history).differences
+    assert fix_statement(narrower) is None  # fewer privileges: words, no statement

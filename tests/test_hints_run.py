@@ -284,6 +284,137 @@ def test_history_that_fails_names_revisor_test(cli, shop):
     assert code == ExitCode.FINDINGS and "c3" in output and "DivisionByZero" in output
 
 
+# --- every SQL statement doctor prints, with names PostgreSQL must have quoted -----------
+
+# Names with capitals, spaces, quotes, dots and keywords, in public and in other schemas.
+# The history creates what the drift below is made on (a domain with a CHECK, a trigger
+# function, a grant) and `billing.invoices`, the table in schema billing, next to which a
+# table named "billing.invoices" in public is made by hand.
+ODD_NAMES = (
+    "a1",
+    None,
+    """
+    op.execute('CREATE SCHEMA "Bill ing"')
+    op.execute("CREATE SCHEMA billing")
+    op.create_table(
+        "accounts",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.Text, nullable=False, unique=True),
+    )
+    op.create_table(
+        "Invoices",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("Amount Due", sa.Numeric, nullable=False),
+        schema="Bill ing",
+    )
+    op.create_table("invoices", sa.Column("id", sa.Integer, primary_key=True), schema="billing")
+    op.execute('CREATE DOMAIN "Bill ing"."Positive Amount" AS numeric CHECK (VALUE > 0)')
+    op.execute(
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$"
+    )
+    op.execute("GRANT SELECT ON accounts TO PUBLIC")
+    """,
+    """
+    op.execute("DROP FUNCTION touch()")
+    op.execute('DROP DOMAIN "Bill ing"."Positive Amount"')
+    op.drop_table("invoices", schema="billing")
+    op.drop_table("Invoices", schema="Bill ing")
+    op.drop_table("accounts")
+    op.execute("DROP SCHEMA billing")
+    op.execute('DROP SCHEMA "Bill ing"')
+    """,
+)
+
+# What a database at a1 has that a1 does not build: one object per kind doctor writes SQL
+# for ({role} is a role whose name needs quotes).
+ODD_DRIFT = [
+    'CREATE INDEX "IxByHand" ON "Bill ing"."Invoices" ("Amount Due")',
+    'ALTER TABLE accounts ADD COLUMN "Extra Col" text',
+    'ALTER TABLE "Bill ing"."Invoices" ADD COLUMN "it\'s" integer',
+    'ALTER TABLE "Bill ing"."Invoices" ADD CONSTRAINT "Ck ""Quoted""" CHECK ("Amount Due" >= 0)',
+    'ALTER DOMAIN "Bill ing"."Positive Amount" ADD CONSTRAINT "Not Huge" CHECK (VALUE < 1e6)',
+    """CREATE TYPE "Bill ing"."Mood" AS ENUM ('ok')""",
+    'CREATE TYPE public."time" AS (a integer)',
+    'CREATE DOMAIN "Bill ing"."Odd Domain" AS integer',
+    'CREATE TABLE public."billing.invoices" (id integer)',
+    'CREATE VIEW "Bill ing"."Rich View" AS SELECT 1 AS one',
+    'CREATE MATERIALIZED VIEW "MV" AS SELECT 1 AS one',
+    'CREATE SEQUENCE "Bill ing"."Seq No"',
+    """CREATE FUNCTION "Bill ing"."Calc"(a integer, "b b" text) RETURNS integer
+       LANGUAGE sql AS 'SELECT 1'""",
+    """CREATE PROCEDURE "Do It"() LANGUAGE sql AS 'SELECT 1'""",
+    'CREATE TRIGGER "Touch It" BEFORE UPDATE ON "Bill ing"."Invoices" '
+    "FOR EACH ROW EXECUTE FUNCTION touch()",
+    'CREATE POLICY "Own Rows" ON "Bill ing"."Invoices" USING (true)',
+    'GRANT SELECT ON "Bill ing"."Invoices" TO PUBLIC',
+    'GRANT UPDATE ON "Bill ing"."Invoices" TO {role} WITH GRANT OPTION',
+    "GRANT INSERT ON accounts TO PUBLIC",  # a1 grants SELECT only
+    'ALTER TABLE accounts RENAME CONSTRAINT accounts_email_key TO "Accounts Email Key"',
+]
+
+# (kind, change) of every finding above, each with one statement to run.
+ODD_FIXES = {
+    ("index", "left"),
+    ("column", "left"),
+    ("constraint", "left"),
+    ("domain constraint", "left"),
+    ("enum", "left"),
+    ("composite type", "left"),
+    ("domain", "left"),
+    ("table", "left"),
+    ("view", "left"),
+    ("materialized view", "left"),
+    ("sequence", "left"),
+    ("function", "left"),
+    ("procedure", "left"),
+    ("trigger", "left"),
+    ("policy", "left"),
+    ("grant", "left"),
+    ("grant", "changed"),
+    ("constraint", "renamed"),
+}
+
+
+def test_every_sql_statement_doctor_prints_runs_as_printed(
+    cli, tmp_path, monkeypatch, database_url
+):
+    """doctor's DROP / ALTER / REVOKE statements for objects whose names PostgreSQL must
+    have quoted, on PostgreSQL 15 and 18: each runs as printed through `revisor db shell`,
+    and then the database is what the history builds."""
+    root = tmp_path / "odd"
+    write_history(root, [ODD_NAMES])
+    monkeypatch.chdir(root)
+    shop = Shop(root, database_url, ["--url", database_url.shown(driver=None)], "--url")
+    shop.upgrade("heads")
+    role = f'Read "Only" {secrets.token_hex(3)}'
+    quoted_role = '"' + role.replace('"', '""') + '"'
+    shop.sql(f"CREATE ROLE {quoted_role}")
+    try:
+        shop.sql(*(statement.format(role=quoted_role) for statement in ODD_DRIFT))
+        findings = doctor(cli, shop)["findings"]
+        assert {f["code"] for f in findings} == {"DR105"}, findings
+        fixed = set()
+        for finding in findings:
+            (command,) = finding["details"]["commands"]
+            assert f"`{command}`" in finding["help"], finding
+            assert command.startswith("revisor db shell --url "), command
+            code, output = run_printed(cli, command)
+            assert code == 0, (finding["message"], command, output)
+            fixed.add((finding["details"]["kind"], finding["details"]["change"]))
+        assert fixed == ODD_FIXES
+        payload = doctor(cli, shop)
+        assert payload["findings"] == [] and payload["healthy"], payload
+    finally:
+        shop.sql(f"DROP OWNED BY {quoted_role}", f"DROP ROLE {quoted_role}")
+
+    # the messages name each object unambiguously
+    said = {f["message"].split(" exists in")[0] for f in findings}
+    assert 'table "billing.invoices"' in said  # public's, not billing.invoices
+    assert 'index "Bill ing"."IxByHand" on "Bill ing"."Invoices"' in said
+    assert 'column accounts."Extra Col"' in said
+    assert "composite type time" in said
+
+
 # --- the same project from another folder, and through DATABASE_URL ---------------------
 
 
@@ -400,6 +531,44 @@ def test_unknown_revision_prints_the_history(cli, example, database_url_18):
     assert refused.exit_code == ExitCode.USAGE, refused.output
     code, output = run_printed(cli, printed(refused.output, "revisor db history"))
     assert code == 0 and f"-> {EXAMPLE_HEAD} (head)" in output, output
+
+
+def test_constraint_named_by_review_fix_after_it_ran_is_renamed(cli, example, database_url_18):
+    """The reference app's history: e6995e90df34 creates an unnamed foreign key, which the
+    server names transactions_vendor_id_fkey. A database migrated before `revisor review
+    --fix` named it in the file has the same constraint under the server's name: doctor
+    says so and prints the RENAME, not a drop and a redeploy; run as printed, it makes
+    the database what the history builds."""
+    url = database_url_18.shown(driver=None)
+    migrate.upgrade(Project.load(example / "alembic.ini"), database_url_18, "heads")
+    fixed = _invoke(cli, "review", "--fix")
+    revision = example / "migrations" / "versions" / "e6995e90df34_add_vendor_to_transactions.py"
+    # the name --fix gives it (the naming convention's, whichever that is)
+    named = re.search(r'create_foreign_key\(\s*"(\w+)"', revision.read_text())
+    assert named, fixed.output
+    name = named.group(1)
+    shop = Shop(example, database_url_18, ["--url", url], "--url")
+    (finding,) = doctor(cli, shop)["findings"]
+    assert finding["code"] == "DR105" and finding["details"]["change"] == "renamed"
+    assert finding["details"]["object"] == "transactions_vendor_id_fkey"
+    assert finding["details"]["renamed_to"] == name
+    assert finding["message"].startswith(
+        f"constraint transactions_vendor_id_fkey on transactions is named {name} in the "
+        f"history at {EXAMPLE_HEAD}"
+    )
+    (command,) = finding["details"]["commands"]
+    assert command == (
+        f"revisor db shell --url {shlex.quote(url)} -- -c 'ALTER TABLE public.transactions "
+        f"RENAME CONSTRAINT transactions_vendor_id_fkey TO {name}'"
+    )
+    assert f"`{command}`" in finding["help"]
+    code, output = run_printed(cli, command)
+    assert code == 0, output
+    payload = doctor(cli, shop)
+    assert payload["findings"] == [] and payload["healthy"], payload
+    # and the downgrade that --fix named now finds the constraint
+    code, output = run_printed(cli, f"revisor db downgrade 42bbf4a64104 --url {shlex.quote(url)}")
+    assert code == 0, output
 
 
 def test_redo_prints_the_restore(cli, example, database_url_18):

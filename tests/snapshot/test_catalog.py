@@ -30,6 +30,8 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; 
 CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION touch();
 COMMENT ON TABLE accounts IS 'people who pay';
 COMMENT ON COLUMN accounts.email IS 'login';
+CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
 """
 
@@ -43,22 +45,23 @@ def build(url) -> psycopg.Connection:
 def test_snapshot_reads_every_kind(database_url):
     with build(database_url) as conn:
         snap = snapshot(conn)
-    found = {(o.kind, o.name) for o in snap.objects}
+    found = {(o.kind, o.schema, o.table, o.name) for o in snap.objects}
     for expected in [
-        ("schema", "billing"),
-        ("table", "accounts"),
-        ("table", "billing.invoices"),
-        ("enum", "mood"),
-        ("domain", "positive"),
-        ("sequence", "billing.invoice_no"),
-        ("index", "billing.ix_invoices_account"),
-        ("view", "rich"),
-        ("function", "touch()"),
-        ("trigger", "accounts_touch"),
-        ("comment", "accounts"),
-        ("comment", "accounts.email"),
-        ("constraint", "invoices_account_id_fkey"),
-        ("constraint", "invoices_amount_check"),
+        ("schema", None, None, "billing"),
+        ("table", "public", None, "accounts"),
+        ("table", "billing", None, "invoices"),
+        ("enum", "public", None, "mood"),
+        ("domain", "public", None, "positive"),
+        ("domain constraint", "public", "positive", "positive_check"),
+        ("sequence", "billing", None, "invoice_no"),
+        ("index", "billing", "invoices", "ix_invoices_account"),
+        ("view", "public", None, "rich"),
+        ("function", "public", None, "touch()"),
+        ("trigger", "public", "accounts", "accounts_touch"),
+        ("comment", "public", None, "accounts"),
+        ("comment", "public", "accounts", "email"),
+        ("constraint", "billing", "invoices", "invoices_account_id_fkey"),
+        ("constraint", "billing", "invoices", "invoices_amount_check"),
     ]:
         assert expected in found, expected
     columns = {o.name: o.definition for o in snap.of_kind("column") if o.table == "accounts"}
@@ -66,8 +69,32 @@ def test_snapshot_reads_every_kind(database_url):
     assert columns["mood"] == "mood DEFAULT 'ok'::mood"
     assert columns["email_lower"].startswith("text GENERATED ALWAYS AS (lower(email)) STORED")
     assert [o.definition for o in snap.of_kind("enum")] == ["'sad', 'ok', 'happy'"]
+    tables = {o.name: o.definition for o in snap.of_kind("table")}
+    assert tables["events"] == "p partition by RANGE (at)"
+    assert tables["events_2024"] == (
+        "r partition of events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    )
     # the version table is not part of the user's schema
     assert not any("alembic_version" in (o.name + (o.table or "")) for o in snap.objects)
+    # messages quote where PostgreSQL needs it and leave out public
+    described = {o.describe() for o in snap.objects}
+    assert "index billing.ix_invoices_account on billing.invoices" in described
+    assert "column accounts.email" in described and "comment on accounts.email" in described
+
+
+def test_schema_and_name_stay_apart(database_url):
+    """A table invoices in schema billing and a table named "billing.invoices" in public
+    are two objects, told apart in messages and in the fingerprint."""
+    with build(database_url) as conn:
+        conn.execute('CREATE TABLE "billing.invoices" (id integer)')
+        conn.execute('CREATE INDEX "IxByHand" ON "billing.invoices" (id)')
+        snap = snapshot(conn)
+        assert fingerprint(conn) == snap.fingerprint
+    tables = {(o.schema, o.name): o.describe() for o in snap.of_kind("table")}
+    assert tables[("billing", "invoices")] == "table billing.invoices"
+    assert tables[("public", "billing.invoices")] == 'table "billing.invoices"'
+    (index,) = [o for o in snap.of_kind("index") if o.name == "IxByHand"]
+    assert index.describe() == 'index "IxByHand" on "billing.invoices"'
 
 
 def test_server_fingerprint_equals_local_and_ignores_oids(database_url):

@@ -107,12 +107,55 @@ CHANGES = [
         "COMMENT ON COLUMN accounts.email IS 'login'",
     ),
     ("comment", "COMMENT ON TYPE mood IS 'how they feel'", "COMMENT ON TYPE mood IS NULL"),
+    (
+        "table",
+        "ALTER TABLE accounts FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE accounts NO FORCE ROW LEVEL SECURITY",
+    ),
+    (
+        "policy",
+        "CREATE POLICY mine ON accounts TO pg_monitor USING (email = current_user)",
+        "DROP POLICY mine ON accounts",
+    ),
+    (
+        "policy",
+        "CREATE POLICY mine ON accounts AS RESTRICTIVE FOR UPDATE USING (true) WITH CHECK (true)",
+        "DROP POLICY mine ON accounts",
+    ),
+    # REVOKE leaves the owner's privileges spelled out where there was NULL: the same schema
+    ("grant", "GRANT SELECT ON accounts TO PUBLIC", "REVOKE SELECT ON accounts FROM PUBLIC"),
+    (
+        "grant",
+        "GRANT UPDATE ON billing.invoice_no TO pg_monitor WITH GRANT OPTION",
+        "REVOKE UPDATE ON billing.invoice_no FROM pg_monitor",
+    ),
+    (
+        "table",
+        "ALTER TABLE accounts OWNER TO pg_monitor",
+        "ALTER TABLE accounts OWNER TO CURRENT_USER",
+    ),
+    ("view", "ALTER VIEW rich OWNER TO pg_monitor", "ALTER VIEW rich OWNER TO CURRENT_USER"),
+    (
+        "table",
+        "ALTER TABLE events DETACH PARTITION events_2024",
+        "ALTER TABLE events ATTACH PARTITION events_2024 "
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    ),
+    (
+        "table",
+        "ALTER TABLE events DETACH PARTITION events_2024; ALTER TABLE events ATTACH PARTITION "
+        "events_2024 FOR VALUES FROM ('2024-01-01') TO ('2026-01-01')",
+        "ALTER TABLE events DETACH PARTITION events_2024; ALTER TABLE events ATTACH PARTITION "
+        "events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    ),
+    # a partitioned table's own index (relkind I), without the partitions' (ON ONLY)
+    ("index", "CREATE INDEX ix_events_at ON ONLY events (at)", "DROP INDEX ix_events_at"),
 ]
 
 # Everything SCHEMA creates, dropped: building it again gives the same schema, new OIDs.
 DROP_ALL = """
 DROP SCHEMA billing CASCADE;
-DROP TABLE accounts, alembic_version;
+DROP TABLE accounts, alembic_version, events;
 DROP FUNCTION touch();
 DROP DOMAIN positive;
 DROP TYPE mood;
@@ -174,3 +217,21 @@ def test_each_connection_gets_its_own_function(database_url):
         value = fast(first)
         with psycopg.connect(**database_url.libpq_kwargs(), autocommit=True) as second:
             assert fast(second) == value
+
+
+def test_one_schema_variant_reads_that_schema_only(database_url):
+    """doctor's variant for schema-per-tenant projects: the tenant's objects, its policies
+    and grants among them, and nothing of the other schemas."""
+    with build(database_url) as conn:
+        conn.execute("ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY")
+        conn.execute("CREATE POLICY paid ON billing.invoices USING (amount > 0)")
+        conn.execute("GRANT SELECT ON billing.invoices TO PUBLIC")
+        conn.execute("GRANT SELECT ON accounts TO PUBLIC")
+        scoped = snapshot(conn, only="billing")
+        assert Fingerprinter(only="billing")(conn) == scoped.fingerprint
+        assert scoped.fingerprint != snapshot(conn).fingerprint
+    assert {o.schema for o in scoped.objects} == {None, "billing"}
+    assert [o.describe() for o in scoped.objects if o.kind in ("grant", "policy")] == [
+        "grant of SELECT on billing.invoices to PUBLIC",
+        "policy paid on billing.invoices",
+    ]

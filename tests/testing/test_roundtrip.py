@@ -3,6 +3,7 @@ histories pass, autocommit blocks round-trip, locks are measured, merges work.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,107 @@ def test_a_step_that_fails_on_every_fresh_database_stops_the_run(tmp_path, pg_se
     assert "RT107" in codes, messages(result)
     assert "again, on a fresh scratch database" in messages(result, "RT107")[0]
     assert not result.ok
+
+
+# --- who may do what, and how tables are partitioned ------------------------------------
+
+ROW_SECURITY = (
+    "d4",
+    "a1",
+    """
+    op.execute("ALTER TABLE accounts ENABLE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY own_account ON accounts USING (email = current_user)")
+    op.execute("GRANT SELECT ON accounts TO PUBLIC")
+    """,
+    """
+    op.execute("DROP POLICY own_account ON accounts")
+    op.execute("REVOKE SELECT ON accounts FROM PUBLIC")
+    op.execute("ALTER TABLE accounts DISABLE ROW LEVEL SECURITY")
+    """,
+)
+
+
+def test_downgrade_that_leaves_a_policy_and_a_public_grant_is_a_security_finding(
+    tmp_path, pg_server
+):
+    # Undone, they pass: REVOKE leaves the owner's privileges spelled out in relacl where
+    # there was NULL, the same privileges.
+    assert run(tmp_path / "undone", pg_server, [ACCOUNTS, ROW_SECURITY]).findings == []
+    leaky = (*ROW_SECURITY[:3], 'op.execute("ALTER TABLE accounts DISABLE ROW LEVEL SECURITY")')
+    result = run(tmp_path / "leaky", pg_server, [ACCOUNTS, leaky])
+    [finding] = result.findings
+    assert finding.code == "RT103" and finding.revision == "d4"
+    assert finding.message.startswith(
+        "downgrade of d4 left grant of SELECT on accounts to PUBLIC; "
+        "downgrade of d4 left policy own_account on accounts (a security finding: "
+    )
+    assert finding.extra["security"] is True
+    assert "Revoke in the downgrade what the upgrade granted" in (finding.help or "")
+
+
+@pytest.fixture
+def other_role(pg_server) -> Iterator[str]:
+    """A role of the test server besides the one that migrates (dropped afterwards)."""
+    import secrets
+
+    import psycopg
+
+    role = f"revisor_owner_{secrets.token_hex(3)}"
+    with psycopg.connect(**pg_server.url.libpq_kwargs(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role}")
+    yield role
+    with psycopg.connect(**pg_server.url.libpq_kwargs(), autocommit=True) as conn:
+        conn.execute(f"DROP ROLE {role}")
+
+
+def test_owner_given_away_and_back_passes_and_kept_is_named(tmp_path, pg_server, other_role):
+    give = (
+        "e5",
+        "b2",
+        f'op.execute("ALTER TABLE orders OWNER TO {other_role}")',
+        'op.execute("ALTER TABLE orders OWNER TO CURRENT_USER")',
+    )
+    assert run(tmp_path / "back", pg_server, [ACCOUNTS, ORDERS, give]).findings == []
+    kept = (*give[:3], "pass")
+    result = run(tmp_path / "kept", pg_server, [ACCOUNTS, ORDERS, kept])
+    # the serial's sequence changes owner with its table
+    assert messages(result, "RT103") == [
+        f"downgrade of e5 left table orders changed: 'r' became 'r (owner {other_role})'; "
+        "downgrade of e5 left sequence orders_id_seq changed: 'integer start 1 increment 1 "
+        "min 1 max 2147483647 cache 1' became 'integer start 1 increment 1 min 1 max "
+        f"2147483647 cache 1 (owner {other_role})'"
+    ]
+
+
+PARTITIONS = (
+    "f6",
+    "a1",
+    """
+    op.execute("CREATE TABLE events (id integer, at date NOT NULL) PARTITION BY RANGE (at)")
+    op.execute(
+        "CREATE TABLE events_2024 PARTITION OF events "
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+    )
+    """,
+    'op.execute("DROP TABLE events")',
+)
+
+
+def test_downgrade_that_leaves_a_partition_detached_is_named(tmp_path, pg_server):
+    widen = (
+        "g7",
+        "f6",
+        """
+        op.execute("ALTER TABLE events DETACH PARTITION events_2024")
+        op.execute(
+            "ALTER TABLE events ATTACH PARTITION events_2024 "
+            "FOR VALUES FROM ('2024-01-01') TO ('2026-01-01')"
+        )
+        """,
+        'op.execute("ALTER TABLE events DETACH PARTITION events_2024")',
+    )
+    result = run(tmp_path, pg_server, [ACCOUNTS, PARTITIONS, widen])
+    assert messages(result, "RT103") == [
+        'downgrade of g7 left table events_2024 changed: "r partition of events FOR VALUES '
+        "FROM ('2024-01-01') TO ('2025-01-01')\" became 'r'"
+    ]

@@ -6,8 +6,15 @@ from revisor.doctor import kinds
 from revisor.doctor.replay import HistoryState, Replay
 from revisor.findings import Finding
 from revisor.fix_commands import CommandLine, FixCommands
-from revisor.snapshot.catalog import CatalogObject, Snapshot
-from revisor.snapshot.diff import Change, Difference, SnapshotDiff, diff_snapshots
+from revisor.snapshot.catalog import GRANT_OPTION, CatalogObject, Snapshot
+from revisor.snapshot.diff import (
+    SECURITY_NOTE,
+    Change,
+    Difference,
+    SnapshotDiff,
+    diff_snapshots,
+)
+from revisor.snapshot.names import quote, sql_name
 
 # How many differences a "closest revision" message spells out before "and N more".
 _SHOWN = 5
@@ -25,6 +32,12 @@ _CREATED_BY = {
     "trigger": "`CREATE TRIGGER`",
     "schema": "`CREATE SCHEMA`",
     "extension": "`CREATE EXTENSION`",
+    "domain": "`CREATE DOMAIN`",
+    "domain constraint": "`ALTER DOMAIN … ADD CONSTRAINT`",
+    "composite type": "`CREATE TYPE`",
+    "materialized view": "`CREATE MATERIALIZED VIEW`",
+    "procedure": "`CREATE PROCEDURE`",
+    "policy": "`CREATE POLICY`",
 }
 
 
@@ -35,6 +48,7 @@ def difference_words(diff: SnapshotDiff, revision: str) -> list[str]:
         Change.LEFT: f"the database has {{}}, {where} does not",
         Change.MISSING: f"the database lacks {{}}, {where} has it",
         Change.CHANGED: "{}",
+        Change.RENAMED: f"the database has {{}} under another name than {where}",
     }
     return [words[d.change].format(d.describe()) for d in diff.differences]
 
@@ -45,23 +59,43 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
     what = obj.describe()
     at = f"the history at {revision}"
     fix: list[CommandLine] = []
+    statement = fix_statement(difference)
+    extra: dict[str, object] = {}
     if difference.change is Change.LEFT:
-        op = _CREATED_BY.get(obj.kind, "a migration")
-        message = (
-            f"{what} exists in the database but not in {at}: a later {op} of the same "
-            "name will fail with 'already exists' (the constraint-name collision)."
-        )
-        drop = _drop_statement(obj)
-        if drop:
-            fix = [commands.sql(drop)]
+        op = _CREATED_BY.get(obj.kind, "migration that creates it")
+        if obj.kind == "grant":
+            message = (
+                f"{what} exists in the database but not in {at}: a privilege no migration "
+                f"gave ({SECURITY_NOTE})."
+            )
+        else:
+            message = (
+                f"{what} exists in the database but not in {at}: a later {op} of the same "
+                "name will fail with 'already exists' (the constraint-name collision)."
+            )
+        if statement:
+            fix = [commands.sql(statement)]
+            verb = "revoke" if obj.kind == "grant" else "drop"
             help = (
-                f"If it was left by a migration that is gone, drop it: {fix[0].quoted}"
+                f"If it was left by a migration that is gone, {verb} it: {fix[0].quoted}"
                 f"{_data_note(obj)}. If it belongs to a migration still to come, that "
                 "migration was applied by hand: undo it, or stamp that revision instead."
             )
         else:
             fix = rebuild_commands(commands)
             help = f"Undo the change made by hand, or {commands.rebuild()}."
+    elif difference.change is Change.RENAMED:
+        assert difference.expected is not None and statement is not None
+        new_name = quote(difference.expected.name)
+        message = (
+            f"{what} is named {new_name} in {at}, with the same definition: its migration "
+            "was probably given that name after this database ran it (`revisor review "
+            "--fix` names unnamed constraints), so a later migration that drops or alters "
+            f"{new_name} will fail with 'does not exist'."
+        )
+        fix = [commands.sql(statement)]
+        help = f"Rename it to the name the history gives it: {fix[0].quoted}."
+        extra["renamed_to"] = difference.expected.name
     elif difference.change is Change.MISSING:
         message = (
             f"{what} is in {at} but not in the database: a later migration that alters or "
@@ -74,15 +108,22 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         )
     else:
         assert difference.expected is not None and difference.actual is not None
+        subject = difference.expected.subject()
+        verb = "differ" if obj.kind == "grant" else "differs"  # "privileges of ..."
         message = (
-            f"{what} differs from {at}: the history builds "
+            f"{subject} {verb} from {at}: the history builds "
             f"{difference.expected.definition!r}, the database has "
-            f"{difference.actual.definition!r}."
+            f"{difference.actual.definition!r}"
+            + (f" ({SECURITY_NOTE})." if difference.widens_privileges else ".")
         )
-        help = (
-            "Change it back to what the history builds, or write a migration that makes "
-            "the change (revisor draft) so every database gets it."
-        )
+        if statement:
+            fix = [commands.sql(statement)]
+            help = f"Revoke what the history does not grant: {fix[0].quoted}."
+        else:
+            help = (
+                "Change it back to what the history builds, or write a migration that "
+                "makes the change (revisor draft) so every database gets it."
+            )
     return kinds.SCHEMA_DRIFT.finding(
         message,
         help,
@@ -91,7 +132,9 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         change=difference.change.value,
         kind=obj.kind,
         object=obj.name,
+        schema=obj.schema,
         table=obj.table,
+        **extra,
     )
 
 
@@ -109,19 +152,74 @@ def _data_note(obj: CatalogObject) -> str:
     return ""
 
 
-def _drop_statement(obj: CatalogObject) -> str | None:
-    """The statement that removes a leftover object (never run by doctor)."""
-    if obj.kind == "index":
-        return f"DROP INDEX {obj.name}"
-    if obj.kind == "constraint" and obj.table:
-        return f"ALTER TABLE {obj.table} DROP CONSTRAINT {obj.name}"
-    if obj.kind == "column" and obj.table:
-        return f"ALTER TABLE {obj.table} DROP COLUMN {obj.name}"
-    if obj.kind in ("enum", "domain", "composite type"):
-        return f"DROP TYPE {obj.name}"
-    if obj.kind in ("table", "view", "sequence"):
-        return f"DROP {obj.kind.upper()} {obj.name}"
+# DROP statements by kind, for leftover objects named by a schema-qualified name.
+_DROP = {
+    "index": "DROP INDEX",
+    "enum": "DROP TYPE",
+    "composite type": "DROP TYPE",
+    "domain": "DROP DOMAIN",
+    "table": "DROP TABLE",
+    "view": "DROP VIEW",
+    "materialized view": "DROP MATERIALIZED VIEW",
+    "sequence": "DROP SEQUENCE",
+}
+
+
+def fix_statement(difference: Difference) -> str | None:
+    """The SQL that makes the database's object what the history builds (doctor prints
+    it, never runs it), or None where only words can say it: a statement for a leftover
+    object, a renamed constraint, a privilege beyond the history's. Every name is quoted
+    as PostgreSQL needs it and schema-qualified, so it runs as printed."""
+    obj = difference.object
+    schema, name, table = obj.schema, obj.name, obj.table
+    if difference.change is Change.RENAMED:
+        assert difference.expected is not None
+        alter = "ALTER DOMAIN" if obj.kind == "domain constraint" else "ALTER TABLE"
+        return (
+            f"{alter} {sql_name(schema, table or '')} RENAME CONSTRAINT {quote(name)} "
+            f"TO {quote(difference.expected.name)}"
+        )
+    if difference.change is Change.CHANGED:
+        if not difference.widens_privileges:
+            return None
+        return _revoke(obj, difference.expected)
+    if difference.change is not Change.LEFT:
+        return None
+    if obj.kind in _DROP:
+        return f"{_DROP[obj.kind]} {sql_name(schema, name)}"
+    if obj.kind == "grant":
+        return _revoke(obj, None)
+    if obj.kind in ("function", "procedure") and schema is not None:
+        # the name is the signature, quoted by the server
+        return f"DROP {obj.kind.upper()} {quote(schema)}.{name}"
+    if table is None:
+        return None
+    on = sql_name(schema, table)
+    if obj.kind == "column":
+        return f"ALTER TABLE {on} DROP COLUMN {quote(name)}"
+    if obj.kind == "constraint":
+        return f"ALTER TABLE {on} DROP CONSTRAINT {quote(name)}"
+    if obj.kind == "domain constraint":
+        return f"ALTER DOMAIN {on} DROP CONSTRAINT {quote(name)}"
+    if obj.kind in ("trigger", "policy"):
+        return f"DROP {obj.kind.upper()} {quote(name)} ON {on}"
     return None
+
+
+def _revoke(grant: CatalogObject, given: CatalogObject | None) -> str:
+    """REVOKE what `grant` holds beyond what `given` (the history's grant to the same
+    role, if any) gives: a privilege it does not give at all, or only its grant option."""
+    beyond = grant.privileges_beyond(given)
+    option = [p.removesuffix(GRANT_OPTION) for p in beyond if p.endswith(GRANT_OPTION)]
+    option = [p for p in option if p in (given.privileges if given else [])]
+    whole = [p.removesuffix(GRANT_OPTION) for p in beyond]
+    whole = [p for p in whole if p not in option]
+    # REVOKE ... ON TABLE works for every relation kind, sequences and views included.
+    on, role = sql_name(grant.schema, grant.table or ""), grant.grantee
+    statements = [f"REVOKE {', '.join(whole)} ON {on} FROM {role}"] if whole else []
+    if option:
+        statements.append(f"REVOKE GRANT OPTION FOR {', '.join(option)} ON {on} FROM {role}")
+    return "; ".join(statements)
 
 
 def first_line(error: BaseException) -> str:

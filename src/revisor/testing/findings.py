@@ -13,7 +13,7 @@ from revisor.codes import FindingCode
 from revisor.codes.selection import Selection
 from revisor.findings import Finding, Severity
 from revisor.project import Project
-from revisor.snapshot.diff import SnapshotDiff
+from revisor.snapshot.diff import SECURITY_NOTE, SnapshotDiff
 from revisor.testing.kinds import (
     BASE_NOT_EMPTY,
     DATA_LOST,
@@ -84,28 +84,45 @@ class FindingLog:
         self.explained: set[str] = set()  # differences already reported
 
     def mismatch(self, rev: str, phase: Phase, diff: SnapshotDiff) -> None:
-        """RT103/RT105: the schema after a downgrade or re-upgrade is not the expected one."""
+        """RT103/RT105: the schema after a downgrade or re-upgrade is not the expected one.
+        A privilege the expected schema does not have is also said to be a security
+        finding."""
         short = rev[:12]
+        widened = diff.widened_privileges
+        security = (
+            f" ({SECURITY_NOTE}: {'; '.join(d.describe() for d in widened)})" if widened else ""
+        )
+        extra: dict[str, object] = {"security": True} if widened else {}
         if phase is Phase.DOWNGRADE:
             sentences = diff.sentences(f"downgrade of {short}")
             self.explained.update(self.key(s) for s in diff.sentences("downgrade base"))
+            help = (
+                "The downgrade must undo exactly what the upgrade did: drop what it "
+                "created (indexes, enum types, sequences) and restore what it dropped."
+            )
+            if widened:
+                help += (
+                    " Revoke in the downgrade what the upgrade granted: a grant left behind "
+                    "keeps access open that no revision in the history gives."
+                )
             self.add(
                 DOWNGRADE_NOT_INVERSE,
                 rev,
-                "; ".join(sentences) or f"downgrade of {short} changed the schema",
-                help="The downgrade must undo exactly what the upgrade did: drop what it "
-                "created (indexes, enum types, sequences) and restore what it dropped.",
+                ("; ".join(sentences) or f"downgrade of {short} changed the schema") + security,
+                help=help,
                 func="downgrade",
+                extra=extra,
             )
         else:
             sentences = diff.sentences(f"re-upgrade of {short} (after its downgrade)")
             self.add(
                 REUPGRADE_DIFFERS,
                 rev,
-                "; ".join(sentences) or f"upgrade of {short} is not repeatable",
+                ("; ".join(sentences) or f"upgrade of {short} is not repeatable") + security,
                 help="Upgrading again after the downgrade gave a different schema: the "
                 "downgrade leaves state the upgrade depends on.",
                 func="upgrade",
+                extra=extra,
             )
 
     @staticmethod
