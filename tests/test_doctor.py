@@ -448,3 +448,29 @@ def test_revoke_takes_back_only_what_the_history_does_not_grant():
     )
     [narrower] = diff_snapshots(database, history).differences
     assert fix_statement(narrower) is None  # fewer privileges: words, no statement
+
+
+def test_a_read_only_role_granted_by_hand_is_reported_not_failing(
+    cli, example_project, pg18, database_url_18
+):
+    """GRANT SELECT to a reporting role, made by a DBA outside the migrations, is ordinary
+    on a real database: doctor names it (info) and stays healthy; the same privilege for
+    PUBLIC opens the table to every role: a warning, exit 1."""
+    import secrets
+
+    role = f"reader_{secrets.token_hex(3)}"
+    ini = example_project / "alembic.ini"
+    migrate.upgrade(Project.load(ini), database_url_18, "heads")
+    sql(pg18.url, f"CREATE ROLE {role}")
+    try:
+        sql(database_url_18, f"GRANT SELECT ON transactions TO {role}")
+        code, out = doctor(cli, ini, database_url_18)
+        assert code == ExitCode.OK, out
+        assert "DR105 [info]" in out and role in out
+        sql(database_url_18, "GRANT SELECT ON vendors TO PUBLIC")
+        code, out = doctor(cli, ini, database_url_18)
+        assert code == ExitCode.FINDINGS, out
+        assert "DR105 [warning]" in out and "a security finding" in out
+    finally:
+        sql(database_url_18, f"REVOKE ALL ON transactions FROM {role}")
+        sql(pg18.url, f"DROP ROLE {role}")

@@ -30,6 +30,7 @@ class DoctorCode(FindingCode):
         *,
         revision: str | None = None,
         commands: Sequence[CommandLine] = (),
+        severity: Severity | None = None,
         **extra: object,
     ) -> Finding:
         """A Finding of this code; `help` says the command that fixes it. `commands`: the
@@ -38,7 +39,7 @@ class DoctorCode(FindingCode):
         they are the finding's `commands` detail."""
         if commands:
             extra["commands"] = [str(command) for command in commands]
-        return self.make(message, help=help, revision=revision, extra=extra)
+        return self.make(message, help=help, revision=revision, severity=severity, extra=extra)
 
 
 EMPTY = DoctorCode(

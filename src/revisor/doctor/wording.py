@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from revisor.doctor import kinds
 from revisor.doctor.replay import HistoryState, Replay
-from revisor.findings import Finding
+from revisor.findings import Finding, Severity
 from revisor.fix_commands import CommandLine, FixCommands
 from revisor.snapshot.catalog import GRANT_OPTION, CatalogObject, Snapshot
 from revisor.snapshot.diff import (
@@ -128,6 +128,7 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         message,
         help,
         revision=revision,
+        severity=_grant_severity(difference),
         commands=fix,
         change=difference.change.value,
         kind=obj.kind,
@@ -136,6 +137,21 @@ def difference_finding(difference: Difference, revision: str, commands: FixComma
         table=obj.table,
         **extra,
     )
+
+
+def _grant_severity(difference: Difference) -> Severity | None:
+    """Privileges a DBA grants outside the migrations (a read-only role's SELECT) are
+    ordinary on a real database and break no migration: reported, not failing. A
+    privilege PUBLIC has that the history does not give opens the table to every role: a
+    warning. Everything else keeps DR105's severity (an owner that is not the migrating
+    role does break migrations: only the owner may ALTER the table)."""
+    obj = difference.object
+    if obj.kind != "grant":
+        return None
+    public = obj.kind == "grant" and obj.name == "public"
+    if public and difference.change is not Change.MISSING:
+        return Severity.WARNING
+    return Severity.INFO
 
 
 def rebuild_commands(commands: FixCommands) -> list[CommandLine]:
