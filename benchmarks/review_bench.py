@@ -158,6 +158,9 @@ def main(argv: list[str]) -> None:
     import revisor.review.sql  # noqa: F401
 
     measure(20, repeat=1)  # warm caches (pglast, sqlalchemy imports)
+    from benchmarks.machine import print_machine
+
+    print_machine()
     print(
         f"{'files':>7} {'seconds':>9} {'files/s':>9} {'ms/file':>8} {'findings':>9} "
         f"{'ast.parse s':>12} {'ratio':>6} {'cpu ratio':>10}"
