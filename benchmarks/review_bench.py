@@ -158,6 +158,7 @@ def main(argv: list[str]) -> None:
     import revisor.review.sql  # noqa: F401
 
     measure(20, repeat=1)  # warm caches (pglast, sqlalchemy imports)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from benchmarks.machine import print_machine
 
     print_machine()
