@@ -59,6 +59,14 @@ def review(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="Skip these rules (codes or prefixes).")
     ] = None,
+    migrations_only: Annotated[
+        bool,
+        typer.Option(
+            "--migrations-only",
+            help="Skip the PATHS that are not revision files of the history "
+            "(pre-commit passes every changed file).",
+        ),
+    ] = False,
     config: ConfigOption = None,
     name: NameOption = "alembic",
     x_arg: XOption = None,
@@ -98,6 +106,7 @@ def review(
             unsafe_fixes=unsafe_fixes,
             select=select or (),
             ignore=ignore or (),
+            migrations_only=migrations_only,
         )
         err = stderr_console()
         for note in result.notes:

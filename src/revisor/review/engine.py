@@ -96,10 +96,12 @@ def review(
     unsafe_fixes: bool = False,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    migrations_only: bool = False,
 ) -> ReviewResult:
     """Review the project's revision files (or `paths`, or the files changed since `since`).
 
-    With fix=True, safe fixes (and unsafe ones with unsafe_fixes=True) are written to the
+    With migrations_only=True, the `paths` that are not revision files of the history are
+    skipped (a pre-commit hook passes every changed .py file). With fix=True, safe fixes (and unsafe ones with unsafe_fixes=True) are written to the
     files, and the result lists what remains. Raises ConfigError for bad settings.
     """
     selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
@@ -115,6 +117,9 @@ def review(
             raise ConfigError(f"No such file or folder: {given}")
     if not paths:
         targets = list(history)
+    elif migrations_only:
+        revision_files = set(history)
+        targets = [p for p in targets if p in revision_files]
     if since is not None:
         changed = changed_migrations(project, since)  # with a ref: never None
         wanted = set(changed.paths) if changed else set()
