@@ -101,8 +101,9 @@ def review(
     """Review the project's revision files (or `paths`, or the files changed since `since`).
 
     With migrations_only=True, the `paths` that are not revision files of the history are
-    skipped (a pre-commit hook passes every changed .py file). With fix=True, safe fixes (and unsafe ones with unsafe_fixes=True) are written to the
-    files, and the result lists what remains. Raises ConfigError for bad settings.
+    skipped (a pre-commit hook passes every changed .py file). With fix=True, safe fixes
+    (and unsafe ones with unsafe_fixes=True) are written to the files, and the result lists
+    what remains. Raises ConfigError for bad settings.
     """
     selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
     history = discover_files(project)
