@@ -74,5 +74,6 @@ def test_every_page_is_in_the_navigation() -> None:
     pages = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md")}
     assert pages - set(nav) == set(), "docs pages missing from mkdocs.yml's nav"
     assert "rules/README.md" in nav
-    # init and graph pages are written by their commands' authors; the nav names them already
+    # init, graph, status and merge pages are written by their commands' authors
     assert {"index.md", "existing-projects.md", "init.md", "graph.md", "status.md"} <= set(nav)
+    assert "merge.md" in nav
