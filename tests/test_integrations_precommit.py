@@ -87,6 +87,10 @@ def _try_repo(project: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """`pre-commit try-repo REPO --all-files`: every hook of the manifest, in a virtualenv
     pre-commit makes anew on each call (try-repo's store is temporary: ~30 s of pip)."""
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
+    # a working tree with changes is committed to a shadow repository first
+    for role in ("AUTHOR", "COMMITTER"):
+        env.setdefault(f"GIT_{role}_NAME", "t")
+        env.setdefault(f"GIT_{role}_EMAIL", "t@example.com")
     env.pop("DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "--all-files"],
