@@ -156,7 +156,7 @@ def changed_since(
             )
         return None
     if ref is None:
-        found = _default_base(top)
+        found = default_base(top)
         if found is None:
             return None
         ref, base = found
@@ -184,13 +184,25 @@ def changed_since(
     return ChangedFiles(ref, base, tuple(sorted(p for p in found_paths if p.is_file())))
 
 
-def _default_base(top: Path) -> tuple[str, str] | None:
+def default_base(top: Path) -> tuple[str, str] | None:
     """(branch, merge-base commit) of HEAD with the default branch, or None."""
     for branch in default_branches(top):
         base = text(ask(top, "merge-base", "HEAD", branch))
         if base:
             return branch, base
     return None
+
+
+def archive(folder: Path, commit: str, output: Path) -> None:
+    """Write the tree of `commit` (the whole repository that holds `folder`) as a tar file
+    at `output`. Reads the object store only: the work tree, the index and the list of
+    work trees stay as they are. Raises GitError."""
+    run(folder, "archive", "--format=tar", f"--output={output}", commit)
+
+
+def has_file(cwd: Path, commit: str, path: str) -> bool:
+    """Whether the tree of `commit` holds the file `path` (relative to the top level)."""
+    return ask(cwd, "cat-file", "-e", f"{commit}:{path}") is not None
 
 
 # --- running git -------------------------------------------------------------------------
