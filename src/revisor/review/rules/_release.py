@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from revisor.review.rules._lock import upgrade_actions
@@ -22,11 +22,12 @@ STOPPED_TRAFFIC = (
 
 
 def release_actions(
-    migration: Migration, ctx: ReviewContext, kinds: frozenset[str]
+    migration: Migration, ctx: ReviewContext, wanted: Callable[[Action], bool]
 ) -> Iterator[tuple[Action, BaseModels]]:
-    """The upgrade's actions of `kinds`, each with the running release's models; nothing
-    when those are unknown (loaded only when the upgrade has such an action)."""
-    actions = [a for a in upgrade_actions(migration) if a.kind in kinds]
+    """The upgrade's `wanted` actions, each with the running release's models; nothing
+    when those are unknown. The models (git, a subprocess) are loaded only when the
+    upgrade has such an action: most migrations never pay for them."""
+    actions = [a for a in upgrade_actions(migration) if wanted(a)]
     if not actions:
         return
     base = ctx.base_models(migration)

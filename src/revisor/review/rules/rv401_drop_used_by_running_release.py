@@ -73,7 +73,7 @@ class DropUsedByRunningRelease(Rule):
     triggers = frozenset({"drop_column", "drop_table"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
-        for action, base in release_actions(migration, ctx, self.triggers):
+        for action, base in release_actions(migration, ctx, lambda a: a.kind in self.triggers):
             if action.kind == "drop_table":
                 if base.table(action.table) is None:
                     continue

@@ -10,6 +10,7 @@ from revisor.review.rule import Rule
 from revisor.review.rules._release import STOPPED_TRAFFIC, column_name, release_actions
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
@@ -73,10 +74,7 @@ class RenameUsedByRunningRelease(Rule):
     triggers = frozenset({"rename_table", "alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
-        renames = frozenset({"rename_table", "alter_column"})
-        for action, base in release_actions(migration, ctx, renames):
-            if not action.new_name:
-                continue
+        for action, base in release_actions(migration, ctx, _renames):
             if action.kind == "rename_table":
                 if base.table(action.table) is None:
                     continue
@@ -101,3 +99,7 @@ class RenameUsedByRunningRelease(Rule):
                 f"models (commit {base.short}) still use the old name.",
                 help=f"Expand and contract: {steps}. " + STOPPED_TRAFFIC.format(code=self.code),
             )
+
+
+def _renames(action: Action) -> bool:
+    return action.kind in ("rename_table", "alter_column") and bool(action.new_name)

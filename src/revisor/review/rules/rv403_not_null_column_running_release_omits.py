@@ -69,16 +69,23 @@ class NotNullColumnRunningReleaseOmits(Rule):
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         defaults = _given_server_defaults(migration)
-        for action, base in release_actions(migration, ctx, self.triggers):
+
+        def wanted(action: Action) -> bool:
+            if action.kind == "add_column":
+                spec = action.column
+                return not (
+                    spec is None or spec.nullable or spec.primary_key or spec.has_server_default
+                )
+            return (
+                action.kind == "alter_column"
+                and action.nullable is False
+                and (action.table, column_name(action)) not in defaults
+            )
+
+        for action, base in release_actions(migration, ctx, wanted):
             column = column_name(action)
             if base.table(action.table) is None or base.column(action.table, column) is not None:
                 continue  # a new table, or a column the old code already knows
-            if action.kind == "add_column":
-                spec = action.column
-                if spec is None or spec.nullable or spec.primary_key or spec.has_server_default:
-                    continue
-            elif action.nullable is not False or (action.table, column) in defaults:
-                continue
             yield self.finding(
                 migration,
                 action.node,

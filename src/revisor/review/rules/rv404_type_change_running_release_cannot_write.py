@@ -11,6 +11,7 @@ from revisor.review.rules._release import STOPPED_TRAFFIC, column_name, release_
 from revisor.review.types import keeps_values
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
@@ -79,9 +80,10 @@ class TypeChangeRunningReleaseCannotWrite(Rule):
     triggers = frozenset({"alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
-        for action, base in release_actions(migration, ctx, self.triggers):
-            if not action.type_text:
-                continue
+        def wanted(action: Action) -> bool:
+            return action.kind == "alter_column" and action.type_text is not None
+
+        for action, base in release_actions(migration, ctx, wanted):
             column = column_name(action)
             mapped = base.column(action.table, column)
             if mapped is None or keeps_values(mapped.type, action.type_text) is not False:
