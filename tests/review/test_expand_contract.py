@@ -1,0 +1,227 @@
+"""The expand/contract rules (RV401-RV404) through the real CLI, in real git repositories:
+the reference app committed, then a model change and a migration on top. The models of
+the running release come from the commit (git archive + a subprocess), never from the
+work tree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revisor.cli import app
+
+MODELS = "app/models.py"
+DESCRIPTION = "    description: Mapped[str | None] = mapped_column(sa.String(255))\n"
+HEAD_REVISION = "f72272eba32a"
+NEW = "migrations/versions/aa11bb22cc33_change_transactions.py"
+
+
+def _git(project: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def _commit(project: Path, message: str) -> None:
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", message)
+
+
+@pytest.fixture
+def repository(example_project: Path) -> Path:
+    """The reference app as the only commit of branch main."""
+    _git(example_project, "init", "-q", "-b", "main")
+    _commit(example_project, "release 1")
+    return example_project
+
+
+def _migration(project: Path, body: str, downgrade: str = "    pass\n") -> Path:
+    """A revision on top of the history whose upgrade is `body` (lines of 4-space code)."""
+    path = project / NEW
+    path.write_text(
+        '"""change transactions"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        f'revision = "aa11bb22cc33"\ndown_revision = "{HEAD_REVISION}"\n\n\n'
+        f"def upgrade():\n{body}\n\ndef downgrade():\n{downgrade}"
+    )
+    return path
+
+
+def _edit_models(project: Path, old: str, new: str) -> None:
+    models = project / MODELS
+    text = models.read_text()
+    assert old in text
+    models.write_text(text.replace(old, new))
+
+
+def _review(cli: CliRunner, project: Path, *args: str) -> tuple[int, list[tuple[str, int]], str]:
+    """(exit code, [(code, line)] of the new file's findings, stderr)."""
+    result = cli.invoke(
+        app, ["review", "-c", str(project / "alembic.ini"), str(project / NEW), "-f", "json", *args]
+    )
+    found = json.loads(result.stdout)["findings"]
+    return result.exit_code, [(f["code"], f["line"]) for f in found], result.stderr
+
+
+DROP = '    op.drop_column("transactions", "description")\n'
+ADD_BACK = '    op.add_column("transactions", sa.Column("description", sa.String(255)))\n'
+
+
+def test_dropping_a_column_the_running_release_maps_is_flagged_at_the_drop_line(
+    cli: CliRunner, repository: Path
+) -> None:
+    _edit_models(repository, DESCRIPTION, "")
+    _migration(repository, DROP, ADD_BACK)
+    code, found, _ = _review(cli, repository)
+    assert (code, found) == (1, [("RV401", 10)])
+    # committing the change with the model edit does not make it safe: the release
+    # before that commit still maps the column
+    _commit(repository, "drop description")
+    code, found, _ = _review(cli, repository)
+    assert (code, found) == (1, [("RV401", 10)])
+
+
+def test_after_a_release_that_stops_mapping_the_column_the_drop_is_clean(
+    cli: CliRunner, repository: Path
+) -> None:
+    _edit_models(repository, DESCRIPTION, "")
+    _commit(repository, "release 2: stop mapping transactions.description")
+    _migration(repository, DROP, ADD_BACK)
+    code, found, _ = _review(cli, repository)
+    assert (code, found) == (0, [])
+    _commit(repository, "drop description")
+    assert _review(cli, repository)[:2] == (0, [])
+
+
+def test_a_feature_branch_is_compared_with_its_merge_base(cli: CliRunner, repository: Path) -> None:
+    """Two commits on a branch deploy together once merged: the release that runs is the
+    default branch's, which still maps the column."""
+    _git(repository, "checkout", "-qb", "feature")
+    _edit_models(repository, DESCRIPTION, "")
+    _commit(repository, "stop mapping description")
+    _migration(repository, DROP, ADD_BACK)
+    _commit(repository, "drop description")
+    assert _review(cli, repository)[:2] == (1, [("RV401", 10)])
+    # --since names the base explicitly: the branch's first commit is then deployed
+    assert _review(cli, repository, "--since", "HEAD~1")[:2] == (0, [])
+
+
+def test_batch_drop_and_drop_table(cli: CliRunner, repository: Path) -> None:
+    _edit_models(repository, DESCRIPTION, "")
+    _migration(
+        repository,
+        '    with op.batch_alter_table("transactions") as batch_op:\n'
+        '        batch_op.drop_column("description")\n'
+        '    op.drop_table("subscriptions")\n',
+    )
+    assert _review(cli, repository, "--select", "RV4")[:2] == (1, [("RV401", 11), ("RV401", 12)])
+
+
+def test_ignore_comment_and_setting_for_teams_that_stop_traffic(
+    cli: CliRunner, repository: Path
+) -> None:
+    _edit_models(repository, DESCRIPTION, "")
+    path = _migration(repository, DROP, ADD_BACK)
+    assert _review(cli, repository)[:2] == (1, [("RV401", 10)])
+    text = path.read_text()
+    path.write_text(
+        text.replace(DROP, DROP.rstrip("\n") + "  # revisor: ignore[RV401] -- maintenance\n")
+    )
+    assert _review(cli, repository)[:2] == (0, [])  # and no RV001: the comment is used
+    path.write_text(text)
+    pyproject = repository / "pyproject.toml"
+    pyproject.write_text("[tool.revisor]\ndeploy-stops-traffic = true\n")
+    assert _review(cli, repository)[:2] == (0, [])
+    pyproject.write_text('[tool.revisor]\ndeploy-stops-traffic = "yes"\n')
+    result = cli.invoke(app, ["review", "-c", str(repository / "alembic.ini")])
+    assert result.exit_code == 2
+    assert "deploy-stops-traffic" in result.stderr and "Traceback" not in result.output
+
+
+def test_rename_of_a_mapped_column_and_table(cli: CliRunner, repository: Path) -> None:
+    _edit_models(repository, DESCRIPTION, DESCRIPTION.replace("description", "memo"))
+    _migration(
+        repository,
+        '    op.alter_column("transactions", "description", new_column_name="memo")\n'
+        '    op.rename_table("vendors", "suppliers")\n',
+    )
+    code, found, _ = _review(cli, repository, "--select", "RV4")
+    assert (code, found) == (1, [("RV402", 10), ("RV402", 11)])
+
+
+def test_not_null_column_the_running_release_does_not_know(
+    cli: CliRunner, repository: Path
+) -> None:
+    _migration(
+        repository,
+        '    op.add_column("transactions", sa.Column("currency", sa.String(3), nullable=False))\n'
+        '    op.add_column("transactions", sa.Column("country", sa.String(2), nullable=True))\n'
+        '    op.alter_column("transactions", "country", nullable=False)\n'
+        '    op.add_column("transactions", sa.Column("note", sa.Text(), nullable=True))\n'
+        '    op.alter_column("transactions", "note", nullable=False, server_default="")\n'
+        '    op.add_column("transactions", sa.Column("cents", sa.Integer(), nullable=False,'
+        ' server_default="0"))\n'
+        # a column the running release already maps: its code writes it (expand/contract)
+        '    op.alter_column("transactions", "description", nullable=False)\n',
+    )
+    code, found, _ = _review(cli, repository, "--select", "RV4")
+    assert (code, found) == (1, [("RV403", 10), ("RV403", 12)])
+
+
+def test_type_change_the_running_release_cannot_write(cli: CliRunner, repository: Path) -> None:
+    _migration(
+        repository,
+        '    op.alter_column("transactions", "description", type_=sa.String(50),'
+        " existing_type=sa.String(255))\n"
+        '    op.alter_column("transactions", "category", type_=sa.Text(),'
+        " existing_type=sa.String(50))\n"
+        '    op.alter_column("vendors", "id", type_=sa.BigInteger(), existing_type=sa.Integer())\n'
+        '    op.execute("ALTER TABLE transactions ALTER COLUMN amount TYPE text")\n',
+    )
+    code, found, _ = _review(cli, repository, "--select", "RV4")
+    assert (code, found) == (1, [("RV404", 10), ("RV404", 13)])
+
+
+def test_outside_git_the_rules_are_silent_with_one_note(
+    cli: CliRunner, example_project: Path
+) -> None:
+    _edit_models(example_project, DESCRIPTION, "")
+    _migration(example_project, DROP + DROP.replace("description", "category"))
+    code, found, stderr = _review(cli, example_project, "--select", "RV4")
+    assert (code, found) == (0, [])
+    assert stderr.count("expand/contract checks (RV4xx) skipped") == 1, stderr
+
+
+def test_models_that_fail_to_import_at_the_base_leave_one_note(
+    cli: CliRunner, repository: Path
+) -> None:
+    models = repository / MODELS
+    good = models.read_text()
+    models.write_text(good + '\nraise RuntimeError("half-finished refactoring")\n')
+    _commit(repository, "broken release")
+    models.write_text(good.replace(DESCRIPTION, ""))
+    _migration(repository, DROP, ADD_BACK)
+    code, found, stderr = _review(cli, repository)
+    assert (code, found) == (0, [])
+    assert stderr.count("note:") == 1
+    assert "importing the models at" in stderr and "half-finished refactoring" in stderr
+
+
+def test_the_work_tree_and_index_are_left_alone(cli: CliRunner, repository: Path) -> None:
+    _edit_models(repository, DESCRIPTION, "")
+    _git(repository, "add", MODELS)  # staged, not committed
+    _migration(repository, DROP, ADD_BACK)
+    before = _git(repository, "status", "--porcelain", "--untracked-files=all")
+    stash = _git(repository, "stash", "list")
+    assert _review(cli, repository)[:2] == (1, [("RV401", 10)])
+    assert _git(repository, "status", "--porcelain", "--untracked-files=all") == before
+    assert _git(repository, "stash", "list") == stash
+    assert not (repository / ".revisor").exists()
