@@ -200,9 +200,13 @@ def archive(folder: Path, commit: str, output: Path) -> None:
     run(folder, "archive", "--format=tar", f"--output={output}", commit)
 
 
-def has_file(cwd: Path, commit: str, path: str) -> bool:
-    """Whether the tree of `commit` holds the file `path` (relative to the top level)."""
-    return ask(cwd, "cat-file", "-e", f"{commit}:{path}") is not None
+def files_in(top: Path, commit: str, folder: str) -> set[str]:
+    """The paths (from the top level `top`) of the files directly in `folder` in the tree
+    of `commit`; empty when the folder is not there. One git command for a whole folder
+    of migrations."""
+    folder = folder.strip("/")
+    spec = ["--", f":(literal){folder}/"] if folder not in ("", ".") else []
+    return set(paths(ask(top, "ls-tree", "--name-only", "-z", commit, *spec)))
 
 
 # --- running git -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ class ReleaseBase:
     head: str
     _parent: str | None = None
     _by_file: dict[Path, str | None] = field(default_factory=dict)
+    _listed: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def commit_for(self, path: Path) -> str | None:
         """The commit whose models run while `path` deploys; None when the base already
@@ -38,15 +39,21 @@ class ReleaseBase:
         name = git.relative(path, self.top)
         if name is None:
             return None
-        if not git.has_file(self.top, self.start, name):
+        if not self._holds(self.start, name):
             return self.start
         if self.start != self.head:
             return None
         if self._parent is None:
             self._parent = git.commit(self.top, "HEAD^") or ""
-        if self._parent and not git.has_file(self.top, self._parent, name):
+        if self._parent and not self._holds(self._parent, name):
             return self._parent
         return None
+
+    def _holds(self, commit: str, name: str) -> bool:
+        folder = name.rpartition("/")[0]
+        if (commit, folder) not in self._listed:
+            self._listed[commit, folder] = git.files_in(self.top, commit, folder)
+        return name in self._listed[commit, folder]
 
 
 def release_base(folder: Path, since: str | None) -> ReleaseBase | None:
