@@ -225,3 +225,36 @@ def test_the_work_tree_and_index_are_left_alone(cli: CliRunner, repository: Path
     assert _git(repository, "status", "--porcelain", "--untracked-files=all") == before
     assert _git(repository, "stash", "list") == stash
     assert not (repository / ".revisor").exists()
+
+
+def test_models_that_connect_at_import_are_refused_and_no_password_is_printed(
+    cli: CliRunner, repository: Path
+) -> None:
+    models = repository / MODELS
+    good = models.read_text()
+    models.write_text(
+        good + '\nsa.create_engine("postgresql+psycopg://app:s3cret@127.0.0.1:1/x").connect()\n'
+    )
+    _commit(repository, "a release that connects while importing")
+    models.write_text(good.replace(DESCRIPTION, ""))
+    _migration(repository, DROP, ADD_BACK)
+    code, found, stderr = _review(cli, repository)
+    assert (code, found) == (0, [])
+    assert "tried to connect to a database" in stderr and "s3cret" not in stderr
+
+
+def test_the_description_is_cached_by_commit(cli: CliRunner, repository: Path) -> None:
+    import os
+
+    head = _git(repository, "rev-parse", "HEAD").strip()
+    cached = Path(os.environ["REVISOR_CACHE_DIR"]) / "base-models"
+    _edit_models(repository, DESCRIPTION, "")
+    _migration(repository, DROP, ADD_BACK)
+    assert _review(cli, repository)[:2] == (1, [("RV401", 10)])
+    (entry,) = cached.glob(f"{head}-*.json")
+    # the next review reads the cache: a description without the column says "clean"
+    data = json.loads(entry.read_text())
+    for table in data["tables"]:
+        table["columns"] = [c for c in table["columns"] if c["name"] != "description"]
+    entry.write_text(json.dumps(data))
+    assert _review(cli, repository)[:2] == (0, [])

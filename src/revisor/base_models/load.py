@@ -53,12 +53,17 @@ def load_base_models(project: Project, commit: str) -> BaseModels:
         _extract(top, commit, Path(folder) / "tree.tar", tree)
         found = _describe(request, tree, Path(folder) / "models.json")
     if "error" in found:
-        why = found["error"]
+        from revisor.db.redaction import redact
+
+        # the app's own message may quote a database URL
+        why = redact(str(found["error"]))
         raise BaseModelsUnavailable(f"importing the models at {commit[:12]} failed: {why}")
     models = BaseModels.from_json({"commit": commit, "tables": found["tables"]})
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(models.to_json()), encoding="utf-8")
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(models.to_json()), encoding="utf-8")
+        partial.replace(cache)  # whole or absent, when two reviews run at once
     except OSError:
         pass  # no cache: the next review imports again
     return models
@@ -91,10 +96,22 @@ def _extract(top: Path, commit: str, archive: Path, tree: Path) -> None:
         git.archive(top, commit, archive)
     except git.GitError as exc:
         raise BaseModelsUnavailable(exc.message) from None
-    with tarfile.open(archive) as tar:
-        # "data": no absolute paths, links out of the folder or device files
-        tar.extractall(tree, filter="data")
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tree, filter=_inside)
+    except (OSError, tarfile.TarError) as exc:
+        raise BaseModelsUnavailable(f"cannot unpack {commit[:12]}: {exc}") from None
     archive.unlink()
+
+
+def _inside(member: tarfile.TarInfo, folder: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" filter (no absolute paths, links out of the folder or device
+    files), skipping what it refuses: a symbolic link to /etc in the repository is no
+    reason to give up on its models."""
+    try:
+        return tarfile.data_filter(member, folder)
+    except tarfile.FilterError:
+        return None
 
 
 def _describe(request: dict[str, object], tree: Path, output: Path) -> dict[str, object]:
