@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from revisor.cli import app
+from revisor.review import review_files
+from tests.review.support import base_models_of
 
 MODELS = "app/models.py"
 DESCRIPTION = "    description: Mapped[str | None] = mapped_column(sa.String(255))\n"
@@ -258,3 +260,59 @@ def test_the_description_is_cached_by_commit(cli: CliRunner, repository: Path) -
         table["columns"] = [c for c in table["columns"] if c["name"] != "description"]
     entry.write_text(json.dumps(data))
     assert _review(cli, repository)[:2] == (0, [])
+
+
+SQL_MIGRATION = """from alembic import op
+import sqlalchemy as sa
+
+revision = "r1"
+down_revision = None
+
+
+def upgrade():
+    op.execute("ALTER TABLE vendors DROP COLUMN description")
+    op.execute("ALTER TABLE vendors RENAME COLUMN code TO ref")
+    op.execute("ALTER TABLE vendors ADD COLUMN country text NOT NULL")
+    op.execute("ALTER TABLE vendors ADD COLUMN region text")
+    op.execute("ALTER TABLE vendors ALTER COLUMN region SET NOT NULL")
+    op.execute("ALTER TABLE vendors ALTER COLUMN code TYPE varchar(10)")
+    op.execute("ALTER TABLE vendors RENAME TO suppliers")
+    op.execute("DROP TABLE old_things")
+    op.execute("ALTER TABLE vendors ADD COLUMN ok text NOT NULL DEFAULT 'x'")
+    op.execute("ALTER TABLE vendors ALTER COLUMN code TYPE text")
+    op.drop_column("vendors", "description", schema="billing")
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_the_same_statements_in_sql_and_other_schemas(tmp_path: Path) -> None:
+    """Raw SQL is held to the same rules (no git here: the running release's models are
+    given); a table of the same name in another schema is another table."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    sa.Table(
+        "vendors",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("description", sa.Text),
+        sa.Column("code", sa.String(100)),
+        schema="public",
+    )
+    sa.Table("old_things", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    path = tmp_path / "r1.py"
+    path.write_text(SQL_MIGRATION)
+    codes = {"RV401", "RV402", "RV403", "RV404"}
+    found = review_files([path], codes=codes, base_models=base_models_of((metadata,)))
+    assert [(f.code, f.line) for f in found] == [
+        ("RV401", 9),
+        ("RV402", 10),
+        ("RV403", 11),
+        ("RV403", 13),
+        ("RV404", 14),
+        ("RV402", 15),
+        ("RV401", 16),
+    ]

@@ -39,11 +39,18 @@ class BaseModels:
     commit: str
     tables: dict[str, ModelTable]
 
-    def table(self, name: str | None) -> ModelTable | None:
-        return self.tables.get(name) if name else None
+    def table(self, name: str | None, schema: str | None = None) -> ModelTable | None:
+        """The mapped table `name`; None for another schema's table of that name (when
+        both the operation and the model name their schema)."""
+        found = self.tables.get(name) if name else None
+        if found is not None and schema and found.schema and schema != found.schema:
+            return None
+        return found
 
-    def column(self, table: str | None, column: str | None) -> ModelColumn | None:
-        found = self.table(table)
+    def column(
+        self, table: str | None, column: str | None, schema: str | None = None
+    ) -> ModelColumn | None:
+        found = self.table(table, schema)
         return found.columns.get(column) if found is not None and column else None
 
     @property

@@ -75,14 +75,14 @@ class DropUsedByRunningRelease(Rule):
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action, base in release_actions(migration, ctx, lambda a: a.kind in self.triggers):
             if action.kind == "drop_table":
-                if base.table(action.table) is None:
+                if base.table(action.table, action.schema) is None:
                     continue
-                what, stop = f"table {action.table}", "the model (and every query of it)"
+                what, where = f"table {action.table}", "the model and every query of it"
             else:
                 column = column_name(action)
-                if base.column(action.table, column) is None:
+                if base.column(action.table, column, action.schema) is None:
                     continue
-                what, stop = f"column {action.table}.{column}", "the column from the model"
+                what, where = f"column {action.table}.{column}", "the column in the model"
             if _recreated(migration, action, ctx):
                 continue
             yield self.finding(
@@ -90,6 +90,7 @@ class DropUsedByRunningRelease(Rule):
                 action.node,
                 f"Dropping {what} breaks the release that runs during the deploy: its "
                 f"models (commit {base.short}) still map it, and every query naming it fails.",
-                help=f"Two steps: release code without {stop} first, then drop it in a "
-                "later migration. " + STOPPED_TRAFFIC.format(code=self.code),
+                help=f"Two steps: first release code that no longer maps {what} (delete "
+                f"{where}), then drop it in a migration of a later release. "
+                + STOPPED_TRAFFIC.format(code=self.code),
             )

@@ -76,7 +76,7 @@ class RenameUsedByRunningRelease(Rule):
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         for action, base in release_actions(migration, ctx, _renames):
             if action.kind == "rename_table":
-                if base.table(action.table) is None:
+                if base.table(action.table, action.schema) is None:
                     continue
                 what = f"table {action.table} to {action.new_name}"
                 steps = (
@@ -85,7 +85,7 @@ class RenameUsedByRunningRelease(Rule):
                 )
             else:
                 column = column_name(action)
-                if base.column(action.table, column) is None:
+                if base.column(action.table, column, action.schema) is None:
                     continue
                 what = f"column {action.table}.{column} to {action.new_name}"
                 steps = (

@@ -84,7 +84,8 @@ class NotNullColumnRunningReleaseOmits(Rule):
 
         for action, base in release_actions(migration, ctx, wanted):
             column = column_name(action)
-            if base.table(action.table) is None or base.column(action.table, column) is not None:
+            table = base.table(action.table, action.schema)
+            if table is None or column is None or column in table.columns:
                 continue  # a new table, or a column the old code already knows
             yield self.finding(
                 migration,

@@ -85,7 +85,7 @@ class TypeChangeRunningReleaseCannotWrite(Rule):
 
         for action, base in release_actions(migration, ctx, wanted):
             column = column_name(action)
-            mapped = base.column(action.table, column)
+            mapped = base.column(action.table, column, action.schema)
             if mapped is None or keeps_values(mapped.type, action.type_text) is not False:
                 continue
             yield self.finding(
@@ -94,7 +94,7 @@ class TypeChangeRunningReleaseCannotWrite(Rule):
                 f"Changing {action.table}.{column} from {mapped.type} to {action.type_text} "
                 f"breaks the release that runs during the deploy (commit {base.short}): it "
                 f"still writes {mapped.type} values.",
-                help=f"Expand and contract: add a {action.type_text} column, write both and "
-                "backfill it, release code that reads the new column, then drop the old one "
-                "in a later release. " + STOPPED_TRAFFIC.format(code=self.code),
+                help=f"Expand and contract: add a column of type {action.type_text}, write "
+                "both and backfill it, release code that reads the new column, then drop the "
+                "old one in a later release. " + STOPPED_TRAFFIC.format(code=self.code),
             )
