@@ -130,7 +130,9 @@ def _describe(request: dict[str, object], tree: Path, output: Path) -> dict[str,
         "paths": [str(config.parent if config else root), str(tree)],
     }
     module = "revisor.base_models.describe"
-    command = [sys.executable, "-m", module, json.dumps(payload), str(output)]
+    # -P: the release's folder is not put first before revisor itself is imported (a
+    # module of the app named like a library must not shadow it); describe.py adds it
+    command = [sys.executable, "-P", "-m", module, json.dumps(payload), str(output)]
     try:
         done = subprocess.run(
             command,
