@@ -316,3 +316,19 @@ def test_the_same_statements_in_sql_and_other_schemas(tmp_path: Path) -> None:
         ("RV402", 15),
         ("RV401", 16),
     ]
+
+
+def test_ci_clones_compare_with_the_parent_of_head_when_they_hold_it(
+    cli: CliRunner, repository: Path, tmp_path: Path
+) -> None:
+    """CI on the default branch after a push: HEAD added the migration, so HEAD's parent is
+    the running release; a clone too shallow to hold it says so and stays silent."""
+    _edit_models(repository, DESCRIPTION, "")
+    _migration(repository, DROP, ADD_BACK)
+    _commit(repository, "drop description")
+    for depth, expected in ((2, (1, [("RV401", 10)])), (1, (0, []))):
+        clone = tmp_path / f"depth{depth}"
+        _git(tmp_path, "clone", "-q", "--depth", str(depth), repository.as_uri(), str(clone))
+        code, found, stderr = _review(cli, clone, "--select", "RV4")
+        assert (code, found) == expected, stderr
+        assert ("shallow clone" in stderr) == (depth == 1), stderr

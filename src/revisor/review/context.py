@@ -100,6 +100,12 @@ class ReviewContext:
             return None
         commit = base.commit_for(migration.path)
         if commit is None:
+            if base.shallow_gap and not self.shared.get("shallow_noted"):
+                self.shared["shallow_noted"] = True
+                self.notes.append(
+                    "expand/contract checks (RV4xx) skipped: this shallow clone lacks the "
+                    "commit before HEAD (fetch-depth: 2 or more)"
+                )
             return None
         loaded: dict[str, BaseModels | None] = self.shared.setdefault("base_models", {})
         if commit not in loaded:
