@@ -1,0 +1,199 @@
+"""libcst edits `revisor init` shares: a keyword argument appended to a call, an import
+added after the module's imports. Everything else in the file keeps its bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+# black's and ruff's default line length: a call that would grow past it is written one
+# argument per line instead.
+LINE_LENGTH = 88
+
+
+def parse(source: str, path: object) -> cst.Module:
+    """The module's tree. Raises InitError naming the file when libcst cannot parse it."""
+    from revisor.init.errors import InitError
+
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise InitError(
+            f"{path} cannot be parsed (line {exc.raw_line}, column {exc.raw_column}): "
+            f"{exc.message}",
+            hint="Fix the syntax error, then run revisor init again; nothing was changed.",
+        ) from None
+
+
+def dotted(node: cst.BaseExpression) -> str:
+    """`a.b.c` for a Name/Attribute chain, "" for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    return ""
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword and a.keyword.value == name), None)
+
+
+def append_keyword(
+    call: cst.Call, name: str, value: Callable[[str], str], indent: str, step: str
+) -> cst.Call:
+    """`call` with `name=value` added last. A call already written one argument per line
+    (magic trailing comma) gets one more line; a call that stays under LINE_LENGTH on one
+    line gets `, name=value`; otherwise (and in an empty call when the value spans lines)
+    every argument goes on its own line. `indent` is the indentation of the line the call
+    starts on (for the line length), `step` one level of indentation. `value(extra)` is
+    the value's source text for an argument on a line indented `extra` deeper than the
+    call's line (libcst indents continuation lines by the enclosing block's indentation)."""
+
+    def argument(extra: str) -> cst.Arg:
+        return cst.Arg(
+            keyword=cst.Name(name),
+            value=cst.parse_expression(value(extra)),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+
+    args = list(call.args)
+    if not args:
+        if "\n" in value(""):
+            return one_per_line(call.with_changes(args=[argument(step)]), step)
+        return call.with_changes(args=[argument("")])
+    last = args[-1]
+    exploded = isinstance(last.comma, cst.Comma) and isinstance(
+        last.comma.whitespace_after, cst.ParenthesizedWhitespace
+    )
+    if exploded:
+        assert isinstance(last.comma, cst.Comma)
+        between = call.whitespace_before_args
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
+        return call.with_changes(args=[*args, argument(step).with_changes(comma=last.comma)])
+    inline = cst.Module([]).code_for_node(call)
+    text = value("")
+    if "\n" not in inline + text and len(indent + inline + name + text) + 3 < LINE_LENGTH:
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args[-1] = last.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+        new = argument("").with_changes(whitespace_after_arg=last.whitespace_after_arg)
+        return call.with_changes(args=[*args, new])
+    return one_per_line(call.with_changes(args=[*args, argument(step)]), step)
+
+
+def one_per_line(call: cst.Call, step: str) -> cst.Call:
+    """`call` with each argument on its own line, one `step` deeper than the call's line,
+    and a trailing comma (black's layout)."""
+
+    def newline(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(),
+            empty_lines=[],
+            indent=True,  # relative to the enclosing block, as libcst parses it
+            last_line=cst.SimpleWhitespace(extra),
+        )
+
+    count = len(call.args)
+    args = [
+        arg.with_changes(
+            comma=cst.Comma(whitespace_after=newline(step if i < count - 1 else "")),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        for i, arg in enumerate(call.args)
+    ]
+    return call.with_changes(whitespace_before_args=newline(step), args=args)
+
+
+def imported_names(module: cst.Module, source_module: str) -> dict[str, str]:
+    """{local name: imported name} for the top-level `from source_module import ...`."""
+    names: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and dotted(small.module) == source_module
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                for alias in small.names:
+                    original = dotted(alias.name)
+                    local = original
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                    names[local] = original
+    return names
+
+
+def module_aliases(module: cst.Module, target: str) -> list[str]:
+    """The local names under which the top-level `import target [as x]` binds `target`."""
+    found = []
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if dotted(alias.name) != target:
+                        continue
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        found.append(alias.asname.name.value)
+                    else:
+                        found.append(target)
+    return found
+
+
+def top_level_names(module: cst.Module) -> set[str]:
+    """Names the module binds at the top level (defs, classes, assignments, imports)."""
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    names.update(
+                        t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+                    )
+                elif isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    for alias in small.names:
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                            names.add(alias.asname.name.value)
+                        else:
+                            names.add(dotted(alias.name).partition(".")[0])
+    return names
+
+
+def add_import(module: cst.Module, line: str) -> cst.Module:
+    """`module` with the import statement `line` after its last top-level import that
+    comes before any function or class (after the docstring when it has no import)."""
+    statement = cst.parse_statement(line)
+    body = list(module.body)
+    position = 0
+    for index, item in enumerate(body):
+        if isinstance(item, cst.FunctionDef | cst.ClassDef):
+            break
+        if isinstance(item, cst.SimpleStatementLine) and all(
+            isinstance(s, cst.Import | cst.ImportFrom) for s in item.body
+        ):
+            position = index + 1
+        elif position == 0 and index == 0 and _is_docstring(item):
+            position = 1
+    body.insert(position, statement)
+    return module.with_changes(body=body)
+
+
+def _is_docstring(item: cst.CSTNode) -> bool:
+    return (
+        isinstance(item, cst.SimpleStatementLine)
+        and len(item.body) == 1
+        and isinstance(item.body[0], cst.Expr)
+        and isinstance(item.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
