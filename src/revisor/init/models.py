@@ -215,6 +215,11 @@ class _ConventionEdit:
             return node.with_changes(body=cst.IndentedBlock(body=[attribute, *lines]))
         kept_statements = [s for s in statements if not _is_pass_line(s)]
         at = 1 if kept_statements and _is_docstring_line(kept_statements[0]) else 0
+        following = kept_statements[at] if at < len(kept_statements) else None
+        if at == 1 and isinstance(following, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+            # the blank line after the docstring stays right after the docstring
+            assert isinstance(attribute, cst.SimpleStatementLine)
+            attribute = attribute.with_changes(leading_lines=following.leading_lines)
         kept_statements.insert(at, attribute)
         return node.with_changes(body=body.with_changes(body=kept_statements))
 
