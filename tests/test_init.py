@@ -332,3 +332,74 @@ def test_unknown_ci_is_a_usage_error(cli: CliRunner, project: Path):
     result = revisor(cli, project, "init", "--ci", "jenkins")
     assert result.exit_code == 2
     assert "Unknown --ci 'jenkins'" in result.output
+
+
+FLASK_APP = """\
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+migrate = Migrate()
+
+
+class Vendor(db.Model):
+    __tablename__ = "vendors"
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(20), nullable=False, unique=True)
+    note = db.Column(db.Text, nullable=True)
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = {url!r}
+    db.init_app(app)
+    migrate.init_app(app, db)
+    return app
+"""
+
+
+def test_flask_migrate(
+    cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl, monkeypatch: pytest.MonkeyPatch
+):
+    from tests.support.env_shapes import flask_migrate_init
+
+    root = tmp_path / "blog"
+    root.mkdir()
+    env_py = flask_migrate_init(root)
+    (root / "app.py").write_text(FLASK_APP.format(url=database_url_18.sqlalchemy_url))
+    (root / "migrations" / "versions" / "0001_vendors.py").write_text(REVISION)
+    monkeypatch.chdir(root)
+    assert "RV102" in cli.invoke(app, ["review"]).output
+
+    result = cli.invoke(app, ["init", "--write"])
+    assert result.exit_code == 0, result.output
+    assert "db = SQLAlchemy(\n    metadata=sa.MetaData(\n" in (root / "app.py").read_text()
+    env = env_py.read_text()
+    assert 'conf_args["process_revision_directives"] = chain(process_revision_directives)' in env
+    assert "process_revision_directives=process_revision_directives," in env  # offline
+    assert "RV102" not in cli.invoke(app, ["review"]).output
+    after = files_of(root)
+    assert "Nothing to change." in cli.invoke(app, ["init", "--write"]).output
+    assert files_of(root) == after
+
+    def flask(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "db", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=120,
+        )
+
+    assert cli.invoke(app, ["review", "--fix"]).exit_code == 0
+    upgraded = flask("upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    (root / "app.py").write_text(
+        (root / "app.py").read_text().replace("    note = ", "    # note = ")
+    )
+    drafted = flask("migrate", "-m", "drop note")
+    assert drafted.returncode == 0, drafted.stderr
+    assert "revisor: left out drop of column vendors.note" in drafted.stdout + drafted.stderr
