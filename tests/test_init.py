@@ -5,6 +5,8 @@ PostgreSQL."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +146,14 @@ def test_dry_run_prints_each_change_as_a_diff_and_writes_nothing(cli: CliRunner,
     assert "+      - id: revisor-review\n" in out
     assert "6 file(s) to change: run `revisor init --write" in out
 
+    # the command it prints works as printed
+    (command,) = re.findall(r"run `(revisor init [^`]*)`", out)
+    argv = shlex.split(command)
+    assert argv[:3] == ["revisor", "init", "--write"]
+    written = cli.invoke(app, argv[1:])
+    assert written.exit_code == 0, written.output
+    assert "metadata = sa.MetaData(" in (project / "app" / "models.py").read_text()
+
 
 def test_write_adds_the_convention_and_hook_and_a_second_run_changes_nothing(
     cli: CliRunner, project: Path
@@ -199,20 +209,33 @@ def test_plain_alembic_autogenerate_runs_the_hook_after_init(cli: CliRunner, pro
     assert rolled_back.returncode == 0, rolled_back.stderr
 
 
-def test_async_template(cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl):
-    root = stock_project(
-        tmp_path / "async_shop",
-        database_url_18.sqlalchemy_url.replace("psycopg", "asyncpg"),
-        "async",
-    )
+@pytest.mark.parametrize("template", ["async", "pyproject", "pyproject_async"])
+def test_other_stock_templates(
+    cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl, template: str
+):
+    url = database_url_18.sqlalchemy_url
+    if "async" in template:
+        url = url.replace("psycopg", "asyncpg")
+    root = stock_project(tmp_path / "shop", url, template)
     result = revisor(cli, root, "init", "--write")
     assert result.exit_code == 0, result.output
     env = (root / "migrations" / "env.py").read_text()
     assert env.count("process_revision_directives=process_revision_directives") == 2
     assert "RV102" not in revisor(cli, root, "review").output
+    if template.startswith("pyproject"):  # [tool.alembic] stays, [tool.revisor] follows it
+        pyproject = (root / "pyproject.toml").read_text()
+        assert pyproject.index("[tool.alembic]") < pyproject.index("[tool.revisor]")
     after = files_of(root)
     assert "Nothing to change." in revisor(cli, root, "init", "--write").output
     assert files_of(root) == after
+
+
+def test_docs_show_the_convention_init_writes():
+    from revisor.naming import SEED_CONVENTION
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "init.md").read_text()
+    for key, template in SEED_CONVENTION.items():
+        assert f'"{key}": "{template}",' in docs
 
 
 def test_a_hook_of_the_users_is_chained(cli: CliRunner, project: Path):
