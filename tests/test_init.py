@@ -74,14 +74,18 @@ class Transaction(Base):
 )
 
 
-def stock_project(root: Path, url: str, template: str = "generic", models: str = MODELS) -> Path:
+def stock_project(
+    root: Path, url: str | None, template: str = "generic", models: str = MODELS
+) -> Path:
     """`alembic init -t TEMPLATE migrations`, then what every user does next: the
-    database URL, env.py's target_metadata, the models and a first revision."""
+    database URL (None: the template's placeholder stays), env.py's target_metadata, the
+    models and a first revision."""
     env_py = alembic_init(root, template)
     ini = root / "alembic.ini"
     text = ini.read_text()
     stock_url = next(line for line in text.splitlines() if line.startswith("sqlalchemy.url"))
-    ini.write_text(text.replace(stock_url, "sqlalchemy.url = " + url.replace("%", "%%")))
+    if url is not None:
+        ini.write_text(text.replace(stock_url, "sqlalchemy.url = " + url.replace("%", "%%")))
     env = env_py.read_text()
     assert "target_metadata = None\n" in env
     env_py.write_text(
@@ -228,6 +232,17 @@ def test_other_stock_templates(
     after = files_of(root)
     assert "Nothing to change." in revisor(cli, root, "init", "--write").output
     assert files_of(root) == after
+
+
+def test_the_templates_placeholder_url_needs_no_database(cli: CliRunner, tmp_path: Path):
+    root = stock_project(tmp_path / "fresh", None)
+    assert "sqlalchemy.url = driver://user:pass@localhost/dbname" in (
+        (root / "alembic.ini").read_text()
+    )
+    result = revisor(cli, root, "init", "--write")
+    assert result.exit_code == 0, result.output
+    assert "changed app/models.py" in result.output
+    assert "RV102" not in revisor(cli, root, "review").output
 
 
 def test_docs_show_the_convention_init_writes():
