@@ -109,9 +109,10 @@ def one_per_line(call: cst.Call, step: str) -> cst.Call:
 
 
 def imported_names(module: cst.Module, source_module: str) -> dict[str, str]:
-    """{local name: imported name} for the top-level `from source_module import ...`."""
+    """{local name: imported name} for the top-level `from source_module import ...`
+    (also in the body of a top-level `try:`, an optional import)."""
     names: dict[str, str] = {}
-    for statement in module.body:
+    for statement in _top_level_statements(module):
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
@@ -128,6 +129,15 @@ def imported_names(module: cst.Module, source_module: str) -> dict[str, str]:
                         local = alias.asname.name.value
                     names[local] = original
     return names
+
+
+def _top_level_statements(module: cst.Module) -> list[cst.BaseStatement]:
+    statements: list[cst.BaseStatement] = []
+    for statement in module.body:
+        statements.append(statement)
+        if isinstance(statement, cst.Try) and isinstance(statement.body, cst.IndentedBlock):
+            statements.extend(statement.body.body)
+    return statements
 
 
 def module_aliases(module: cst.Module, target: str) -> list[str]:
@@ -171,10 +181,13 @@ def top_level_names(module: cst.Module) -> set[str]:
     return names
 
 
-def add_import(module: cst.Module, line: str) -> cst.Module:
-    """`module` with the import statement `line` after its last top-level import that
-    comes before any function or class (after the docstring when it has no import)."""
-    statement = cst.parse_statement(line)
+def add_import(module: cst.Module, source: str) -> cst.Module:
+    """`module` with the import statement `source` (a `try:` block too) after its last
+    top-level import that comes before any function or class (after the docstring when it
+    has no import)."""
+    statement = cst.parse_statement(source, config=module.config_for_parsing)
+    if isinstance(statement, cst.BaseCompoundStatement):  # a block stands apart
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
     body = list(module.body)
     position = 0
     for index, item in enumerate(body):

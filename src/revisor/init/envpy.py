@@ -132,16 +132,36 @@ def add_hook(env_py: Path, source: str) -> tuple[FileChange | None, list[str]]:
             f'options["{OPTION}"]: add `{OPTION}={OPTION}` (from {HOOK_MODULE}) '
             "to those options yourself."
         )
-    for name in sorted(edit.needs):
-        original = OPTION if name == "hook" else "chain"
-        alias = hook if name == "hook" else chain
-        if alias in ours:
-            continue
-        spelled = original if alias == original else f"{original} as {alias}"
-        edited = add_import(edited, f"from {HOOK_MODULE} import {spelled}\n")
+    missing = [
+        (OPTION, hook) if need == "hook" else ("chain", chain)
+        for need in sorted(edit.needs)
+        if (hook if need == "hook" else chain) not in ours
+    ]
+    if missing:
+        edited = add_import(edited, optional_import(missing, module.default_indent))
     if edited.code == source:
         return None, notes
     return FileChange(env_py, source, edited.code, REASON), notes
+
+
+def optional_import(names: list[tuple[str, str]], step: str) -> str:
+    """`from revisor.alembic import ...` for (name, local name) pairs, in a `try:` whose
+    `except ImportError` keeps env.py working where revisor is not installed (a deploy
+    image that runs `alembic upgrade head`): no hook there, and `chain` returns the
+    user's own hook."""
+    spelled = ", ".join(n if n == local else f"{n} as {local}" for n, local in names)
+    fallback = []
+    for name, local in names:
+        if name == OPTION:
+            fallback.append(f"{step}{local} = None")
+        else:
+            fallback.append(f"{step}def {local}(hook):\n{step}{step}return hook")
+    return (
+        f"try:\n{step}from {HOOK_MODULE} import {spelled}\n"
+        "except ImportError:  # revisor is not installed where this runs (a deploy image)\n"
+        + "\n".join(fallback)
+        + "\n"
+    )
 
 
 def _passes_options_without_hook(module: cst.Module) -> bool:
