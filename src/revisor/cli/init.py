@@ -39,12 +39,12 @@ def init(
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Set up revisor on an existing Alembic project: the naming convention on the models'
-    MetaData, revisor's draft rewrite as env.py's process_revision_directives,
-    [tool.revisor], .revisor/ in .gitignore, a CI job and a pre-commit entry.
+    """Set up revisor on an existing Alembic project: diffs first, --write applies.
 
-    Prints each change as a unified diff and changes nothing; --write applies them.
-    A second run finds nothing to do. No database is touched.
+    Adds the naming convention to the models' MetaData (RV102).
+    Adds revisor's draft rewrite to env.py (process_revision_directives).
+    Adds \\[tool.revisor] to pyproject.toml and .revisor/ to .gitignore.
+    Adds a CI job and a pre-commit entry. No database is touched.
     """
     common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
     out = stdout_console()
