@@ -476,3 +476,38 @@ def test_flask_migrate(
     drafted = flask("migrate", "-m", "drop note")
     assert drafted.returncode == 0, drafted.stderr
     assert "revisor: left out drop of column vendors.note" in drafted.stdout + drafted.stderr
+
+
+def test_a_project_below_the_top_of_a_git_work_tree(
+    cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl, monkeypatch: pytest.MonkeyPatch
+):
+    import yaml
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("__pycache__/\n.revisor/\n")
+    root = stock_project(repo / "backend", database_url_18.sqlalchemy_url)
+    result = revisor(cli, root, "init", "--write")
+    assert result.exit_code == 0, result.output
+    assert not (root / ".gitignore").exists()  # the work tree's .gitignore covers it
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "revisor.yml").read_text())
+    job = workflow["jobs"]["migrations"]
+    assert job["defaults"]["run"]["working-directory"] == "backend"
+    assert [s["run"] for s in job["steps"] if "run" in s][1:] == [
+        "revisor check --format github",
+        "revisor test --last 5 --format github",
+    ]
+    (entry,) = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"]
+    assert entry["repo"] == "https://github.com/revisor-dev/revisor"
+    assert [(h["id"], h["args"]) for h in entry["hooks"]] == [
+        ("revisor-review", ["-c", "backend/alembic.ini"]),
+        ("revisor-check", ["-c", "backend/alembic.ini"]),
+    ]
+    # what the hooks will run, from the top of the work tree, finds the project
+    monkeypatch.chdir(repo)
+    reviewed = cli.invoke(app, ["review", "-c", "backend/alembic.ini"])
+    assert "0001_vendors.py" in reviewed.output and "RV102" not in reviewed.output
+    after = files_of(repo)
+    assert "Nothing to change." in revisor(cli, root, "init", "--write").output
+    assert files_of(repo) == after

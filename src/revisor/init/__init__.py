@@ -37,7 +37,7 @@ def plan_init(project: Project, *, ci: str = "github") -> InitPlan:
     fails to load, ConfigError for an unknown `ci`."""
     if ci not in CI_CHOICES:
         raise InitError(f"Unknown --ci {ci!r}.", hint=f"Use one of: {', '.join(CI_CHOICES)}.")
-    plan = InitPlan(root=project.root)
+    plan = InitPlan(root=project.root.resolve())
     env_py = Path(project.script.dir) / "env.py"
     if not env_py.is_file():
         raise InitError(
@@ -52,7 +52,7 @@ def plan_init(project: Project, *, ci: str = "github") -> InitPlan:
     plan.add(ignore_revisor_folder(plan))
     top = repository_root(project.root)
     plan.add(ci_job(plan, ci, top))
-    plan.add(pre_commit(plan, top))
+    plan.add(pre_commit(plan, top, project.config_path.resolve()))
     return plan
 
 

@@ -10,6 +10,7 @@ Files are created, or appended to when that keeps them valid; never rewritten.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -30,9 +31,10 @@ def repository_root(root: Path) -> Path:
     """The git work tree holding `root` (CI and pre-commit files live at its top), else
     `root` itself."""
     try:
-        return git.toplevel(root) or root
-    except RevisorError:
+        top = git.toplevel(root)
+    except RevisorError:  # no git on this machine
         return root
+    return top.resolve() if top is not None else root
 
 
 def ci_job(plan: InitPlan, ci: str, top: Path) -> FileChange | None:
@@ -56,15 +58,18 @@ def ci_job(plan: InitPlan, ci: str, top: Path) -> FileChange | None:
     return FileChange(path, before, after, "CI: GitLab CI job")
 
 
-def pre_commit(plan: InitPlan, top: Path) -> FileChange | None:
+def pre_commit(plan: InitPlan, top: Path, config: Path) -> FileChange | None:
     """The revisor entry in .pre-commit-config.yaml (created, or appended when `repos:` is
-    its last top-level key), None when it is there; a note when it cannot be appended."""
+    its last top-level key), None when it is there; a note when it cannot be appended.
+    pre-commit runs hooks at the top of the work tree: a project below it gets its
+    `config` (alembic.ini) passed with -c."""
     path = top / ".pre-commit-config.yaml"
     before = plan.text_of(path)
     url = repository_url()
     if before is not None and any(hook in before for hook in HOOK_IDS):
         return None
-    entry = _pre_commit_entry(url, "  ")
+    args = () if config.parent == top else ("-c", config.relative_to(top).as_posix())
+    entry = _pre_commit_entry(url, "  ", args)
     if before is None:
         return FileChange(path, None, "repos:\n" + entry, "pre-commit hooks")
     keys = re.findall(r"^([A-Za-z_][\w-]*)\s*:", before, re.MULTILINE)
@@ -75,7 +80,7 @@ def pre_commit(plan: InitPlan, top: Path) -> FileChange | None:
         return None
     items = re.findall(r"^( *)- repo:", before, re.MULTILINE)
     indent = items[-1] if items else "  "
-    after = before.rstrip("\n") + "\n" + _pre_commit_entry(url, indent)
+    after = before.rstrip("\n") + "\n" + _pre_commit_entry(url, indent, args)
     return FileChange(path, before, after, "pre-commit hooks")
 
 
@@ -107,8 +112,9 @@ def _pip_spec() -> str:
     return "revisor" if "dev" in __version__ or "+" in __version__ else f"revisor=={__version__}"
 
 
-def _pre_commit_entry(url: str, indent: str) -> str:
-    hooks = "".join(f"{indent}    - id: {hook}\n" for hook in HOOK_IDS)
+def _pre_commit_entry(url: str, indent: str, args: tuple[str, ...]) -> str:
+    listed = f"{indent}      args: [{', '.join(json.dumps(a) for a in args)}]\n" if args else ""
+    hooks = "".join(f"{indent}    - id: {hook}\n{listed}" for hook in HOOK_IDS)
     return f"{indent}- repo: {url}\n{indent}  rev: {_revision_tag()}\n{indent}  hooks:\n{hooks}"
 
 
