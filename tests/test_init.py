@@ -511,3 +511,28 @@ def test_a_project_below_the_top_of_a_git_work_tree(
     after = files_of(repo)
     assert "Nothing to change." in revisor(cli, root, "init", "--write").output
     assert files_of(repo) == after
+
+
+def comments_of(source: str) -> list[str]:
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [t.string for t in tokens if t.type == tokenize.COMMENT]
+
+
+def test_every_comment_stays(cli: CliRunner, project: Path):
+    env_py = project / "migrations" / "env.py"
+    text = env_py.read_text().replace(
+        "connection=connection, target_metadata=target_metadata\n",
+        "connection=connection, target_metadata=target_metadata  # the models\n",
+    )
+    env_py.write_text(text)
+    models = project / "app" / "models.py"
+    models.write_text(models.read_text().replace("    pass\n", "    pass  # filled in later\n"))
+    before = {path: comments_of(path.read_text()) for path in (env_py, models)}
+    assert "# the models" in before[env_py]
+    assert revisor(cli, project, "init", "--write").exit_code == 0
+    for path, comments in before.items():
+        after = comments_of(path.read_text())
+        assert [c for c in after if c in comments] == comments, path

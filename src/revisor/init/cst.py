@@ -70,11 +70,21 @@ def append_keyword(
     exploded = isinstance(last.comma, cst.Comma) and isinstance(
         last.comma.whitespace_after, cst.ParenthesizedWhitespace
     )
-    if exploded:
+    if exploded and isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
         assert isinstance(last.comma, cst.Comma)
-        between = call.whitespace_before_args
-        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
-        return call.with_changes(args=[*args, argument(step).with_changes(comma=last.comma)])
+        closing = last.comma.whitespace_after
+        assert isinstance(closing, cst.ParenthesizedWhitespace)
+        first = call.whitespace_before_args
+        # the last argument's own comment stays on its line; the new line is indented as
+        # the first argument, and the closing parenthesis keeps its place
+        after_last = closing.with_changes(indent=first.indent, last_line=first.last_line)
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=after_last))
+        new_comma = cst.Comma(
+            whitespace_after=closing.with_changes(
+                first_line=cst.TrailingWhitespace(), empty_lines=[]
+            )
+        )
+        return call.with_changes(args=[*args, argument(step).with_changes(comma=new_comma)])
     inline = cst.Module([]).code_for_node(call)
     text = value("")
     if "\n" not in inline + text and len(indent + inline + name + text) + 3 < LINE_LENGTH:
@@ -87,11 +97,11 @@ def append_keyword(
 
 def one_per_line(call: cst.Call, step: str) -> cst.Call:
     """`call` with each argument on its own line, one `step` deeper than the call's line,
-    and a trailing comma (black's layout)."""
+    and a trailing comma (black's layout). Comments after an argument stay after it."""
 
-    def newline(extra: str) -> cst.ParenthesizedWhitespace:
+    def newline(extra: str, first: cst.TrailingWhitespace) -> cst.ParenthesizedWhitespace:
         return cst.ParenthesizedWhitespace(
-            first_line=cst.TrailingWhitespace(),
+            first_line=first,
             empty_lines=[],
             indent=True,  # relative to the enclosing block, as libcst parses it
             last_line=cst.SimpleWhitespace(extra),
@@ -100,12 +110,31 @@ def one_per_line(call: cst.Call, step: str) -> cst.Call:
     count = len(call.args)
     args = [
         arg.with_changes(
-            comma=cst.Comma(whitespace_after=newline(step if i < count - 1 else "")),
+            comma=cst.Comma(
+                whitespace_after=newline(step if i < count - 1 else "", _trailing(arg))
+            ),
             whitespace_after_arg=cst.SimpleWhitespace(""),
         )
         for i, arg in enumerate(call.args)
     ]
-    return call.with_changes(whitespace_before_args=newline(step), args=args)
+    opening = call.whitespace_before_args
+    first = (
+        opening.first_line
+        if isinstance(opening, cst.ParenthesizedWhitespace)
+        else cst.TrailingWhitespace()
+    )
+    return call.with_changes(whitespace_before_args=newline(step, first), args=args)
+
+
+def _trailing(arg: cst.Arg) -> cst.TrailingWhitespace:
+    """The end of the argument's line as written: its comment, if it has one."""
+    for space in (
+        arg.whitespace_after_arg,
+        arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else None,
+    ):
+        if isinstance(space, cst.ParenthesizedWhitespace) and space.first_line.comment:
+            return space.first_line
+    return cst.TrailingWhitespace()
 
 
 def imported_names(module: cst.Module, source_module: str) -> dict[str, str]:

@@ -212,7 +212,8 @@ class _ConventionEdit:
         if isinstance(body, cst.SimpleStatementSuite):  # class Base(DeclarativeBase): pass
             kept = [s for s in body.body if not _is_placeholder(s)]
             lines = [cst.SimpleStatementLine(body=[s]) for s in kept]
-            return node.with_changes(body=cst.IndentedBlock(body=[attribute, *lines]))
+            block = cst.IndentedBlock(body=[attribute, *lines], header=body.trailing_whitespace)
+            return node.with_changes(body=block)
         kept_statements = [s for s in statements if not _is_pass_line(s)]
         at = 1 if kept_statements and _is_docstring_line(kept_statements[0]) else 0
         following = kept_statements[at] if at < len(kept_statements) else None
@@ -293,6 +294,7 @@ def _is_pass_line(statement: cst.BaseStatement) -> bool:
         and len(statement.body) == 1
         and _is_placeholder(statement.body[0])
         and not statement.leading_lines
+        and statement.trailing_whitespace.comment is None
     )
 
 
