@@ -536,3 +536,30 @@ def test_every_comment_stays(cli: CliRunner, project: Path):
     for path, comments in before.items():
         after = comments_of(path.read_text())
         assert [c for c in after if c in comments] == comments, path
+
+
+def test_revisor_draft_after_init_rewrites_once(
+    cli: CliRunner, project: Path, database_url_18: DatabaseUrl
+):
+    assert revisor(cli, project, "init", "--write").exit_code == 0
+    assert revisor(cli, project, "review", "--fix").exit_code == 0
+    assert alembic(project, "upgrade", "head").returncode == 0
+    (project / "app" / "models.py").write_text(CHANGED_MODELS)
+    url = database_url_18.sqlalchemy_url
+    drafted = revisor(cli, project, "draft", "-m", "transactions", "--url", url)
+    assert drafted.exit_code == 0, drafted.output
+    (path,) = (project / "migrations" / "versions").glob("*_transactions.py")
+    text = path.read_text()
+    assert "name='fk_transactions_vendor_id'" in text
+    assert "drop_column" not in text
+    assert drafted.output.count("drop of column vendors.note") == 1
+
+
+def test_a_models_module_that_does_not_import_is_one_message(cli: CliRunner, project: Path):
+    (project / "app" / "models.py").write_text(MODELS + "\nclass Broken(:\n")
+    before = files_of(project)
+    result = revisor(cli, project, "init", "--write")
+    assert result.exit_code == 2, result.output
+    assert "env.py failed to load: SyntaxError" in result.output
+    assert "Traceback" not in result.output
+    assert files_of(project) == before
