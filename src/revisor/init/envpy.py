@@ -46,7 +46,6 @@ class _HookEdit(cst.CSTTransformer):
     lines: list[str]  # the source's lines, for each call's indentation
     positions: dict[cst.Call, int] = field(default_factory=dict)
     needs: set[str] = field(default_factory=set)  # "hook", "chain"
-    notes: list[str] = field(default_factory=list)
     calls: int = 0
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
