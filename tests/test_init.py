@@ -184,7 +184,7 @@ def test_write_adds_the_convention_and_hook_and_a_second_run_changes_nothing(
     assert "changed migrations/env.py" in written.output
     # the history's unnamed constraint: named by review --fix in files, not in databases
     assert "0001 (0001_vendors.py)" in written.output
-    assert "revisor doctor --url URL" in written.output
+    assert "`revisor doctor --url URL -c " in written.output
 
     reviewed = revisor(cli, project, "review")
     assert "RV102" not in reviewed.output

@@ -87,6 +87,7 @@ def _naming_convention(project: Project, plan: InitPlan, exclude: set[Path]) -> 
 
 def _server_named_constraints(project: Project, plan: InitPlan) -> None:
     """A note naming the revisions whose constraints PostgreSQL named (RV101, RV106)."""
+    from revisor.fix_commands import FixCommands
     from revisor.review.engine import review
 
     findings = review(project, select=("RV101", "RV106")).findings
@@ -97,10 +98,13 @@ def _server_named_constraints(project: Project, plan: InitPlan) -> None:
             revisions[f"{finding.revision} ({label})" if finding.revision else label] = None
     if not revisions:
         return
+    commands = FixCommands.for_project(project)
+    fix = commands.revisor("review", "--fix", database=False)
+    doctor = commands.revisor("doctor", "--url", "URL", database=False)
     plan.notes.append(
         "the history creates constraints without a name, so PostgreSQL named them "
         f"(RV101/RV106) in: {', '.join(revisions)}. The convention names new constraints "
-        "only; `revisor review --fix` names these in the files, but a database where they "
-        "already ran keeps PostgreSQL's names and review --fix does not rename them there: "
-        "`revisor doctor --url URL` compares such a database with the history."
+        f"only; {fix.quoted} names these in the files, but a database where they already "
+        "ran keeps PostgreSQL's names and review --fix does not rename them there: "
+        f"{doctor.quoted} compares such a database with the history."
     )
