@@ -563,3 +563,24 @@ def test_a_models_module_that_does_not_import_is_one_message(cli: CliRunner, pro
     assert "env.py failed to load: SyntaxError" in result.output
     assert "Traceback" not in result.output
     assert files_of(project) == before
+
+
+def test_the_example_app(cli: CliRunner, example_project: Path):
+    """Better Call Buffet: its Base has a docstring and no convention, its sqlalchemy
+    import gains MetaData, and its env.py passes **kwargs through a wrapper."""
+    assert "RV102" in revisor(cli, example_project, "review").output
+    result = revisor(cli, example_project, "init", "--write")
+    assert result.exit_code == 0, result.output
+    db = (example_project / "app" / "db.py").read_text()
+    assert "from sqlalchemy import Engine, MetaData, create_engine\n" in db
+    assert '    """\n\n    metadata = MetaData(\n        naming_convention={\n' in db
+    env = (example_project / "migrations" / "env.py").read_text()
+    assert (
+        "        compare_type=True,\n"
+        "        process_revision_directives=process_revision_directives,\n"
+        "        **kwargs,\n"
+    ) in env
+    assert "RV102" not in revisor(cli, example_project, "review").output
+    after = files_of(example_project)
+    assert "Nothing to change." in revisor(cli, example_project, "init", "--write").output
+    assert files_of(example_project) == after

@@ -95,6 +95,29 @@ def append_keyword(
     return one_per_line(call.with_changes(args=[*args, argument(step)]), step)
 
 
+def last_before_unpacking(call: cst.Call) -> cst.Call:
+    """`call` with its last argument moved before its first `*args`/`**options` (the
+    usual order); each position keeps its comma and line layout."""
+    args = list(call.args)
+    first = next((i for i, a in enumerate(args) if a.star), None)
+    if first is None or first == len(args) - 1:
+        return call
+    contents = [
+        {
+            "keyword": a.keyword,
+            "value": a.value,
+            "equal": a.equal,
+            "star": a.star,
+            "whitespace_after_star": a.whitespace_after_star,
+        }
+        for a in args[first:]
+    ]
+    contents.insert(0, contents.pop())
+    for offset, content in enumerate(contents):
+        args[first + offset] = args[first + offset].with_changes(**content)
+    return call.with_changes(args=args)
+
+
 def one_per_line(call: cst.Call, step: str) -> cst.Call:
     """`call` with each argument on its own line, one `step` deeper than the call's line,
     and a trailing comma (black's layout). Comments after an argument stay after it."""
@@ -210,13 +233,54 @@ def top_level_names(module: cst.Module) -> set[str]:
     return names
 
 
+def add_imported_name(module: cst.Module, source_module: str, name: str) -> cst.Module | None:
+    """`module` with `name` added to its first top-level `from source_module import ...`
+    (constants, then classes, then functions, each alphabetical, as isort orders them),
+    None when it has no such import."""
+
+    def order(alias: cst.ImportAlias) -> tuple[int, str]:
+        text = dotted(alias.name)
+        kind = 0 if text.isupper() and len(text) > 1 else 1 if text[:1].isupper() else 2
+        return kind, text
+
+    body = list(module.body)
+    for index, statement in enumerate(body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                not isinstance(small, cst.ImportFrom)
+                or small.module is None
+                or small.relative
+                or dotted(small.module) != source_module
+                or isinstance(small.names, cst.ImportStar)
+            ):
+                continue
+            names = list(small.names)
+            new = cst.ImportAlias(name=cst.Name(name))
+            at = next((i for i, a in enumerate(names) if order(a) > order(new)), len(names))
+            space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            # a comma between names: as the import already separates them
+            between = next((a.comma for a in names[:-1] if isinstance(a.comma, cst.Comma)), space)
+            if at == len(names):
+                last = names[-1]
+                names[-1] = last.with_changes(comma=between)
+                names.append(new.with_changes(comma=last.comma))  # a trailing comma stays
+            else:
+                names.insert(at, new.with_changes(comma=between))
+            edited = statement.with_deep_changes(small, names=names)
+            body[index] = edited
+            return module.with_changes(body=body)
+    return None
+
+
 def add_import(module: cst.Module, source: str) -> cst.Module:
     """`module` with the import statement `source` (a `try:` block too) after its last
     top-level import that comes before any function or class (after the docstring when it
     has no import)."""
     statement = cst.parse_statement(source, config=module.config_for_parsing)
     if isinstance(statement, cst.BaseCompoundStatement):  # a block stands apart
-        statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     body = list(module.body)
     position = 0
     for index, item in enumerate(body):

@@ -7,9 +7,10 @@ The hook is `revisor.alembic.process_revision_directives` (draft's own rewrite,
 - a call without the option: `process_revision_directives=process_revision_directives`;
 - a call passing a hook of the user's: `chain(their_hook)`, which runs theirs first and
   revisor's after it, as `revisor draft` does;
-- a call taking `**options` (Flask-Migrate's `**conf_args`): the hook goes where the
-  options get it, `conf_args["process_revision_directives"] = chain(...)`; when env.py
-  sets no such key, init says so rather than risk passing the keyword twice.
+- a call taking `**options`: when env.py sets `options["process_revision_directives"]`
+  (Flask-Migrate's `conf_args`), that value is chained; when env.py never names the
+  option, the keyword is added (nothing puts it in the dict); otherwise init says so
+  rather than risk passing the keyword twice.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from revisor.init.cst import (
     dotted,
     imported_names,
     keyword,
+    last_before_unpacking,
     parse,
     top_level_names,
 )
@@ -45,7 +47,10 @@ class _HookEdit(cst.CSTTransformer):
     step: str
     lines: list[str]  # the source's lines, for each call's indentation
     positions: dict[cst.Call, int] = field(default_factory=dict)
+    keyed: bool = False  # env.py sets options["process_revision_directives"]
+    mentioned: bool = False  # env.py names the option anywhere
     needs: set[str] = field(default_factory=set)  # "hook", "chain"
+    unsure: int = 0  # context.configure(**options) calls left alone
     calls: int = 0
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -60,12 +65,19 @@ class _HookEdit(cst.CSTTransformer):
             wrapped = cst.Call(func=cst.Name(self.chain), args=[cst.Arg(given.value)])
             return updated.deep_replace(given, given.with_changes(value=wrapped))
         if any(arg.star == "**" for arg in updated.args):
-            return updated  # the options dict gets the hook (leave_SimpleStatementLine)
+            if self.keyed:
+                return updated  # the options dict gets the hook (leave_Assign)
+            if self.mentioned:
+                # env.py may put the option in the dict some other way: adding the
+                # keyword could pass it twice (TypeError)
+                self.unsure += 1
+                return updated
         self.needs.add("hook")
         line = self.positions.get(original, 0)
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         indent = text[: len(text) - len(text.lstrip())]
-        return append_keyword(updated, OPTION, lambda _: self.hook, indent, self.step)
+        added = append_keyword(updated, OPTION, lambda _: self.hook, indent, self.step)
+        return last_before_unpacking(added)
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         """`options["process_revision_directives"] = their_hook` → `chain(their_hook)`."""
@@ -117,6 +129,8 @@ def add_hook(env_py: Path, source: str) -> tuple[FileChange | None, list[str]]:
         step=module.default_indent,
         lines=source.splitlines(),
         positions=positions,
+        keyed=_sets_option_key(module),
+        mentioned=OPTION in source,
     )
     edited = wrapper.module.visit(edit)
     notes: list[str] = []
@@ -125,7 +139,7 @@ def add_hook(env_py: Path, source: str) -> tuple[FileChange | None, list[str]]:
             f"{env_py} calls no context.configure(...): add {OPTION}="
             f"{HOOK_MODULE}.{OPTION} to the call that configures autogenerate."
         )
-    if _passes_options_without_hook(wrapper.module) and "chain" not in edit.needs:
+    if edit.unsure:
         notes.append(
             f"{env_py} passes **options to context.configure(...) and sets no "
             f'options["{OPTION}"]: add `{OPTION}={OPTION}` (from {HOOK_MODULE}) '
@@ -163,21 +177,13 @@ def optional_import(names: list[tuple[str, str]], step: str) -> str:
     )
 
 
-def _passes_options_without_hook(module: cst.Module) -> bool:
-    found = {"star": False, "key": False}
+def _sets_option_key(module: cst.Module) -> bool:
+    found = []
 
     class Look(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            if (
-                dotted(node.func) == "context.configure"
-                and keyword(node, OPTION) is None
-                and any(arg.star == "**" for arg in node.args)
-            ):
-                found["star"] = True
-
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
             if _is_option_key(node.target):
-                found["key"] = True
+                found.append(node)
 
     module.visit(Look())
-    return found["star"] and not found["key"]
+    return bool(found)

@@ -32,6 +32,7 @@ from sqlalchemy import MetaData
 
 from revisor.init.cst import (
     add_import,
+    add_imported_name,
     append_keyword,
     dotted,
     imported_names,
@@ -156,7 +157,9 @@ class _ConventionEdit:
                 body[index] = replaced
                 module = self.module.with_changes(body=body)
                 if self.metadata_name is None:
-                    module = add_import(module, "from sqlalchemy import MetaData\n")
+                    module = add_imported_name(module, "sqlalchemy", "MetaData") or add_import(
+                        module, "from sqlalchemy import MetaData\n"
+                    )
                 return module
         return None
 
@@ -217,10 +220,14 @@ class _ConventionEdit:
         kept_statements = [s for s in statements if not _is_pass_line(s)]
         at = 1 if kept_statements and _is_docstring_line(kept_statements[0]) else 0
         following = kept_statements[at] if at < len(kept_statements) else None
-        if at == 1 and isinstance(following, cst.SimpleStatementLine | cst.BaseCompoundStatement):
-            # the blank line after the docstring stays right after the docstring
+        if at == 1:
+            # a blank line between the docstring and the attribute: the one that followed
+            # the docstring, else a new one
             assert isinstance(attribute, cst.SimpleStatementLine)
-            attribute = attribute.with_changes(leading_lines=following.leading_lines)
+            blank = (
+                following.leading_lines if following is not None else [cst.EmptyLine(indent=False)]
+            )
+            attribute = attribute.with_changes(leading_lines=blank or [cst.EmptyLine(indent=False)])
         kept_statements.insert(at, attribute)
         return node.with_changes(body=body.with_changes(body=kept_statements))
 
