@@ -485,13 +485,17 @@ def test_a_project_below_the_top_of_a_git_work_tree(
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "master", str(repo)], check=True)
     (repo / ".gitignore").write_text("__pycache__/\n.revisor/\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "start"], check=True)
     root = stock_project(repo / "backend", database_url_18.sqlalchemy_url)
     result = revisor(cli, root, "init", "--write")
     assert result.exit_code == 0, result.output
     assert not (root / ".gitignore").exists()  # the work tree's .gitignore covers it
     workflow = yaml.safe_load((repo / ".github" / "workflows" / "revisor.yml").read_text())
+    assert workflow[True]["push"]["branches"] == ["master"]  # YAML 1.1 reads `on` as True
     job = workflow["jobs"]["migrations"]
     assert job["defaults"]["run"]["working-directory"] == "backend"
     assert [s["run"] for s in job["steps"] if "run" in s][1:] == [

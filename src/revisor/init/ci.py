@@ -48,7 +48,8 @@ def ci_job(plan: InitPlan, ci: str, top: Path) -> FileChange | None:
         before = plan.text_of(path)
         if before is not None:
             return None  # the user's own version of it
-        return FileChange(path, None, _github(working, install), "CI: GitHub Actions workflow")
+        workflow = _github(working, install, _default_branch(top))
+        return FileChange(path, None, workflow, "CI: GitHub Actions workflow")
     path = top / ".gitlab-ci.yml"
     before = plan.text_of(path)
     if before is not None and re.search(r"^revisor:", before, re.MULTILINE):
@@ -133,7 +134,17 @@ def _install_line(root: Path) -> str:
     return f'pip install "{spec}"  # and your app\'s dependencies: env.py imports the models'
 
 
-def _github(working: str, install: str) -> str:
+def _default_branch(top: Path) -> str:
+    """The repository's default branch as git knows it (origin's HEAD, main, master),
+    `main` when it knows none."""
+    try:
+        found = git.default_branches(top) if git.toplevel(top) is not None else []
+    except RevisorError:  # no git on this machine
+        found = []
+    return found[0].removeprefix("origin/") if found else "main"
+
+
+def _github(working: str, install: str, branch: str) -> str:
     defaults = ""
     if working != ".":
         defaults = f"    defaults:\n      run:\n        working-directory: {working}\n"
@@ -143,7 +154,7 @@ def _github(working: str, install: str) -> str:
         "name: revisor\n"
         "on:\n"
         "  push:\n"
-        "    branches: [main]\n"
+        f"    branches: [{branch}]\n"
         "  pull_request:\n"
         "jobs:\n"
         "  migrations:\n"
