@@ -50,7 +50,7 @@ def plan_init(project: Project, *, ci: str = "github") -> InitPlan:
     plan.notes.extend(hook_notes)
     plan.add(tool_table(plan, spec))
     plan.add(ignore_revisor_folder(plan))
-    top = repository_root(project.root)
+    top = repository_root(plan.root)
     plan.add(ci_job(plan, ci, top))
     plan.add(pre_commit(plan, top, project.config_path.resolve()))
     return plan
@@ -74,7 +74,7 @@ def _naming_convention(project: Project, plan: InitPlan, exclude: set[Path]) -> 
     for meta in metadata:
         if has_convention([meta]):
             continue
-        placed = place_convention(meta, project.root, exclude)
+        placed = place_convention(meta, plan.root, exclude)
         if isinstance(placed, FileChange):
             plan.add(placed)
         else:
@@ -82,7 +82,7 @@ def _naming_convention(project: Project, plan: InitPlan, exclude: set[Path]) -> 
     _server_named_constraints(project, plan)
     if len(metadata) != 1:
         return None
-    return metadata_spec(definers(metadata[0], project.root, exclude))
+    return metadata_spec(definers(metadata[0], plan.root, exclude))
 
 
 def _server_named_constraints(project: Project, plan: InitPlan) -> None:
