@@ -588,3 +588,16 @@ def test_the_example_app(cli: CliRunner, example_project: Path):
     after = files_of(example_project)
     assert "Nothing to change." in revisor(cli, example_project, "init", "--write").output
     assert files_of(example_project) == after
+
+
+def test_ci_none_and_a_pre_commit_config_it_cannot_append_to(cli: CliRunner, project: Path):
+    config = project / ".pre-commit-config.yaml"
+    config.write_text("repos:\n  - repo: local\n    hooks: []\nci:\n  autofix_prs: false\n")
+    before = config.read_bytes()
+    result = revisor(cli, project, "init", "--write", "--ci", "none")
+    assert result.exit_code == 0, result.output
+    assert config.read_bytes() == before
+    assert "`repos:` is not its last key" in result.output
+    assert "- repo: https://github.com/revisor-dev/revisor\n" in result.output
+    assert "      - id: revisor-check\n" in result.output
+    assert not (project / ".github").exists() and not (project / ".gitlab-ci.yml").exists()
