@@ -601,3 +601,30 @@ def test_ci_none_and_a_pre_commit_config_it_cannot_append_to(cli: CliRunner, pro
     assert "- repo: https://github.com/revisor-dev/revisor\n" in result.output
     assert "      - id: revisor-check\n" in result.output
     assert not (project / ".github").exists() and not (project / ".gitlab-ci.yml").exists()
+
+
+def test_a_models_module_without_a_sqlalchemy_import(
+    cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl
+):
+    models = (
+        "from flask_sqlalchemy import SQLAlchemy\n\n"
+        "db = SQLAlchemy()\n\n\n"
+        "class Vendor(db.Model):\n"
+        '    __tablename__ = "vendors"\n'
+        "    id = db.Column(db.Integer, primary_key=True)\n"
+        "    code = db.Column(db.String(20), nullable=False, unique=True)\n"
+        "    note = db.Column(db.Text)\n\n\n"
+        "Base = db.Model\n"
+    )
+    root = stock_project(tmp_path / "flaskish", database_url_18.sqlalchemy_url, models=models)
+    result = revisor(cli, root, "init", "--write")
+    assert result.exit_code == 0, result.output
+    written = (root / "app" / "models.py").read_text()
+    assert written.startswith(
+        "from flask_sqlalchemy import SQLAlchemy\nfrom sqlalchemy import MetaData\n\n"
+        "db = SQLAlchemy(\n    metadata=MetaData(\n        naming_convention={\n"
+    ), written
+    assert "RV102" not in revisor(cli, root, "review").output
+    after = files_of(root)
+    assert "Nothing to change." in revisor(cli, root, "init", "--write").output
+    assert files_of(root) == after
