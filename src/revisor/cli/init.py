@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from revisor.cli import app
 from revisor.cli.common import (
@@ -62,8 +63,7 @@ def init(
         if not write:
             for change in plan.changes:
                 out.print(f"[bold]# {escape(change.reason)}[/]")
-                sys.stdout.write(change.diff(root))
-                sys.stdout.flush()
+                _show_diff(out, change.diff(root))
         else:
             for path in write_plan(plan):
                 change = next(c for c in plan.changes if c.path == path)
@@ -86,6 +86,25 @@ def init(
         return 0
 
     run(common, body)
+
+
+def _show_diff(out: Console, diff: str) -> None:
+    """The diff as is; on a terminal, added lines green and removed ones red."""
+    if not out.is_terminal:
+        sys.stdout.write(diff)
+        sys.stdout.flush()
+        return
+    for line in diff.splitlines():
+        style = None
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        out.print(line, style=style, markup=False, highlight=False)
 
 
 def _shown(path, root) -> str:  # type: ignore[no-untyped-def]
