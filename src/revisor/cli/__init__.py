@@ -54,6 +54,7 @@ from revisor.cli import deploy as _deploy  # noqa: E402,F401
 from revisor.cli import doctor as _doctor  # noqa: E402,F401
 from revisor.cli import draft as _draft  # noqa: E402,F401
 from revisor.cli import graph as _graph  # noqa: E402,F401
+from revisor.cli import merge as _merge  # noqa: E402,F401
 from revisor.cli import redo as _redo  # noqa: E402,F401
 from revisor.cli import review as _review  # noqa: E402,F401
 from revisor.cli import status as _status  # noqa: E402,F401
