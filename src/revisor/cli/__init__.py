@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+from revisor.cli.help_format import hide_flag_types
+
+hide_flag_types()
+
 app = typer.Typer(
     name="revisor",
     help="Safe-by-default Alembic migrations on PostgreSQL.",
