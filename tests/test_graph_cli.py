@@ -261,3 +261,35 @@ def test_since_highlights_what_a_branch_adds(cli: CliRunner, tmp_path: Path) -> 
     unknown = graph(cli, ini, "--since", "no-such-ref")
     assert unknown.exit_code == ExitCode.USAGE
     assert "git does not know this ref" in unknown.output
+
+
+def test_url_at_an_unknown_revision_exits_6(cli: CliRunner, tmp_path: Path, database_url_18):
+    import psycopg
+
+    ini = branchy_project(tmp_path)
+    with psycopg.connect(**database_url_18.libpq_kwargs(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('feedfacecafe')")
+    url = database_url_18.url.render_as_string(hide_password=False)
+    result = graph(cli, ini, "--url", url)
+    assert result.exit_code == ExitCode.UNKNOWN_REVISION, result.output
+    assert "stamped with feedfacecafe" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        p
+        for p in sorted(HISTORIES.iterdir())
+        if (p / "case.toml").is_file()
+        and tomllib.loads((p / "case.toml").read_text())["roundtrip"] == "load-error"
+    ],
+    ids=lambda p: p.name,
+)
+def test_broken_histories_are_one_message(
+    case: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(case)
+    result = graph(cli, case / "alembic.ini")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
