@@ -97,3 +97,27 @@ def test_sql_needs_dry_run(
     assert code == ExitCode.USAGE, both
     assert "--sql only renders SQL, so it needs --dry-run" in both
     assert heads(database_url_18) == ()
+
+
+def test_every_head_of_a_branched_history(
+    cli: CliRunner, tmp_path: Path, database_url_18: DatabaseUrl, monkeypatch
+) -> None:
+    """--to heads on two heads: the SQL of both branches from the common base, which
+    run as printed leaves the database at both heads."""
+    import shutil
+
+    from tests.conftest import HISTORIES
+
+    project = tmp_path / "multiple_heads"
+    shutil.copytree(HISTORIES / "multiple_heads", project)
+    monkeypatch.chdir(project)
+    migrate.upgrade(Project.load(project / "alembic.ini"), database_url_18, "aabb00cc11dd")
+    code, out, both = invoke(
+        cli, project, database_url_18, "--dry-run", "--sql", "--to", "heads", "--no-review"
+    )
+    assert code == ExitCode.OK, both
+    assert "CREATE TABLE milestones" in out and "ADD COLUMN color" in out
+    assert "CREATE TABLE projects" not in out
+    with psycopg.connect(**database_url_18.libpq_kwargs(), autocommit=True) as conn:
+        conn.execute(out.encode())
+    assert sorted(heads(database_url_18)) == ["cc11dd22ee33", "dd22ee33ff44"]
