@@ -4,7 +4,9 @@ points and heads marked; --url and --since highlight what they name."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -117,7 +119,7 @@ def branchy_project(root: Path) -> Path:
     for path in (root / "migrations" / "versions").glob("*_rev.py"):
         rev = path.name.removesuffix("_rev.py")
         if rev in MESSAGES:
-            docstring = MESSAGES[rev].replace('"', '\\"')
+            docstring = MESSAGES[rev].replace("\\", "\\\\").replace('"', '\\"')
             path.write_text(f'"""{docstring}"""\n' + path.read_text())
     return ini
 
@@ -293,3 +295,26 @@ def test_broken_histories_are_one_message(
     result = graph(cli, case / "alembic.ini")
     assert result.exit_code == ExitCode.USAGE, result.output
     assert result.output.startswith("error: ") and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graphviz_reads_the_dot_back(cli: CliRunner, tmp_path: Path) -> None:
+    """Graphviz itself parses the DOT (ids and messages with quotes, backslashes and
+    `#`) and finds exactly alembic's edges."""
+    MESSAGES["b"] = 'back\\slash "quoted" {braces} <tag> & more'
+    try:
+        ini = branchy_project(tmp_path)
+    finally:
+        del MESSAGES["b"]
+    revisions, edges = alembic_edges(ini)
+    result = graph(cli, ini, "--format", "dot")
+    assert result.exit_code == 0, result.output
+    laid_out = subprocess.run(
+        ["dot", "-Tjson0"], input=result.stdout, capture_output=True, text=True, check=True
+    )
+    document = json.loads(laid_out.stdout)
+    names = [o["name"] for o in document["objects"]]
+    assert set(names) == revisions
+    assert {(names[e["tail"]], names[e["head"]]) for e in document["edges"]} == edges
+    label = next(o["label"] for o in document["objects"] if o["name"] == "b")
+    assert label == 'b\\nback\\\\slash "quoted" {braces} <tag> & more\\n(branch point)'
