@@ -59,8 +59,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.UNKNOWN_REVISION: (
         "The database is stamped with a revision that is not in the migration history "
-        "(check --url, deploy, redo, db current). doctor reports it as the finding DR102 "
-        "and exits 1."
+        "(check --url, deploy, redo, db current, graph --url). doctor reports it as the "
+        "finding DR102 and exits 1."
     ),
     ExitCode.LOCKED: (
         "Another deploy holds the migration lock and it was not released in time, or a "
