@@ -4,9 +4,9 @@ Pure: takes a `RevisionGraph` (revisor.graph) and each revision's message, retur
 One node per revision, one solid edge per `down_revision` (parent → child, so the base is
 on top), a dotted edge per `depends_on`. Merges (several parents) are hexagons, branch
 points (several children) are diamonds in DOT and have a thick dashed border in Mermaid,
-heads a thick border; each kind is also written in the label, so a reader without colours
-sees it. Revisions a database is at (`--url`) and revisions a branch adds or changes (`--since`)
-are filled.
+heads a thick border; each kind is also written in the label, so a reader without
+colours sees it. Revisions a database is at (`--url`) and revisions a branch adds or
+changes (`--since`) are filled.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Highlights:
 class _Revision:
     revision: str
     label_lines: tuple[str, ...]
-    kinds: tuple[str, ...]  # head, merge, branch point, base
+    kinds: tuple[str, ...]  # head, merge, branch point, database, on this branch
 
 
 def render(
