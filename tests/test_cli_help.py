@@ -100,3 +100,18 @@ def test_rules_keep_every_word(columns: int) -> None:
         assert " ".join(rendered[start : start + 64]).find(" ".join(entry.summary.split())) > 0, (
             entry.code
         )
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"), COMMANDS, ids=lambda v: " ".join(v) if isinstance(v, list) else "h"
+)
+def test_description_wraps_to_the_terminal(argv: list[str], command: Any) -> None:
+    """The docstring's paragraphs are wrapped at 80 columns, not at the source's line
+    breaks (which left a short line after each source line)."""
+    output = render_help(argv)
+    description = output.split("Usage:", 1)[1].split("╭", 1)[0].splitlines()[1:]
+    paragraphs = "\n".join(line.strip() for line in description).strip().split("\n\n")
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        short = [line for line in lines[:-1] if len(line) < 60]
+        assert not short, f"{' '.join(argv)}: {short} in {paragraph!r}"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from revisor.cli.help_format import hide_flag_types
+from revisor.cli.help_format import hide_flag_types, reflow_docstrings
 
 hide_flag_types()
 
@@ -63,6 +63,8 @@ from revisor.cli import redo as _redo  # noqa: E402,F401
 from revisor.cli import review as _review  # noqa: E402,F401
 from revisor.cli import status as _status  # noqa: E402,F401
 from revisor.cli import test as _test  # noqa: E402,F401
+
+reflow_docstrings(app)
 
 
 def main() -> None:

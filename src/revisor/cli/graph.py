@@ -51,10 +51,11 @@ def graph(
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Print the revision graph as Mermaid (default) or DOT: one node per revision with
-    its message, an edge from each parent to its child; merges, branch points and heads
-    marked. Exit 0, 2 usage or broken history, 3 database error, 6 database at an
-    unknown revision."""
+    """Print the revision graph as Mermaid (default) or DOT.
+
+    One node per revision with its message, an edge from each parent to its child;
+    merges, branch points and heads marked (docs/graph.md). Exit 0, 2 usage or broken
+    history, 3 database error, 6 database at an unknown revision."""
     common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:

@@ -32,9 +32,11 @@ def merge(
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Merge every head of the history into one new revision (alembic merge heads), then
-    review the new file. Exit 0 merged and clean, 1 the review found errors in it, 2
-    fewer than two heads or an empty message (nothing written)."""
+    """Merge every head of the history into one new revision, then review it.
+
+    Writes the file as `alembic merge heads` does, without running env.py
+    (docs/merge.md). Exit 0 merged and clean, 1 the review found errors in it, 2 fewer
+    than two heads or an empty message (nothing written)."""
     common = Common(config=config, name=name, debug=debug, x_args=x_arg, app=app_path)
 
     def body() -> int:
