@@ -318,3 +318,17 @@ def test_graphviz_reads_the_dot_back(cli: CliRunner, tmp_path: Path) -> None:
     assert {(names[e["tail"]], names[e["head"]]) for e in document["edges"]} == edges
     label = next(o["label"] for o in document["objects"] if o["name"] == "b")
     assert label == 'b\\nback\\\\slash "quoted" {braces} <tag> & more\\n(branch point)'
+
+
+def test_notes_when_nothing_is_highlighted(cli: CliRunner, tmp_path: Path, database_url_18):
+    ini = branchy_project(tmp_path)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "base")
+    url = database_url_18.url.render_as_string(hide_password=False)
+    result = graph(cli, ini, "--url", url, "--since", "main")
+    assert result.exit_code == 0, result.output
+    assert "the database has no revision applied" in result.stderr
+    assert "no revision file was added or changed since main" in result.stderr
+    assert result.stdout.startswith("flowchart TD\n") and "class " in result.stdout
+    assert "database" not in result.stdout and "on_this_branch" not in result.stdout

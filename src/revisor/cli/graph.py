@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from revisor.cli import app
 from revisor.cli.common import (
@@ -16,6 +17,7 @@ from revisor.cli.common import (
     NameOption,
     XOption,
     run,
+    stderr_console,
 )
 
 if TYPE_CHECKING:
@@ -74,6 +76,12 @@ def graph(
             database=frozenset(_database_heads(project, common) if url else ()),
             branch=frozenset(_on_branch(project, since) if since else ()),
         )
+        # stdout is the diagram alone; why nothing is highlighted goes to stderr
+        err = stderr_console()
+        if url and not highlights.database:
+            err.print("[dim]note:[/] the database has no revision applied (no version table row).")
+        if since and not highlights.branch:
+            err.print(f"[dim]note:[/] no revision file was added or changed since {escape(since)}.")
         sys.stdout.write(render(project.graph, messages, output_format, highlights))
         return 0
 
