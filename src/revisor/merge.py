@@ -61,7 +61,7 @@ def merge_heads(project: Project, message: str) -> MergeResult:
     # alembic prints "Generating <path> ... done" on stdout itself; revisor says it
     with contextlib.redirect_stdout(io.StringIO()):
         created = script.generate_revision(
-            util.rev_id(), message.strip(), refresh=True, head=list(heads), config=project.config
+            util.rev_id(), message.strip(), head=list(heads), config=project.config
         )
     assert created is not None  # generate_revision returns None only for an empty head
     return MergeResult(created.revision, Path(created.path).resolve(), heads)
