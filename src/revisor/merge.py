@@ -63,5 +63,9 @@ def merge_heads(project: Project, message: str) -> MergeResult:
         created = script.generate_revision(
             util.rev_id(), message.strip(), head=list(heads), config=project.config
         )
-    assert created is not None  # generate_revision returns None only for an empty head
+    if created is None:  # the file alembic wrote (after its post-write hooks) is no revision
+        raise ConfigError(
+            "alembic wrote the merge file but cannot read it back as a revision.",
+            hint="Check script.py.mako and the post-write hooks in the Alembic config.",
+        )
     return MergeResult(created.revision, Path(created.path).resolve(), heads)
