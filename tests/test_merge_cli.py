@@ -95,3 +95,19 @@ def test_message_is_required(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(app, ["merge", "-c", str(three_heads(tmp_path))])
     assert result.exit_code == ExitCode.USAGE
     assert "Missing option '--message'" in result.output
+
+
+def test_failing_post_write_hook_is_one_message(cli: CliRunner, tmp_path: Path) -> None:
+    ini = three_heads(tmp_path)
+    ini.write_text(
+        ini.read_text()
+        + "\n[post_write_hooks]\nhooks = broken\nbroken.type = exec\n"
+        + "broken.executable = /nonexistent/formatter\n"
+    )
+    result = cli.invoke(app, ["merge", "-c", str(ini), "-m", "merge"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.output.startswith("error: alembic could not write the merge revision")
+    assert "no file was left" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert heads_of(ini) == ["b", "c", "d"]  # the written file was removed again
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 4

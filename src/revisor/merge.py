@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,13 +60,29 @@ def merge_heads(project: Project, message: str) -> MergeResult:
         raise NothingToMerge(heads, graph.quoted)
     script = ScriptDirectory.from_config(project.config)  # a fresh map: a file is added
     # alembic prints "Generating <path> ... done" on stdout itself; revisor says it
-    with contextlib.redirect_stdout(io.StringIO()):
-        created = script.generate_revision(
-            util.rev_id(), message.strip(), head=list(heads), config=project.config
-        )
+    before = _revision_files(project)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            created = script.generate_revision(
+                util.rev_id(), message.strip(), head=list(heads), config=project.config
+            )
+    except (util.CommandError, OSError, subprocess.SubprocessError) as exc:
+        # a template error, or a post-write hook (ruff, black) missing or failing after
+        # the file was written: no half-written merge is left behind
+        for path in _revision_files(project) - before:
+            path.unlink()
+        raise ConfigError(
+            f"alembic could not write the merge revision ({type(exc).__name__}: {exc}); "
+            "no file was left.",
+            hint="Check script.py.mako and the post-write hooks in the Alembic config.",
+        ) from exc
     if created is None:  # the file alembic wrote (after its post-write hooks) is no revision
         raise ConfigError(
             "alembic wrote the merge file but cannot read it back as a revision.",
             hint="Check script.py.mako and the post-write hooks in the Alembic config.",
         )
     return MergeResult(created.revision, Path(created.path).resolve(), heads)
+
+
+def _revision_files(project: Project) -> set[Path]:
+    return {p for folder in project.version_locations for p in folder.glob("*.py")}
