@@ -26,13 +26,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Option help is rich markup (the app's rich_markup_mode): a literal `[` is written `\\[`,
+# or rich takes `[default: ...]` and `[tool.alembic]` for style tags and drops them.
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
         "-c",
-        help="Alembic config: alembic.ini or pyproject.toml [default: the first alembic.ini "
-        "or pyproject.toml with [tool.alembic] in the current folder or a parent, up to the "
+        help="Alembic config: alembic.ini or pyproject.toml \\[default: the first alembic.ini "
+        "or pyproject.toml with \\[tool.alembic] in the current folder or a parent, up to the "
         "repository root].",
         envvar="REVISOR_CONFIG",
         show_default=False,
@@ -45,7 +48,7 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help="PostgreSQL URL [default: $DATABASE_URL, then sqlalchemy.url, then the "
+        help="PostgreSQL URL \\[default: $DATABASE_URL, then sqlalchemy.url, then the "
         "embedded PostgreSQL].",
         show_default=False,
     ),
@@ -65,8 +68,8 @@ AppOption = Annotated[
     typer.Option(
         "--app",
         metavar="IMPORT",
-        help="Flask-Migrate projects: the Flask app, as `flask --app` takes it [default: "
-        "$FLASK_APP, .flaskenv, [tool.revisor] flask-app, app.py/wsgi.py].",
+        help="Flask-Migrate projects: the Flask app, as `flask --app` takes it \\[default: "
+        "$FLASK_APP, .flaskenv, \\[tool.revisor] flask-app, app.py/wsgi.py].",
         show_default=False,
     ),
 ]
@@ -75,7 +78,7 @@ ScratchUrlOption = Annotated[
     typer.Option(
         "--scratch-url",
         metavar="URL",
-        help="Server for the scratch databases [default: the project's database's server "
+        help="Server for the scratch databases \\[default: the project's database's server "
         "when its role may create databases there, else the embedded PostgreSQL].",
         show_default=False,
     ),
