@@ -72,7 +72,9 @@ EXIT_CODES: dict[ExitCode, str] = {
         "before running any statement there."
     ),
     ExitCode.INTERNAL: "An unexpected error inside revisor (a bug): rerun with --debug, report it.",
-    ExitCode.INTERRUPTED: "Interrupted by the user (Ctrl-C).",
+    ExitCode.INTERRUPTED: (
+        "Interrupted: Ctrl-C, or the reader of the output went away (`revisor review | head`)."
+    ),
 }
 
 

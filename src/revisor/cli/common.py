@@ -123,8 +123,23 @@ def install_redaction() -> None:
         sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
 
 
+def reader_gone() -> NoReturn:
+    """The reader of stdout went away (`revisor review | head`): exit as interrupted.
+    Nothing more can be said on stdout, and Python would complain again when flushing it
+    at exit, so it goes to /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+class _StdoutConsole(Console):
+    def on_broken_pipe(self) -> None:  # rich's own exits 1, which means "findings"
+        self.quiet = True
+        reader_gone()
+
+
 def stdout_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return _StdoutConsole(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
@@ -206,6 +221,8 @@ def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
         _fail(common, ExitCode.INTERRUPTED, "interrupted", None)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
+    except BrokenPipeError:
+        reader_gone()
     except Exception as exc:
         _show_traceback(common, err, exc)
         message = f"internal error: {type(exc).__name__}: {exc}"
