@@ -25,6 +25,7 @@ from revisor.review.rule import Rule, all_rules
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
+    from revisor.base_models import BaseModels
     from revisor.git import ChangedFiles
     from revisor.project import Project
 
@@ -131,6 +132,7 @@ def review(
     with _gc_paused():
         for _ in range(passes):
             ctx = _context(project, targets, history, whole)
+            ctx.since = since
             findings = run_rules(ctx, selection)
             if not fix:
                 break
@@ -191,8 +193,10 @@ def review_files(
     codes: Iterable[str] | None = None,
     metadata: tuple[MetaData, ...] | None = None,
     project: Project | None = None,
+    base_models: BaseModels | None = None,
 ) -> list[Finding]:
-    """Review standalone files (tests, docs examples): `paths` are the whole history."""
+    """Review standalone files (tests, docs examples): `paths` are the whole history;
+    `base_models` stand for the running release's models (no git involved)."""
     with _gc_paused():
         migrations = [parse_migration(p) for p in paths]
     ctx = ReviewContext(
@@ -200,6 +204,7 @@ def review_files(
         all_migrations=migrations,
         project=project,
         metadata_override=metadata,
+        base_models_override=base_models,
     )
     chosen = (
         frozenset(codes)
