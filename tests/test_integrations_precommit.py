@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from revisor.cli import app
+from revisor.init.ci import HOOK_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 FK_REVISION = "migrations/versions/e6995e90df34_add_vendor_to_transactions.py"
@@ -73,6 +74,8 @@ def test_migrations_only_skips_files_outside_the_history(
 def test_hooks_manifest_names_real_commands(cli: CliRunner) -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"revisor-review", "revisor-check"}
+    # the ids `revisor init` writes into a project's .pre-commit-config.yaml
+    assert set(HOOK_IDS) == set(hooks)
     assert hooks["revisor-check"]["pass_filenames"] is False
     for hook in hooks.values():
         program, *args = hook["entry"].split()
