@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from textwrap import indent
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,6 +63,31 @@ def draft(
             help="Keep this drop in the draft (repeatable); others are left out.",
         ),
     ] = None,
+    rename_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename-column",
+            metavar="TABLE.OLD=NEW",
+            help="This dropped and added column is a rename: keep the data (repeatable).",
+        ),
+    ] = None,
+    rename_table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename-table",
+            metavar="OLD=NEW",
+            help="This dropped and created table is a rename: keep the rows (repeatable).",
+        ),
+    ] = None,
+    backfill: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backfill",
+            metavar="[TABLE.COLUMN=]SQL",
+            help="Fill a new NOT NULL column without a default on existing rows with SQL, "
+            "in batches (repeatable; the name is needed when several columns need it).",
+        ),
+    ] = None,
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Revision id to use instead of a random one.")
     ] = None,
@@ -83,6 +111,13 @@ def draft(
         from revisor.drafting import DraftOptions
         from revisor.errors import MultipleHeads
 
+        if not message.strip():
+            from revisor.errors import ConfigError
+
+            raise ConfigError(
+                "The message is empty: it names the migration file.",
+                hint='Say what the migration does: -m "add vendor country".',
+            )
         project = common.project()
         if len(project.heads) > 1:  # before the embedded dev database is upgraded to both
             raise MultipleHeads(project.heads)
@@ -93,6 +128,10 @@ def draft(
             settings=project.settings.raw,
             source_roots=[project.root],
             guess_renames=False if no_rename_guess else None,
+            rename_columns=rename_column or [],
+            rename_tables=rename_table or [],
+            backfills=backfill or [],
+            confirm=_confirm_on_terminal(),
         )
         _ = project.metadata  # no models, no draft: say so before touching any database
         db = common.database_url(project)
@@ -116,6 +155,18 @@ def draft(
         return _review(common, result.path)
 
     run(common, body)
+
+
+def _confirm_on_terminal() -> Callable[[str], bool] | None:
+    """A yes/no question on the terminal (default no); None when nobody is there to
+    answer (CI, a pipe): the draft then stops and names the flags instead."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+
+    def confirm(question: str) -> bool:
+        return typer.confirm(question, default=False, err=True)
+
+    return confirm
 
 
 def _review(common: Common, path: Path) -> int:
@@ -155,7 +206,7 @@ def show_draft(result: DraftResult) -> None:
         out.print(f"[bold green]Wrote[/] {_shown(result.path)} (revision {result.revision})")
         out.print("upgrade:")
         for line in result.operations:
-            out.print(f"  {escape(line)}")
+            out.print(indent(escape(line), "  "))
     if report.rewrites:
         out.print("revisor rewrote:")
         for line in report.rewrites:

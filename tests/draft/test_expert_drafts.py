@@ -1,0 +1,187 @@
+"""`revisor draft` writes what an expert writes (issue 13), through the real CLI on the
+reference app and a real PostgreSQL: a NOT NULL column that applies on rows, renames that
+keep the data, an enum label removal that passes revisor's own review, a new schema.
+Every draft here must pass `revisor review` without an error and `deploy --dry-run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revisor import migrate
+from revisor.cli import app
+from revisor.db.url import DatabaseUrl
+from revisor.exit_codes import ExitCode
+from revisor.project import Project
+from tests.support.draft_projects import DraftScenario
+
+ROWS = (
+    "INSERT INTO vendors (name) VALUES ('Gym'), ('Cloud');"
+    "INSERT INTO transactions (amount, description, occurred_on, vendor_id) VALUES "
+    "(-30, 'gym fee', '2025-01-01', 1), (-5, 'storage', '2025-01-02', 2);"
+    "INSERT INTO subscriptions (vendor_id, amount, billing_cycle, next_charge_on) VALUES "
+    "(1, 30, 'MONTHLY', '2025-01-01'), (2, 5, 'WEEKLY', '2025-01-02')"
+)
+NAME_LINE = "    name: Mapped[str] = mapped_column(sa.String(120), unique=True)\n"
+
+
+@pytest.fixture
+def app_with_rows(example_project: Path, database_url_18: DatabaseUrl) -> DraftScenario:
+    """The reference app at head, with vendors, transactions and subscriptions rows."""
+    migrate.upgrade(Project.load(example_project / "alembic.ini"), database_url_18, "heads")
+    scenario = DraftScenario(example_project, database_url_18)
+    scenario.sql(ROWS)
+    return scenario
+
+
+def _url(url: DatabaseUrl) -> str:
+    return url.url.render_as_string(hide_password=False)
+
+
+def _run(cli: CliRunner, scenario: DraftScenario, *args: str):
+    argv = [args[0], "-c", str(scenario.root / "alembic.ini"), "--url", _url(scenario.url)]
+    result = cli.invoke(app, [*argv, *args[1:]])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def _edit(scenario: DraftScenario, old: str, new: str, file: str = "models.py") -> None:
+    path = scenario.root / "app" / file
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def _drafted(scenario: DraftScenario) -> list[Path]:
+    return sorted((scenario.root / "migrations" / "versions").glob("*_change*.py"))
+
+
+def _draft_deploys(cli: CliRunner, scenario: DraftScenario, *flags: str) -> str:
+    """Draft (exit 0, review clean), check `deploy --dry-run`, deploy; the file's text."""
+    drafted = _run(cli, scenario, "draft", "-m", "change", *flags)
+    assert drafted.exit_code == ExitCode.OK, drafted.output
+    assert "review: no findings" in drafted.output or " 0 error(s)" in drafted.output, (
+        drafted.output
+    )
+    [path] = _drafted(scenario)
+    text = path.read_text()
+    assert "please adjust" not in text and "end Alembic commands" not in text
+    assert "# drafted by revisor" in text
+    dry = _run(cli, scenario, "deploy", "--dry-run")
+    assert dry.exit_code == ExitCode.OK, dry.output
+    assert "1 revision(s) would be applied" in dry.output, dry.output
+    deployed = _run(cli, scenario, "deploy")
+    assert deployed.exit_code == ExitCode.OK, deployed.output
+    return text
+
+
+def test_not_null_column_with_a_python_default_deploys_onto_rows(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    _edit(
+        scenario,
+        NAME_LINE,
+        NAME_LINE + '    country: Mapped[str] = mapped_column(sa.String(2), default="US")\n',
+    )
+    text = _draft_deploys(cli, scenario)
+    assert "server_default=sa.text(\"'US'\")" in text
+    assert "op.alter_column('vendors', 'country', server_default=None)" in text
+    assert "# Existing rows get 'US'" in text
+    assert scenario.sql("SELECT name, country FROM vendors ORDER BY id") == [
+        ("Gym", "US"),
+        ("Cloud", "US"),
+    ]
+    assert scenario.drift() == []  # the server default is gone again, as in the model
+    scenario.downgrade()
+    assert scenario.sql(
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = 'country'"
+    ) == [(0,)]
+
+
+def test_not_null_column_with_a_server_default_is_added_with_it(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    _edit(
+        scenario,
+        NAME_LINE,
+        NAME_LINE + '    country: Mapped[str] = mapped_column(sa.String(2), server_default="US")\n',
+    )
+    text = _draft_deploys(cli, scenario)
+    assert "server_default=None" not in text
+    assert scenario.sql("SELECT DISTINCT country FROM vendors") == [("US",)]
+    assert scenario.drift() == []
+
+
+def test_not_null_column_without_a_default_is_refused_with_the_choices(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    _edit(scenario, NAME_LINE, NAME_LINE + "    country: Mapped[str] = mapped_column(sa.String(2))\n")
+    result = _run(cli, scenario, "draft", "-m", "change")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "vendors.country" in result.output
+    assert "default=" in result.output and "--backfill" in result.output
+    assert "nullable" in result.output
+    assert _drafted(scenario) == []
+
+
+def test_renamed_column_stops_a_non_interactive_draft_and_the_flag_keeps_the_data(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+    stopped = _run(cli, scenario, "draft", "-m", "change")
+    assert stopped.exit_code == ExitCode.USAGE, stopped.output
+    assert "--rename-column transactions.description=memo" in stopped.output
+    assert "--allow-drop transactions.description" in stopped.output
+    assert _drafted(scenario) == []
+
+    text = _draft_deploys(cli, scenario, "--rename-column", "transactions.description=memo")
+    assert "new_column_name='memo'" in text and "drop_column" not in text
+    assert scenario.sql("SELECT memo FROM transactions ORDER BY id") == [
+        ("gym fee",),
+        ("storage",),
+    ]
+    assert scenario.drift() == []
+    scenario.downgrade()
+    assert scenario.sql("SELECT description FROM transactions ORDER BY id") == [
+        ("gym fee",),
+        ("storage",),
+    ]
+
+
+def test_allowed_drop_is_not_taken_for_a_rename(cli: CliRunner, app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+    result = _run(
+        cli, scenario, "draft", "-m", "change", "--allow-drop", "transactions.description"
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    [path] = _drafted(scenario)
+    text = path.read_text()
+    assert "drop_column('transactions', 'description')" in text
+    assert "new_column_name" not in text
+
+
+def test_enum_label_removal_drafts_clean_and_deploys(cli: CliRunner, app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    _edit(scenario, '    YEARLY = "yearly"\n', "", file="enums.py")
+    text = _draft_deploys(cli, scenario, "--no-rename-guess")
+    assert "DO $revisor$" in text and "RAISE EXCEPTION" in text
+    assert scenario.labels("billing_cycle") == ["WEEKLY", "MONTHLY"]
+    assert scenario.sql("SELECT billing_cycle::text FROM subscriptions ORDER BY id") == [
+        ("MONTHLY",),
+        ("WEEKLY",),
+    ]
+
+
+def test_empty_message_is_refused(cli: CliRunner, app_with_rows: DraftScenario):
+    for message in ("", "  "):
+        result = _run(cli, app_with_rows, "draft", "-m", message)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert "message is empty" in result.output
+    assert _drafted(app_with_rows) == []
