@@ -197,7 +197,9 @@ def _describe(revision_context: RevisionContext, scripts: list[ops.MigrationScri
             for op in upgrade.ops:
                 inner = op.ops if isinstance(op, ops.ModifyTableOps) else [op]
                 for item in inner:
-                    if isinstance(item, SourceOp) and item.is_comment:
+                    if isinstance(item, SourceOp):
+                        if item.first_statement is not None:
+                            lines.append(item.first_statement)
                         continue
                     rendered = [
                         line

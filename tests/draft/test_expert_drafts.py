@@ -120,7 +120,9 @@ def test_not_null_column_without_a_default_is_refused_with_the_choices(
     cli: CliRunner, app_with_rows: DraftScenario
 ):
     scenario = app_with_rows
-    _edit(scenario, NAME_LINE, NAME_LINE + "    country: Mapped[str] = mapped_column(sa.String(2))\n")
+    _edit(
+        scenario, NAME_LINE, NAME_LINE + "    country: Mapped[str] = mapped_column(sa.String(2))\n"
+    )
     result = _run(cli, scenario, "draft", "-m", "change")
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "vendors.country" in result.output

@@ -29,6 +29,7 @@ from revisor.drafting.renames import Confirm, Renames, apply_renames, parse_name
 from revisor.drafting.schemas import create_schemas
 from revisor.enums.detect import StorageMismatch, parse_renames
 from revisor.errors import ConfigError
+from revisor.naming import convention_of
 
 _DONE = "_revisor_revised"
 
@@ -139,7 +140,9 @@ def revise(
             left_out = leave_out_drops(upgrade, options.allow_drops, conn, options.source_roots)
             report.left_out.extend(left_out)
             report.rewrites.extend(name_constraints(upgrade, metadata, conn))
-            report.rewrites.extend(fill_not_null_columns(upgrade, options.backfills))
+            report.rewrites.extend(
+                fill_not_null_columns(upgrade, options.backfills, convention_of(metadata))
+            )
             if conn is not None and metadata:
                 plan = plan_enums(
                     upgrade,

@@ -24,7 +24,7 @@ from alembic.operations import ops
 from sqlalchemy.dialects import postgresql
 
 from revisor.drafting.errors import DraftNeedsChoice
-from revisor.drafting.source import SourceOp, comment, source_lines
+from revisor.drafting.source import SourceOp, comment
 
 _NAMED = re.compile(r"^\s*([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){1,2})\s*=(?!=)(.*)$", re.S)
 
@@ -45,7 +45,11 @@ def parse_backfills(specs: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def fill_not_null_columns(upgrade: ops.UpgradeOps, backfills: Mapping[str, str]) -> list[str]:
+def fill_not_null_columns(
+    upgrade: ops.UpgradeOps,
+    backfills: Mapping[str, str],
+    convention: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Rewrite each NOT NULL add_column on an existing table so it applies on rows.
     Mutates the ops; returns one line per change. Raises DraftNeedsChoice when a column has
     no default and no backfill, or a backfill names no such column."""
@@ -85,7 +89,7 @@ def fill_not_null_columns(upgrade: ops.UpgradeOps, backfills: Mapping[str, str])
     for name, (container, op) in names.items():
         at = container.ops.index(op)
         if name in backfills:
-            container.ops[at : at + 1] = _backfilled(container, op, backfills[name])
+            container.ops[at : at + 1] = _backfilled(op, backfills[name], convention)
             changes.append(f"{name}: added nullable, backfilled in batches, then SET NOT NULL")
         else:
             value = str(_default_sql(op.column))
@@ -168,7 +172,7 @@ def _with_temporary_default(
 
 
 def _backfilled(
-    container: ops.ModifyTableOps, op: ops.AddColumnOp, value_sql: str
+    op: ops.AddColumnOp, value_sql: str, convention: Mapping[str, Any] | None
 ) -> list[ops.MigrateOperation]:
     from revisor.recipes.not_null import backfill, set_not_null
 
@@ -178,7 +182,7 @@ def _backfilled(
     name = str(column.name)
     lines = [
         *backfill(op.table_name, name, value_sql, schema=op.schema),
-        *set_not_null(op.table_name, name, schema=op.schema),
+        *set_not_null(op.table_name, name, schema=op.schema, convention=convention),
     ]
     return [
         comment(
@@ -186,5 +190,5 @@ def _backfilled(
             "NULL through a CHECK ... NOT VALID that is validated without blocking writes."
         ),
         added,
-        SourceOp(source_lines(lines)),  # the downgrade's drop_column removes it all
+        SourceOp(tuple(lines)),  # the downgrade's drop_column removes it all
     ]

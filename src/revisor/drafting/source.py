@@ -7,7 +7,6 @@ without knowing what the lines do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,8 @@ class SourceOp(MigrateOperation):
     """Lines of Python written as they are in the upgrade, and the lines of its reverse
     (none: the reverse of another op undoes it, e.g. the drop of the column it fills)."""
 
-    lines: tuple[str | None, ...]
-    reverse_lines: tuple[str | None, ...] = ()
+    lines: tuple[str, ...]
+    reverse_lines: tuple[str, ...] = ()
 
     def reverse(self) -> SourceOp:
         return SourceOp(self.reverse_lines, self.lines)
@@ -31,7 +30,12 @@ class SourceOp(MigrateOperation):
 
     @property
     def is_comment(self) -> bool:
-        return all(line is None or line.startswith("#") for line in self.lines)
+        return all(line.startswith("#") for line in self.lines)
+
+    @property
+    def first_statement(self) -> str | None:
+        """The first line that is not a comment (what the draft's summary shows)."""
+        return next((line for line in self.lines if not line.startswith("#")), None)
 
 
 def comment(text: str, *, downgrade: str = "") -> SourceOp:
@@ -54,32 +58,9 @@ def _wrapped(text: str, width: int = 84) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def source_lines(lines: Iterable[str]) -> tuple[str | None, ...]:
-    """Python source (nested lines indented relative to the first) in the form alembic's
-    PythonPrinter wants: each line without its indentation, the printer indents after a
-    line ending in `:`, and a None closes a block. Lines inside a triple-quoted string are
-    left as they are (the printer does not touch them)."""
-    out: list[str | None] = []
-    levels = [0]
-    in_string = False
-    for line in lines:
-        if in_string:
-            out.append(line)
-            in_string = line.count('"""') % 2 == 0
-            continue
-        if line.strip():
-            indent = len(line) - len(line.lstrip())
-            while indent < levels[-1]:
-                levels.pop()
-                out.append(None)
-            if indent > levels[-1]:
-                levels.append(indent)
-        out.append(line.strip())
-        in_string = line.count('"""') % 2 == 1
-    out.extend(None for _ in levels[1:])
-    return tuple(out)
-
-
 @renderers.dispatch_for(SourceOp)
-def _render_source(autogen_context: Any, op: SourceOp) -> list[str | None]:
-    return list(op.lines)
+def _render_source(autogen_context: Any, op: SourceOp) -> list[str]:
+    # One string: alembic's PythonPrinter would re-indent the lines of a block one by one
+    # (and add its own level after a `with ...:`); alembic indents every line of the
+    # rendered body by the same four spaces afterwards, so relative indentation survives.
+    return ["\n".join(op.lines)] if op.lines else []
