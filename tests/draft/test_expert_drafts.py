@@ -187,3 +187,60 @@ def test_empty_message_is_refused(cli: CliRunner, app_with_rows: DraftScenario):
         assert result.exit_code == ExitCode.USAGE, result.output
         assert "message is empty" in result.output
     assert _drafted(app_with_rows) == []
+
+
+def test_backfill_fills_rows_then_sets_not_null(cli: CliRunner, app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    _edit(
+        scenario, NAME_LINE, NAME_LINE + "    country: Mapped[str] = mapped_column(sa.String(2))\n"
+    )
+    text = _draft_deploys(cli, scenario, "--backfill", "vendors.country='US'")
+    assert "postgresql_not_valid=True" in text and "while True:" in text
+    assert scenario.sql("SELECT name, country FROM vendors ORDER BY id") == [
+        ("Gym", "US"),
+        ("Cloud", "US"),
+    ]
+    assert scenario.sql(
+        "SELECT is_nullable FROM information_schema.columns WHERE column_name = 'country'"
+    ) == [("NO",)]
+    assert scenario.drift() == []  # the temporary CHECK is gone
+    scenario.downgrade()
+    assert scenario.sql(
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = 'country'"
+    ) == [(0,)]
+
+
+def test_bare_backfill_needs_exactly_one_column(cli: CliRunner, app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    two = (
+        "    country: Mapped[str] = mapped_column(sa.String(2))\n"
+        "    city: Mapped[str] = mapped_column(sa.String(40))\n"
+    )
+    _edit(scenario, NAME_LINE, NAME_LINE + two)
+    result = _run(cli, scenario, "draft", "-m", "change", "--backfill", "'US'")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "vendors.country, vendors.city" in result.output
+    assert '--backfill "vendors.country=SQL" --backfill "vendors.city=SQL"' in result.output
+    unknown = _run(cli, scenario, "draft", "-m", "change", "--backfill", "vendors.nope='x'")
+    assert unknown.exit_code == ExitCode.USAGE, unknown.output
+    assert "vendors.nope" in unknown.output
+    assert _drafted(scenario) == []
+
+
+def test_summary_indents_create_table_continuation_lines(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    models = scenario.root / "app" / "models.py"
+    models.write_text(
+        models.read_text()
+        + "\n\nclass Tag(Base):\n    __tablename__ = 'tags'\n\n"
+        + "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        + "    label: Mapped[str] = mapped_column(sa.String(40))\n"
+    )
+    result = _run(cli, scenario, "draft", "-m", "change")
+    assert result.exit_code == ExitCode.OK, result.output
+    upgrade = result.stdout.split("upgrade:\n", 1)[1].split("review:", 1)[0]
+    lines = upgrade.splitlines()
+    assert lines[0].startswith("  op.create_table('tags',")
+    assert lines[1].startswith("      sa.Column('id'"), upgrade

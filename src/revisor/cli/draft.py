@@ -206,7 +206,11 @@ def show_draft(result: DraftResult) -> None:
         out.print(f"[bold green]Wrote[/] {_shown(result.path)} (revision {result.revision})")
         out.print("upgrade:")
         for line in result.operations:
-            out.print(indent(escape(line), "  "))
+            # a create_table spans lines: its continuation hangs under the call
+            first, _, rest = escape(line).partition("\n")
+            out.print(f"  {first}")
+            if rest:
+                out.print(indent(rest, "      "))
     if report.rewrites:
         out.print("revisor rewrote:")
         for line in report.rewrites:

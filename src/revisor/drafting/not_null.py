@@ -80,7 +80,9 @@ def fill_not_null_columns(
             raise DraftNeedsChoice(
                 "--backfill without a column name needs exactly one NOT NULL column without "
                 f"a default; this draft has {len(unfilled)} ({', '.join(unfilled) or 'none'}).",
-                hint="Name the column: --backfill TABLE.COLUMN=SQL.",
+                hint="Name the column: "
+                + " ".join(f'--backfill "{name}=SQL"' for name in unfilled or ["TABLE.COLUMN"])
+                + ".",
             )
         backfills = {**backfills, unfilled[0]: bare}
         unfilled = []
@@ -190,5 +192,8 @@ def _backfilled(
             "NULL through a CHECK ... NOT VALID that is validated without blocking writes."
         ),
         added,
-        SourceOp(tuple(lines)),  # the downgrade's drop_column removes it all
+        SourceOp(  # the downgrade's drop_column removes it all
+            tuple(lines),
+            summary=f"backfill {_name(op)} in batches, then SET NOT NULL (CHECK NOT VALID)",
+        ),
     ]

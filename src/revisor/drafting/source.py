@@ -21,6 +21,7 @@ class SourceOp(MigrateOperation):
 
     lines: tuple[str, ...]
     reverse_lines: tuple[str, ...] = ()
+    summary: str | None = None  # the draft's summary line, when the first line says little
 
     def reverse(self) -> SourceOp:
         return SourceOp(self.reverse_lines, self.lines)
@@ -34,7 +35,10 @@ class SourceOp(MigrateOperation):
 
     @property
     def first_statement(self) -> str | None:
-        """The first line that is not a comment (what the draft's summary shows)."""
+        """What the draft's summary shows: `summary`, else the first line that is not a
+        comment."""
+        if self.summary is not None:
+            return self.summary
         return next((line for line in self.lines if not line.startswith("#")), None)
 
 
