@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 from revisor import migrate
 from revisor.cli import app
 from revisor.db.url import DatabaseUrl
+from revisor.draft import draft
+from revisor.drafting import DraftOptions
 from revisor.exit_codes import ExitCode
 from revisor.project import Project
-from tests.support.draft_projects import DraftScenario
+from tests.support.draft_projects import DraftScenario, write_models
 
 ROWS = (
     "INSERT INTO vendors (name) VALUES ('Gym'), ('Cloud');"
@@ -244,3 +246,91 @@ def test_summary_indents_create_table_continuation_lines(
     lines = upgrade.splitlines()
     assert lines[0].startswith("  op.create_table('tags',")
     assert lines[1].startswith("      sa.Column('id'"), upgrade
+
+
+TAGS = """
+class Tag(Base):
+    __tablename__ = "{table}"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(40), index=True, unique=True)
+"""
+
+
+def _cli_draft_deploys(cli: CliRunner, scenario: DraftScenario, *flags: str) -> str:
+    """`_draft_deploys` for a scenario project (its own history, no rows but `seed`)."""
+    return _draft_deploys(cli, scenario, *flags)
+
+
+def test_renamed_table_keeps_rows_indexes_and_sequence(cli: CliRunner, scenario: DraftScenario):
+    scenario.start(TAGS.format(table="tags"), seed="INSERT INTO tags (label) VALUES ('a'), ('b')")
+    write_models(scenario.root, TAGS.format(table="labels"))
+    stopped = _run(cli, scenario, "draft", "-m", "change")
+    assert stopped.exit_code == ExitCode.USAGE, stopped.output
+    assert "--rename-table tags=labels" in stopped.output
+    assert "--allow-drop tags" in stopped.output
+
+    text = _cli_draft_deploys(cli, scenario, "--rename-table", "tags=labels")
+    assert "op.rename_table('tags', 'labels')" in text
+    assert "create_table" not in text and "drop_table" not in text
+    assert scenario.sql("SELECT id, label FROM labels ORDER BY id") == [(1, "a"), (2, "b")]
+    names = scenario.sql(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1"
+    )
+    assert [n for (n,) in names if n != "alembic_version_pkc" and n != "alembic_version"] == [
+        "ix_labels_label",
+        "labels",
+        "labels_id_seq",
+        "labels_pkey",
+    ]
+    assert scenario.drift() == []
+    scenario.sql("INSERT INTO labels (label) VALUES ('c')")  # the sequence still serves it
+    scenario.downgrade()
+    assert scenario.sql("SELECT label FROM tags ORDER BY id") == [("a",), ("b",), ("c",)]
+    assert scenario.sql(
+        "SELECT count(*) FROM pg_class WHERE relname LIKE '%labels%' "
+        "AND relnamespace = 'public'::regnamespace"
+    ) == [(0,)]
+
+
+def test_a_rename_confirmed_on_the_terminal_is_written(scenario: DraftScenario):
+    scenario.start(TAGS.format(table="tags"), seed="INSERT INTO tags (label) VALUES ('a')")
+    write_models(scenario.root, TAGS.format(table="tags").replace("label:", "name:"))
+    asked: list[str] = []
+    options = DraftOptions.build(
+        source_roots=[scenario.root], confirm=lambda q: not asked.append(q)
+    )
+    result = draft(scenario.project, scenario.url, "change", options)
+    assert asked == ["Did you rename tags.label to tags.name?"]
+    assert result.path is not None
+    assert "new_column_name='name'" in result.path.read_text()
+    scenario.upgrade()
+    assert scenario.sql("SELECT name FROM tags") == [("a",)]
+
+
+def test_a_rename_declined_on_the_terminal_keeps_the_old_column(scenario: DraftScenario):
+    scenario.start(TAGS.format(table="tags"))
+    nullable = TAGS.format(table="tags").replace("label: Mapped[str]", "name: Mapped[str | None]")
+    write_models(scenario.root, nullable)
+    options = DraftOptions.build(source_roots=[scenario.root], confirm=lambda q: False)
+    result = draft(scenario.project, scenario.url, "change", options)
+    assert [left.name for left in result.report.left_out] == ["tags.label"]
+    assert result.path is not None
+    upgrade = result.path.read_text().split("def downgrade")[0]
+    assert "drop_column" not in upgrade and "add_column('tags', sa.Column('name'" in upgrade
+
+
+def test_new_schema_is_created_before_its_tables(cli: CliRunner, scenario: DraftScenario):
+    scenario.start(TAGS.format(table="tags"))
+    write_models(
+        scenario.root,
+        TAGS.format(table="tags")
+        + '\n\nclass Entry(Base):\n    __tablename__ = "entries"\n'
+        + '    __table_args__ = {"schema": "audit"}\n\n'
+        + "    id: Mapped[int] = mapped_column(primary_key=True)\n",
+    )
+    text = _cli_draft_deploys(cli, scenario)
+    assert text.index("CREATE SCHEMA audit") < text.index("create_table('entries'")
+    assert scenario.sql("SELECT count(*) FROM audit.entries") == [(0,)]
+    scenario.downgrade()
+    assert scenario.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'") == [(0,)]

@@ -80,10 +80,11 @@ def apply_renames(
     allowed_drops: Collection[str],
     conn: Connection | None,
 ) -> list[str]:
-    """Turn each drop plus add that is a declared (or confirmed) rename into the rename.
-    Mutates the ops; returns one line per rename. Raises DraftNeedsChoice when a likely
-    rename is neither declared, confirmed nor an allowed drop, or a declared rename
-    matches no drop plus add of the draft."""
+    """Turn each drop plus add that is a declared (or confirmed) rename into the rename;
+    one the user declines stays a drop plus an add (the drop then goes to
+    `leave_out_drops`). Mutates the ops; returns one line per rename. Raises
+    DraftNeedsChoice when nobody can be asked about a likely rename that is neither
+    declared nor an allowed drop, or a declared rename matches no drop plus add."""
     undecided: list[str] = []
     done: list[str] = []
     used: set[str] = set()
@@ -102,7 +103,7 @@ def apply_renames(
             _forget_table_ops(upgrade, dropped.schema, dropped.table_name, set())
             _forget_table_ops(upgrade, dropped.schema, new, moved)
             done.append(f"table {old} renamed to {new} (data kept)")
-        elif renames.tables.get(old) is None:
+        elif renames.tables.get(old) is None and renames.confirm is None:
             undecided.append(f"--rename-table {old}={new}")
     for container, dropped, added in _column_pairs(upgrade):
         table = _table_key(container.schema, container.table_name)
@@ -123,7 +124,7 @@ def apply_renames(
                 _rename_column(container, old, new),
             ]
             done.append(f"column {table}.{old} renamed to {new} (data kept)")
-        elif renames.columns.get(f"{table}.{old}") is None:
+        elif renames.columns.get(f"{table}.{old}") is None and renames.confirm is None:
             undecided.append(f"--rename-column {table}.{old}={new}")
     _check_declared(renames, used)
     if undecided:
