@@ -32,6 +32,8 @@ Hook = Callable[[Any, Any, list[Any]], None]
 
 # `revisor draft` sets this config attribute: it prints its own summary.
 QUIET_ATTRIBUTE = "revisor.quiet"
+# ... and this one to its DraftOptions: the command line's flags hold in env.py's hook too.
+OPTIONS_ATTRIBUTE = "revisor.options"
 
 
 def process_revision_directives(context: Any, revision: Any, directives: list[Any]) -> None:
@@ -71,6 +73,9 @@ def describe(report: DraftReport) -> list[str]:
 
 
 def _options(config: Any) -> DraftOptions:
+    given = config.attributes.get(OPTIONS_ATTRIBUTE) if config is not None else None
+    if isinstance(given, DraftOptions):
+        return given
     path = getattr(config, "config_file_name", None) if config is not None else None
     if not path:
         return DraftOptions.build()

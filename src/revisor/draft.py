@@ -19,7 +19,7 @@ from alembic.operations import ops
 from alembic.util import CommandError
 
 from revisor import alembic_api, migrate
-from revisor.alembic import QUIET_ATTRIBUTE
+from revisor.alembic import OPTIONS_ATTRIBUTE, QUIET_ATTRIBUTE
 from revisor.db.connect import connect, translate_connect_error
 from revisor.db.url import DatabaseUrl
 from revisor.drafting import DraftOptions, DraftReport, merge_into, revise
@@ -92,6 +92,7 @@ def draft(
 
     attributes = project.config.attributes
     attributes[QUIET_ATTRIBUTE] = True  # an env.py hook of revisor's stays silent
+    attributes[OPTIONS_ATTRIBUTE] = options  # ... and follows the command line's flags
     with connect(url) as conn:
         try:
             run_env_py(
@@ -131,6 +132,7 @@ def draft(
             raise EnvImportError(Path(project.script.dir) / "env.py", exc) from exc
         finally:
             attributes.pop(QUIET_ATTRIBUTE, None)
+            attributes.pop(OPTIONS_ATTRIBUTE, None)
             if conn.in_transaction():
                 conn.rollback()
 

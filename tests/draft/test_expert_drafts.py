@@ -17,7 +17,7 @@ from revisor.draft import draft
 from revisor.drafting import DraftOptions
 from revisor.exit_codes import ExitCode
 from revisor.project import Project
-from tests.support.draft_projects import DraftScenario, write_models
+from tests.support.draft_projects import DraftScenario, write_models, write_project
 
 ROWS = (
     "INSERT INTO vendors (name) VALUES ('Gym'), ('Cloud');"
@@ -334,3 +334,18 @@ def test_new_schema_is_created_before_its_tables(cli: CliRunner, scenario: Draft
     assert scenario.sql("SELECT count(*) FROM audit.entries") == [(0,)]
     scenario.downgrade()
     assert scenario.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'") == [(0,)]
+
+
+def test_revisors_hook_in_env_py_follows_the_command_lines_flags(
+    cli: CliRunner, scenario: DraftScenario
+):
+    scenario.start(TAGS.format(table="tags"), seed="INSERT INTO tags (label) VALUES ('a')")
+    write_project(
+        scenario.root,
+        TAGS.format(table="tags").replace("label:", "name:"),
+        env_extra="from revisor.alembic import process_revision_directives",
+        env_configure=", process_revision_directives=process_revision_directives",
+    )
+    text = _draft_deploys(cli, scenario, "--rename-column", "tags.label=name")
+    assert "new_column_name='name'" in text
+    assert scenario.sql("SELECT name FROM tags") == [("a",)]
