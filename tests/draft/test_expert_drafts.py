@@ -176,6 +176,7 @@ def test_enum_label_removal_drafts_clean_and_deploys(cli: CliRunner, app_with_ro
     _edit(scenario, '    YEARLY = "yearly"\n', "", file="enums.py")
     text = _draft_deploys(cli, scenario, "--no-rename-guess")
     assert "DO $revisor$" in text and "RAISE EXCEPTION" in text
+    assert "rewrites subscriptions under an ACCESS EXCLUSIVE lock" in text
     assert scenario.labels("billing_cycle") == ["WEEKLY", "MONTHLY"]
     assert scenario.sql("SELECT billing_cycle::text FROM subscriptions ORDER BY id") == [
         ("MONTHLY",),
@@ -349,3 +350,21 @@ def test_revisors_hook_in_env_py_follows_the_command_lines_flags(
     text = _draft_deploys(cli, scenario, "--rename-column", "tags.label=name")
     assert "new_column_name='name'" in text
     assert scenario.sql("SELECT name FROM tags") == [("a",)]
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (("--rename-column", "description=memo"), "write TABLE.OLD=NEW"),
+        (("--rename-table", "tags"), "write OLD=NEW"),
+        (("--backfill", "vendors.country="), "gives no SQL"),
+        (("--rename-column", "transactions.nope=memo"), "no matching drop plus add"),
+    ],
+)
+def test_bad_rename_and_backfill_flags_are_one_clear_error(
+    cli: CliRunner, app_with_rows: DraftScenario, flags: tuple[str, ...], said: str
+):
+    result = _run(cli, app_with_rows, "draft", "-m", "change", *flags)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert said in result.output
+    assert _drafted(app_with_rows) == []

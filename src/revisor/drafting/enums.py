@@ -196,8 +196,8 @@ def _change_ops(
             tables = ", ".join(sorted({c.table for c in columns}))
             out.append(
                 comment(
-                    f"Converting the columns rewrites {tables} under an ACCESS EXCLUSIVE "
-                    "lock: reads and writes of those tables wait until this commits."
+                    f"The type replacement below rewrites {tables} under an ACCESS "
+                    "EXCLUSIVE lock: reads and writes wait until the migration commits."
                 )
             )
         out.append(RecreateEnumOp(change.name, change.schema, change.renamed, change.new, columns))
