@@ -368,3 +368,57 @@ def test_bad_rename_and_backfill_flags_are_one_clear_error(
     assert result.exit_code == ExitCode.USAGE, result.output
     assert said in result.output
     assert _drafted(app_with_rows) == []
+
+
+def _on_a_terminal(argv: list[str], answer: str, cwd: Path) -> tuple[int, str]:
+    """Run `python -m revisor argv` with a pseudo-terminal as stdin and stdout; type
+    `answer` once the question shows. The exit code and everything it printed."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revisor", *argv],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    os.close(follower)
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(leader, answer.encode() + b"\n")
+            answered = True
+        if process.poll() is not None and not ready:
+            break
+    code = process.wait(timeout=30)
+    os.close(leader)
+    return code, seen.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_a_terminal_is_asked_about_the_rename(app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+    argv = ["draft", "-c", str(scenario.root / "alembic.ini"), "--url", _url(scenario.url)]
+    code, output = _on_a_terminal([*argv, "-m", "change"], "y", scenario.root)
+    assert "Did you rename transactions.description to transactions.memo? [y/N]" in output
+    assert code == ExitCode.OK, output
+    [path] = _drafted(scenario)
+    assert "new_column_name='memo'" in path.read_text()
