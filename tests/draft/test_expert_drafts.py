@@ -422,3 +422,18 @@ def test_a_terminal_is_asked_about_the_rename(app_with_rows: DraftScenario):
     assert code == ExitCode.OK, output
     [path] = _drafted(scenario)
     assert "new_column_name='memo'" in path.read_text()
+
+
+def test_redo_passes_the_rename_to_its_new_draft(cli: CliRunner, app_with_rows: DraftScenario):
+    scenario = app_with_rows
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+    redone = _run(cli, scenario, "redo", "--rename-column", "transactions.description=memo")
+    assert redone.exit_code == ExitCode.OK, redone.output
+    [new] = (scenario.root / "migrations" / "versions").glob("*_add_category_to_transactions.py")
+    text = new.read_text()
+    assert "new_column_name='memo'" in text and "add_column('transactions'" in text
+    scenario.upgrade()
+    assert scenario.sql("SELECT memo FROM transactions ORDER BY id") == [
+        ("gym fee",),
+        ("storage",),
+    ]

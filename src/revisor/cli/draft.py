@@ -31,6 +31,34 @@ if TYPE_CHECKING:
     from revisor.review.engine import ReviewResult
 
 
+# Shared with `revisor redo`, which drafts again with the same choices.
+RenameColumnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename-column",
+        metavar="TABLE.OLD=NEW",
+        help="This dropped and added column is a rename: keep the data (repeatable).",
+    ),
+]
+RenameTableOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename-table",
+        metavar="OLD=NEW",
+        help="This dropped and created table is a rename: keep the rows (repeatable).",
+    ),
+]
+BackfillOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--backfill",
+        metavar="[TABLE.COLUMN=]SQL",
+        help="Fill a new NOT NULL column without a default on existing rows with SQL, "
+        "in batches (repeatable; the name is needed when several columns need it).",
+    ),
+]
+
+
 @app.command()
 def draft(
     message: Annotated[
@@ -63,31 +91,9 @@ def draft(
             help="Keep this drop in the draft (repeatable); others are left out.",
         ),
     ] = None,
-    rename_column: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rename-column",
-            metavar="TABLE.OLD=NEW",
-            help="This dropped and added column is a rename: keep the data (repeatable).",
-        ),
-    ] = None,
-    rename_table: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rename-table",
-            metavar="OLD=NEW",
-            help="This dropped and created table is a rename: keep the rows (repeatable).",
-        ),
-    ] = None,
-    backfill: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--backfill",
-            metavar="[TABLE.COLUMN=]SQL",
-            help="Fill a new NOT NULL column without a default on existing rows with SQL, "
-            "in batches (repeatable; the name is needed when several columns need it).",
-        ),
-    ] = None,
+    rename_column: RenameColumnOption = None,
+    rename_table: RenameTableOption = None,
+    backfill: BackfillOption = None,
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Revision id to use instead of a random one.")
     ] = None,
@@ -131,7 +137,7 @@ def draft(
             rename_columns=rename_column or [],
             rename_tables=rename_table or [],
             backfills=backfill or [],
-            confirm=_confirm_on_terminal(),
+            confirm=confirm_on_terminal(),
         )
         _ = project.metadata  # no models, no draft: say so before touching any database
         db = common.database_url(project)
@@ -157,7 +163,7 @@ def draft(
     run(common, body)
 
 
-def _confirm_on_terminal() -> Callable[[str], bool] | None:
+def confirm_on_terminal() -> Callable[[str], bool] | None:
     """A yes/no question on the terminal (default no); None when nobody is there to
     answer (CI, a pipe): the draft then stops and names the flags instead."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
