@@ -304,8 +304,12 @@ def test_a_rename_confirmed_on_the_terminal_is_written(scenario: DraftScenario):
     result = draft(scenario.project, scenario.url, "change", options)
     assert asked == ["Did you rename tags.label to tags.name?"]
     assert result.path is not None
-    assert "new_column_name='name'" in result.path.read_text()
-    scenario.upgrade()
+    text = result.path.read_text()
+    assert "new_column_name='name'" in text
+    # its index follows the column: renamed, not dropped and built again
+    assert "op.execute('ALTER INDEX ix_tags_label RENAME TO ix_tags_name')" in text
+    assert "drop_index" not in text and "create_index" not in text
+    scenario.round_trip(lambda: None, lambda: None)
     assert scenario.sql("SELECT name FROM tags") == [("a",)]
 
 
@@ -437,3 +441,18 @@ def test_redo_passes_the_rename_to_its_new_draft(cli: CliRunner, app_with_rows: 
         ("gym fee",),
         ("storage",),
     ]
+
+
+def test_a_renamed_column_that_becomes_nullable_is_renamed_then_altered(
+    scenario: DraftScenario,
+):
+    scenario.start(TAGS.format(table="tags"), seed="INSERT INTO tags (label) VALUES ('a')")
+    nullable = TAGS.format(table="tags").replace("label: Mapped[str]", "name: Mapped[str | None]")
+    write_models(scenario.root, nullable)
+    options = DraftOptions.build(source_roots=[scenario.root], rename_columns=["tags.label=name"])
+    result = draft(scenario.project, scenario.url, "change", options)
+    assert result.path is not None
+    assert "nullable=True" in result.path.read_text().split("def downgrade")[0]
+    # drift-free after the upgrade: the rename and the NULL-ability both applied
+    scenario.round_trip(lambda: None, lambda: None)
+    assert scenario.sql("SELECT name FROM tags") == [("a",)]

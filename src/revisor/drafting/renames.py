@@ -122,7 +122,9 @@ def apply_renames(
                     f"{new}, or add {new} and drop {old} in a later release."
                 ),
                 _rename_column(container, old, new),
+                *_nullability(container, dropped, added),
             ]
+            _rename_column_indexes(container, old, new)
             done.append(f"column {table}.{old} renamed to {new} (data kept)")
         elif renames.columns.get(f"{table}.{old}") is None and renames.confirm is None:
             undecided.append(f"--rename-column {table}.{old}={new}")
@@ -233,6 +235,60 @@ def _rename_column(container: ops.ModifyTableOps, old: str, new: str) -> SourceO
         (f"op.alter_column({table!r}, {old!r}{schema}, new_column_name={new!r})",),
         (f"op.alter_column({table!r}, {new!r}{schema}, new_column_name={old!r})",),
     )
+
+
+def _nullability(
+    container: ops.ModifyTableOps, dropped: ops.DropColumnOp, added: ops.AddColumnOp
+) -> list[ops.MigrateOperation]:
+    """An alter_column for a renamed column whose model also changes its NULL-ability."""
+    before = dropped.to_column()
+    if bool(before.nullable) == bool(added.column.nullable):
+        return []
+    return [
+        ops.AlterColumnOp(
+            container.table_name,
+            str(added.column.name),
+            schema=container.schema,
+            existing_type=added.column.type,
+            existing_nullable=before.nullable,
+            modify_nullable=added.column.nullable,
+        )
+    ]
+
+
+def _index_columns(op: ops.MigrateOperation) -> tuple[list[str], bool] | None:
+    create = op._reverse if isinstance(op, ops.DropIndexOp) else op  # type: ignore[attr-defined]
+    if not isinstance(create, ops.CreateIndexOp):
+        return None
+    names = [c if isinstance(c, str) else getattr(c, "name", None) for c in create.columns]
+    if not all(isinstance(n, str) for n in names):
+        return None  # an expression index: leave it to autogenerate
+    return [str(n) for n in names], bool(create.unique)
+
+
+def _rename_column_indexes(container: ops.ModifyTableOps, old: str, new: str) -> None:
+    """An index on the renamed column follows it; autogenerate's drop of its old name
+    plus create under the new name becomes `ALTER INDEX ... RENAME` (no rebuild, no lock
+    on writes while it builds)."""
+    drops = [op for op in container.ops if isinstance(op, ops.DropIndexOp)]
+    creates = [op for op in container.ops if isinstance(op, ops.CreateIndexOp)]
+    for drop in drops:
+        shape = _index_columns(drop)
+        if shape is None or old not in shape[0]:
+            continue
+        wanted = ([new if c == old else c for c in shape[0]], shape[1])
+        match = [c for c in creates if _index_columns(c) == wanted]
+        if len(match) != 1 or not isinstance(match[0].index_name, str):
+            continue
+        create = match[0]
+        old_sql = qualified(container.schema, str(drop.index_name))
+        new_sql = qualified(container.schema, create.index_name)
+        up = f"ALTER INDEX {old_sql} RENAME TO {ident(create.index_name)}"
+        down = f"ALTER INDEX {new_sql} RENAME TO {ident(str(drop.index_name))}"
+        container.ops.remove(drop)
+        at = container.ops.index(create)
+        container.ops[at : at + 1] = [SourceOp((_execute(up),), (_execute(down),))]
+        creates.remove(create)
 
 
 def _rename_table(
