@@ -23,10 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from alembic.util import msg
+from alembic.util import CommandError, msg
 
 from revisor.config import find_pyproject, load_settings
 from revisor.drafting import DraftOptions, DraftReport, revise
+from revisor.errors import RevisorError
 
 Hook = Callable[[Any, Any, list[Any]], None]
 
@@ -39,10 +40,20 @@ OPTIONS_ATTRIBUTE = "revisor.options"
 def process_revision_directives(context: Any, revision: Any, directives: list[Any]) -> None:
     """Alembic's hook signature. Names constraints, reconciles enum types with pg_enum and
     leaves out unrequested drops; reads the catalog through the context's connection.
-    Raises DraftBlocked (a RevisorError) when an enum change cannot be drafted safely."""
+    Under plain alembic, a change revisor will not draft (an enum change it cannot make
+    safe, a likely rename, a NOT NULL column without a default) raises alembic's
+    CommandError with revisor's message and hint; under `revisor draft`, the RevisorError
+    itself."""
     config = getattr(context, "config", None)
-    report = revise(context, directives, _options(config))
-    if config is not None and config.attributes.get(QUIET_ATTRIBUTE):
+    under_revisor = config is not None and bool(config.attributes.get(QUIET_ATTRIBUTE))
+    try:
+        report = revise(context, directives, _options(config))
+    except RevisorError as exc:
+        if under_revisor:
+            raise  # `revisor draft` reports it with its exit code
+        # alembic's command line prints a CommandError as one "FAILED:" line, no traceback
+        raise CommandError(f"{exc.message} {exc.hint or ''}".strip()) from exc
+    if under_revisor:
         return
     for line in describe(report):
         msg(line)

@@ -456,3 +456,26 @@ def test_a_renamed_column_that_becomes_nullable_is_renamed_then_altered(
     # drift-free after the upgrade: the rename and the NULL-ability both applied
     scenario.round_trip(lambda: None, lambda: None)
     assert scenario.sql("SELECT name FROM tags") == [("a",)]
+
+
+def test_plain_alembic_with_revisors_hook_stops_on_a_likely_rename(scenario: DraftScenario):
+    from alembic import command
+    from alembic.util import CommandError
+
+    from revisor.db.connect import connect
+
+    scenario.start(TAGS.format(table="tags"))
+    write_project(
+        scenario.root,
+        TAGS.format(table="tags").replace("label:", "name:"),
+        env_extra="from revisor.alembic import process_revision_directives",
+        env_configure=", process_revision_directives=process_revision_directives",
+    )
+    project = scenario.project
+    with (
+        connect(scenario.url) as conn,
+        project.pointed_at(scenario.url.sqlalchemy_url, connection=conn),
+        pytest.raises(CommandError, match=r"column tags\.label -> name.*--rename-column"),
+    ):
+        command.revision(project.config, "by alembic", autogenerate=True)
+    assert list((scenario.root / "migrations" / "versions").glob("*by_alembic*")) == []
