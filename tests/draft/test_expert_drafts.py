@@ -5,6 +5,8 @@ Every draft here must pass `revisor review` without an error and `deploy --dry-r
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,11 @@ def test_not_null_column_without_a_default_is_refused_with_the_choices(
     assert "default=" in result.output and "--backfill" in result.output
     assert "nullable" in result.output
     assert _drafted(scenario) == []
+    # the example in the hint works exactly as printed
+    [example] = re.findall(r"\(e\.g\. (--backfill [^)]*)\)", result.output.replace("\n", " "))
+    assert example == "--backfill \"vendors.country='x'\""
+    _draft_deploys(cli, scenario, *shlex.split(example))
+    assert scenario.sql("SELECT DISTINCT country FROM vendors") == [("x",)]
 
 
 def test_renamed_column_stops_a_non_interactive_draft_and_the_flag_keeps_the_data(
@@ -144,7 +151,10 @@ def test_renamed_column_stops_a_non_interactive_draft_and_the_flag_keeps_the_dat
     assert "--allow-drop transactions.description" in stopped.output
     assert _drafted(scenario) == []
 
-    text = _draft_deploys(cli, scenario, "--rename-column", "transactions.description=memo")
+    # the hint's flags, exactly as printed
+    [flags] = re.findall(r"draft again with (.*?); if", stopped.output.replace("\n", " "))
+    assert flags == "--rename-column transactions.description=memo"
+    text = _draft_deploys(cli, scenario, *shlex.split(flags))
     assert "new_column_name='memo'" in text and "drop_column" not in text
     assert scenario.sql("SELECT memo FROM transactions ORDER BY id") == [
         ("gym fee",),

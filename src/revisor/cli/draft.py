@@ -108,7 +108,8 @@ def draft(
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Autogenerate a migration that needs no hand edits: names, enums, guarded drops."""
+    """Autogenerate a migration that needs no hand edits: names, enums, renames, NOT NULL
+    columns that apply on rows, guarded drops."""
     common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     err = stderr_console()
 
