@@ -168,6 +168,23 @@ def test_renamed_column_stops_a_non_interactive_draft_and_the_flag_keeps_the_dat
     ]
 
 
+def test_no_rename_adds_the_new_column_and_leaves_the_old_one(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+    stopped = _run(cli, scenario, "draft", "-m", "change")
+    assert "--no-rename transactions.description" in stopped.output
+    text = _draft_deploys(cli, scenario, "--no-rename", "transactions.description")
+    upgrade = text.split("def downgrade")[0]
+    assert "add_column('transactions', sa.Column('memo'" in upgrade
+    assert "drop_column" not in upgrade and "new_column_name" not in upgrade
+    assert scenario.sql("SELECT description, memo FROM transactions ORDER BY id") == [
+        ("gym fee", None),
+        ("storage", None),
+    ]
+
+
 def test_allowed_drop_is_not_taken_for_a_rename(cli: CliRunner, app_with_rows: DraftScenario):
     scenario = app_with_rows
     _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")

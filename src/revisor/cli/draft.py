@@ -48,6 +48,14 @@ RenameTableOption = Annotated[
         help="This dropped and created table is a rename: keep the rows (repeatable).",
     ),
 ]
+NoRenameOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--no-rename",
+        metavar="TABLE[.COLUMN]",
+        help="Not a rename: add the new one, leave this one in the database (repeatable).",
+    ),
+]
 BackfillOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -93,6 +101,7 @@ def draft(
     ] = None,
     rename_column: RenameColumnOption = None,
     rename_table: RenameTableOption = None,
+    no_rename: NoRenameOption = None,
     backfill: BackfillOption = None,
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Revision id to use instead of a random one.")
@@ -137,6 +146,7 @@ def draft(
             guess_renames=False if no_rename_guess else None,
             rename_columns=rename_column or [],
             rename_tables=rename_table or [],
+            not_renamed=no_rename or [],
             backfills=backfill or [],
             confirm=confirm_on_terminal(),
         )

@@ -20,7 +20,12 @@ from revisor.cli.common import (
     stderr_console,
     stdout_console,
 )
-from revisor.cli.draft import BackfillOption, RenameColumnOption, RenameTableOption
+from revisor.cli.draft import (
+    BackfillOption,
+    NoRenameOption,
+    RenameColumnOption,
+    RenameTableOption,
+)
 
 if TYPE_CHECKING:
     from revisor.redo import RedoPlan
@@ -62,6 +67,7 @@ def redo(
     ] = None,
     rename_column: RenameColumnOption = None,
     rename_table: RenameTableOption = None,
+    no_rename: NoRenameOption = None,
     backfill: BackfillOption = None,
     no_review: Annotated[
         bool, typer.Option("--no-review", help="Do not run revisor review on the new draft.")
@@ -98,6 +104,7 @@ def redo(
             source_roots=[project.root],
             rename_columns=rename_column or [],
             rename_tables=rename_table or [],
+            not_renamed=no_rename or [],
             backfills=backfill or [],
             confirm=confirm_on_terminal(),
         )

@@ -56,6 +56,7 @@ class DraftOptions:
         *,
         rename_columns: Iterable[str] = (),
         rename_tables: Iterable[str] = (),
+        not_renamed: Iterable[str] = (),
         backfills: Iterable[str] = (),
         confirm: Confirm | None = None,
     ) -> DraftOptions:
@@ -77,7 +78,7 @@ class DraftOptions:
                 hint="Write --rename-label billing_cycle:MONTHLY=monthly",
             ) from None
         try:
-            declared = parse_name_renames(rename_columns, rename_tables)
+            declared = parse_name_renames(rename_columns, rename_tables, not_renamed)
             filled = parse_backfills(backfills)
         except ValueError as exc:
             raise ConfigError(
@@ -86,7 +87,7 @@ class DraftOptions:
                 '--backfill "TABLE.COLUMN=SQL".',
             ) from None
         return cls(
-            renames=Renames(declared.columns, declared.tables, confirm),
+            renames=Renames(declared.columns, declared.tables, confirm, declared.not_renamed),
             backfills=filled,
             rename_labels=renames,
             allow_drops=frozenset([*map(str, configured_drops), *allow_drops]),

@@ -5,8 +5,9 @@ the old one with its data. When a table loses a column and gains one of the same
 or a table disappears and one with the same columns appears, the draft asks (on a
 terminal, through the `confirm` callback the CLI gives) or stops and names the flags:
 `--rename-column TABLE.OLD=NEW` / `--rename-table OLD=NEW` write
-`alter_column(new_column_name=...)` / `rename_table`, and `--allow-drop` keeps the drop
-plus add on purpose. A renamed table takes its indexes, constraints and sequences along
+`alter_column(new_column_name=...)` / `rename_table`, `--allow-drop` keeps the drop plus
+add on purpose, and `--no-rename` writes the add and leaves the old one alone (as an
+unrequested drop). A renamed table takes its indexes, constraints and sequences along
 when their names carry the table's name (the naming convention's names and PostgreSQL's
 own: `ix_vendors_name`, `vendors_pkey`, `vendors_id_seq`).
 """
@@ -54,9 +55,12 @@ class Renames:
     columns: Mapping[str, str] = field(default_factory=dict)  # "table.old" -> "new"
     tables: Mapping[str, str] = field(default_factory=dict)  # "old" -> "new"
     confirm: Confirm | None = None
+    not_renamed: frozenset[str] = frozenset()  # "table" / "table.old": not a rename
 
 
-def parse_name_renames(columns: Iterable[str], tables: Iterable[str]) -> Renames:
+def parse_name_renames(
+    columns: Iterable[str], tables: Iterable[str], not_renamed: Iterable[str] = ()
+) -> Renames:
     """`TABLE.OLD=NEW` and `OLD=NEW` specs (an optional `SCHEMA.` in front of a table).
     Raises ValueError naming a malformed one."""
     column_map: dict[str, str] = {}
@@ -71,7 +75,7 @@ def parse_name_renames(columns: Iterable[str], tables: Iterable[str]) -> Renames
         if not old.strip() or not new.strip() or "." in new:
             raise ValueError(f"{spec!r}: write OLD=NEW (the new name without a schema)")
         table_map[old.strip()] = new.strip()
-    return Renames(column_map, table_map)
+    return Renames(column_map, table_map, not_renamed=frozenset(n.strip() for n in not_renamed))
 
 
 def apply_renames(
@@ -91,7 +95,7 @@ def apply_renames(
     for dropped, created in _table_pairs(upgrade):
         old = _table_key(dropped.schema, dropped.table_name)
         new = created.table_name
-        if _allowed(allowed_drops, old):
+        if old in allowed_drops or old in renames.not_renamed:
             continue
         question = f"Did you rename the table {old} to {new}?"
         if renames.tables.get(old) == new or _asked(renames, question):
@@ -108,7 +112,7 @@ def apply_renames(
     for container, dropped, added in _column_pairs(upgrade):
         table = _table_key(container.schema, container.table_name)
         old, new = dropped.column_name, str(added.column.name)
-        if _allowed(allowed_drops, f"{table}.{old}"):
+        if f"{table}.{old}" in allowed_drops or f"{table}.{old}" in renames.not_renamed:
             continue
         question = f"Did you rename {table}.{old} to {table}.{new}?"
         if renames.columns.get(f"{table}.{old}") == new or _asked(renames, question):
@@ -136,8 +140,10 @@ def apply_renames(
             + ". Written as a drop plus an add, the data would be lost.",
             hint="If it is a rename, draft again with "
             + " ".join(undecided)
-            + "; if the old one really goes, with --allow-drop "
-            + " ".join(_drop_name(flag) for flag in undecided)
+            + "; if the old one really goes, with "
+            + " ".join(f"--allow-drop {_drop_name(flag)}" for flag in undecided)
+            + "; to keep it in the database, not in the models, with "
+            + " ".join(f"--no-rename {_drop_name(flag)}" for flag in undecided)
             + ".",
         )
     return done
@@ -175,10 +181,6 @@ def _check_declared(renames: Renames, used: set[str]) -> None:
 
 def _table_key(schema: str | None, table: str) -> str:
     return f"{schema}.{table}" if schema else table
-
-
-def _allowed(allowed: Collection[str], name: str) -> bool:
-    return name in allowed
 
 
 def _type_sql(type_: Any) -> str:
