@@ -201,7 +201,7 @@ def test_allowed_drop_is_not_taken_for_a_rename(cli: CliRunner, app_with_rows: D
 def test_enum_label_removal_drafts_clean_and_deploys(cli: CliRunner, app_with_rows: DraftScenario):
     scenario = app_with_rows
     _edit(scenario, '    YEARLY = "yearly"\n', "", file="enums.py")
-    text = _draft_deploys(cli, scenario, "--no-rename-guess")
+    text = _draft_deploys(cli, scenario)
     assert "DO $revisor$" in text and "RAISE EXCEPTION" in text
     assert "rewrites subscriptions under an ACCESS EXCLUSIVE lock" in text
     assert scenario.labels("billing_cycle") == ["WEEKLY", "MONTHLY"]
