@@ -218,11 +218,18 @@ def _rename_note(change: EnumChange) -> str:
     """The deploy-order note for in-place label renames: the running release still writes
     the old labels, which the type no longer has once this commits."""
     old = ", ".join(repr(o) for o, _ in change.renames)
-    return (
+    note = (
         f"Renames {old} in place (no rewrite; rows follow). The release still running "
         f"during the deploy fails when it writes {old} after this commits: deploy this "
         "with the code that writes the new labels."
     )
+    if change.by_position and not change.note:
+        pairs = ", ".join(f"{o!r} -> {n!r}" for o, n in change.by_position)
+        note += (
+            f" {pairs}: taken as a rename because it is one-to-one at the same position; "
+            "if the old label was removed instead, draft again with --no-rename-guess."
+        )
+    return note
 
 
 def _check_defaults(change: EnumChange, columns: Sequence[EnumColumn]) -> None:
