@@ -91,7 +91,7 @@ def test_not_null_column_with_a_python_default_deploys_onto_rows(
         NAME_LINE + '    country: Mapped[str] = mapped_column(sa.String(2), default="US")\n',
     )
     text = _draft_deploys(cli, scenario)
-    assert "server_default=sa.text(\"'US'\")" in text
+    assert "server_default='US'" in text
     assert "op.alter_column('vendors', 'country', server_default=None)" in text
     assert "# Existing rows get 'US'" in text
     assert scenario.sql("SELECT name, country FROM vendors ORDER BY id") == [
@@ -103,6 +103,23 @@ def test_not_null_column_with_a_python_default_deploys_onto_rows(
     assert scenario.sql(
         "SELECT count(*) FROM information_schema.columns WHERE column_name = 'country'"
     ) == [(0,)]
+
+
+def test_python_defaults_that_sql_text_or_psycopg_would_change_reach_the_rows(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    scenario = app_with_rows
+    columns = (
+        '    note: Mapped[str] = mapped_column(sa.String(40), default="50% at 10 :30, O\'Neil")\n'
+        "    active: Mapped[bool] = mapped_column(default=True)\n"
+        "    rank: Mapped[int] = mapped_column(default=3)\n"
+    )
+    _edit(scenario, NAME_LINE, NAME_LINE + columns)
+    _draft_deploys(cli, scenario)
+    assert scenario.sql("SELECT DISTINCT note, active, rank FROM vendors") == [
+        ("50% at 10 :30, O'Neil", True, 3)
+    ]
+    assert scenario.drift() == []
 
 
 def test_not_null_column_with_a_server_default_is_added_with_it(

@@ -126,7 +126,9 @@ def _default_sql(column: sa.Column[Any]) -> str | None:
     try:
         literal = sa.literal(default.arg, type_=column.type)  # type: ignore[union-attr]
         compiled = literal.compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+            # "named": a `%` in the value is not doubled as for psycopg's pyformat
+            dialect=postgresql.dialect(paramstyle="named"),
+            compile_kwargs={"literal_binds": True},
         )
     except Exception:  # a type without a literal renderer: let the user choose
         return None
@@ -155,11 +157,20 @@ def _args(container: ops.ModifyTableOps) -> str:
     return f"{container.table_name!r}{schema}"
 
 
+def _server_default(literal: str) -> str | sa.TextClause:
+    """The server_default argument for an SQL literal: a string literal as the plain
+    Python string (SQLAlchemy quotes it; sa.text() would read `:word` in it as a bind
+    parameter), anything else (`5`, `true`) as SQL text."""
+    if len(literal) >= 2 and literal[0] == literal[-1] == "'":
+        return literal[1:-1].replace("''", "'")
+    return sa.text(literal)
+
+
 def _with_temporary_default(
     container: ops.ModifyTableOps, op: ops.AddColumnOp, value: str
 ) -> list[ops.MigrateOperation]:
     column = op.column._copy()  # the op holds the model's own Column
-    column.server_default = sa.DefaultClause(sa.text(value))
+    column.server_default = sa.DefaultClause(_server_default(value))
     added = ops.AddColumnOp(op.table_name, column, schema=op.schema)
     drop_default = f"op.alter_column({_args(container)}, {column.name!r}, server_default=None)"
     return [
