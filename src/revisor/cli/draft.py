@@ -60,7 +60,7 @@ BackfillOption = Annotated[
     list[str] | None,
     typer.Option(
         "--backfill",
-        metavar="[TABLE.COLUMN=]SQL",
+        metavar="TABLE.COL=SQL",
         help="Fill a new NOT NULL column without a default on existing rows with SQL, "
         "in batches (repeatable; the name is needed when several columns need it).",
     ),
