@@ -23,24 +23,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from alembic.util import msg
+from alembic.util import CommandError, msg
 
 from revisor.config import find_pyproject, load_settings
 from revisor.drafting import DraftOptions, DraftReport, revise
+from revisor.errors import RevisorError
 
 Hook = Callable[[Any, Any, list[Any]], None]
 
 # `revisor draft` sets this config attribute: it prints its own summary.
 QUIET_ATTRIBUTE = "revisor.quiet"
+# ... and this one to its DraftOptions: the command line's flags hold in env.py's hook too.
+OPTIONS_ATTRIBUTE = "revisor.options"
 
 
 def process_revision_directives(context: Any, revision: Any, directives: list[Any]) -> None:
     """Alembic's hook signature. Names constraints, reconciles enum types with pg_enum and
     leaves out unrequested drops; reads the catalog through the context's connection.
-    Raises DraftBlocked (a RevisorError) when an enum change cannot be drafted safely."""
+    Under plain alembic, a change revisor will not draft (an enum change it cannot make
+    safe, a likely rename, a NOT NULL column without a default) raises alembic's
+    CommandError with revisor's message and hint; under `revisor draft`, the RevisorError
+    itself."""
     config = getattr(context, "config", None)
-    report = revise(context, directives, _options(config))
-    if config is not None and config.attributes.get(QUIET_ATTRIBUTE):
+    under_revisor = config is not None and bool(config.attributes.get(QUIET_ATTRIBUTE))
+    try:
+        report = revise(context, directives, _options(config))
+    except RevisorError as exc:
+        if under_revisor:
+            raise  # `revisor draft` reports it with its exit code
+        # alembic's command line prints a CommandError as one "FAILED:" line, no traceback
+        raise CommandError(f"{exc.message} {exc.hint or ''}".strip()) from exc
+    if under_revisor:
         return
     for line in describe(report):
         msg(line)
@@ -71,6 +84,9 @@ def describe(report: DraftReport) -> list[str]:
 
 
 def _options(config: Any) -> DraftOptions:
+    given = config.attributes.get(OPTIONS_ATTRIBUTE) if config is not None else None
+    if isinstance(given, DraftOptions):
+        return given
     path = getattr(config, "config_file_name", None) if config is not None else None
     if not path:
         return DraftOptions.build()

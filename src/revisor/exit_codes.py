@@ -37,7 +37,9 @@ EXIT_CODES: dict[ExitCode, str] = {
         "Usage or configuration error: bad flags, no alembic.ini / [tool.alembic] found, "
         "env.py or a revision file that fails to import, a malformed or non-PostgreSQL URL "
         "(also a port or connection option libpq refuses), several heads where one is "
-        "needed (draft; deploy without --to)."
+        "needed (draft; deploy without --to); draft meeting a change it will not guess "
+        "without a terminal to ask (a likely rename, a NOT NULL column without a default on "
+        "an existing table): the message names the flag that decides it."
     ),
     ExitCode.DATABASE: (
         "The database could not be used: unreachable server, wrong password, missing "

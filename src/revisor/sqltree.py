@@ -138,6 +138,49 @@ def string_constants(tree: Any) -> set[str]:
     }
 
 
+def guard_constants(do_sql: str) -> set[str]:
+    """The string literals a `DO` block's queries and conditions test, when the block can
+    RAISE an error: a guard that stops the migration while rows match (`IF EXISTS (SELECT
+    ... WHERE plan = 'LEGACY') THEN RAISE EXCEPTION ...`). Empty for a block that never
+    raises or that PL/pgSQL's parser refuses. The texts of the RAISE itself (its message
+    and parameters) are not tests and are left out."""
+    from pglast.parser import ParseError, parse_plpgsql_json
+
+    try:
+        functions = json.loads(parse_plpgsql_json(do_sql))
+    except (ParseError, ValueError):
+        return set()
+    found: set[str] = set()
+    raises = False
+    stack: list[Any] = [functions]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        raise_stmt = item.get("PLpgSQL_stmt_raise")
+        if raise_stmt is not None:
+            # elog level 21 is ERROR (RAISE EXCEPTION, and RAISE without a level)
+            raises = raises or raise_stmt.get("elog_level", 0) >= 21
+            continue
+        query = item.get("PLpgSQL_expr", {}).get("query")
+        if isinstance(query, str):
+            found |= _constants_of(query)
+        stack.extend(item.values())
+    return found if raises else set()
+
+
+def _constants_of(query: str) -> set[str]:
+    """String literals of a PL/pgSQL query: a statement (`SELECT count(*) ...`) or an
+    expression (`EXISTS (...)`, `n > 0`); an assignment or anything unparsable: none."""
+    try:
+        return string_constants(parse(query))
+    except SqlSyntaxError:
+        return string_constants(expression(query))
+
+
 def not_null_columns(tree: Any) -> set[str]:
     """Columns `tree` tests with `col IS NOT NULL` (anywhere in it)."""
     found: set[str] = set()

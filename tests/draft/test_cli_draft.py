@@ -51,6 +51,9 @@ def test_reference_app_switch_to_values_renames_in_place(
     [written] = (example_project / "migrations" / "versions").glob("*store_billing*")
     text = written.read_text()
     assert "CREATE TYPE" not in text and "USING" not in text
+    # the deploy-order note is in the file, next to the renames, not only on stderr
+    note = text.index("# Renames 'WEEKLY', 'MONTHLY', 'YEARLY' in place")
+    assert note < text.index("RENAME VALUE 'WEEKLY'") and "deploy this" in text
 
     def after():
         assert scenario.labels("billing_cycle") == ["weekly", "monthly", "yearly"]

@@ -189,8 +189,12 @@ def test_rename_and_removal_together_keep_the_renamed_default(scenario: DraftSce
 def test_same_position_replacement_is_a_rename_with_a_note(scenario: DraftScenario):
     scenario.start(plan_models("FREE", "PRO", "TEAM"), SEED)
     result = scenario.draft(plan_models("FREE", "PREMIUM", "TEAM"))
-    assert "RENAME VALUE 'PRO' TO 'PREMIUM'" in result.path.read_text()
+    text = result.path.read_text()
+    assert "RENAME VALUE 'PRO' TO 'PREMIUM'" in text
     assert any("--no-rename-guess" in note for note in result.report.notes)
+    # ... and in the file, next to the rename, for the reviewer
+    comment = text[: text.index("RENAME VALUE 'PRO'")]
+    assert "taken as a rename" in comment.replace("\n    # ", " ")
 
     def after():
         assert plans(scenario) == ["FREE", "PREMIUM", "FREE", "TEAM"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from textwrap import indent
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,6 +29,42 @@ from revisor.exit_codes import ExitCode
 if TYPE_CHECKING:
     from revisor.draft import DraftResult
     from revisor.review.engine import ReviewResult
+
+
+# Shared with `revisor redo`, which drafts again with the same choices.
+RenameColumnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename-column",
+        metavar="TABLE.OLD=NEW",
+        help="This dropped and added column is a rename: keep the data (repeatable).",
+    ),
+]
+RenameTableOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename-table",
+        metavar="OLD=NEW",
+        help="This dropped and created table is a rename: keep the rows (repeatable).",
+    ),
+]
+NoRenameOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--no-rename",
+        metavar="TABLE[.COLUMN]",
+        help="Not a rename: add the new one, leave this one in the database (repeatable).",
+    ),
+]
+BackfillOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--backfill",
+        metavar="TABLE.COL=SQL",
+        help="Fill a new NOT NULL column without a default on existing rows with SQL, "
+        "in batches (repeatable; the name is needed when several columns need it).",
+    ),
+]
 
 
 @app.command()
@@ -61,6 +100,10 @@ def draft(
             help="Keep this drop in the draft (repeatable); others are left out.",
         ),
     ] = None,
+    rename_column: RenameColumnOption = None,
+    rename_table: RenameTableOption = None,
+    no_rename: NoRenameOption = None,
+    backfill: BackfillOption = None,
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Revision id to use instead of a random one.")
     ] = None,
@@ -75,7 +118,8 @@ def draft(
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Autogenerate a migration that needs no hand edits: names, enums, guarded drops."""
+    """Autogenerate a migration that needs no hand edits: names, enums, renames, NOT NULL
+    columns that apply on rows, guarded drops."""
     common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
     err = stderr_console()
 
@@ -84,6 +128,13 @@ def draft(
         from revisor.drafting import DraftOptions
         from revisor.errors import MultipleHeads
 
+        if not message.strip():
+            from revisor.errors import ConfigError
+
+            raise ConfigError(
+                "The message is empty: it names the migration file.",
+                hint='Say what the migration does: -m "add vendor country".',
+            )
         project = common.project()
         if len(project.heads) > 1:  # before the embedded dev database is upgraded to both
             raise MultipleHeads(project.heads)
@@ -94,6 +145,11 @@ def draft(
             settings=project.settings.raw,
             source_roots=[project.root],
             guess_renames=False if no_rename_guess else None,
+            rename_columns=rename_column or [],
+            rename_tables=rename_table or [],
+            not_renamed=no_rename or [],
+            backfills=backfill or [],
+            confirm=confirm_on_terminal(),
         )
         _ = project.metadata  # no models, no draft: say so before touching any database
         db = common.database_url(project)
@@ -117,6 +173,18 @@ def draft(
         return _review(common, result.path)
 
     run(common, body)
+
+
+def confirm_on_terminal() -> Callable[[str], bool] | None:
+    """A yes/no question on the terminal (default no); None when nobody is there to
+    answer (CI, a pipe): the draft then stops and names the flags instead."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+
+    def confirm(question: str) -> bool:
+        return typer.confirm(question, default=False, err=True)
+
+    return confirm
 
 
 def _review(common: Common, path: Path) -> int:
@@ -156,7 +224,11 @@ def show_draft(result: DraftResult) -> None:
         out.print(f"[bold green]Wrote[/] {_shown(result.path)} (revision {result.revision})")
         out.print("upgrade:")
         for line in result.operations:
-            out.print(f"  {escape(line)}")
+            # a create_table spans lines: its continuation hangs under the call
+            first, _, rest = escape(line).partition("\n")
+            out.print(f"  {first}")
+            if rest:
+                out.print(indent(rest, "      "))
     if report.rewrites:
         out.print("revisor rewrote:")
         for line in report.rewrites:

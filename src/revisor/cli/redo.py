@@ -20,6 +20,12 @@ from revisor.cli.common import (
     stderr_console,
     stdout_console,
 )
+from revisor.cli.draft import (
+    BackfillOption,
+    NoRenameOption,
+    RenameColumnOption,
+    RenameTableOption,
+)
 
 if TYPE_CHECKING:
     from revisor.redo import RedoPlan
@@ -59,6 +65,10 @@ def redo(
         list[str] | None,
         typer.Option("--allow-drop", metavar="TABLE[.COLUMN]", help="As for draft (repeatable)."),
     ] = None,
+    rename_column: RenameColumnOption = None,
+    rename_table: RenameTableOption = None,
+    no_rename: NoRenameOption = None,
+    backfill: BackfillOption = None,
     no_review: Annotated[
         bool, typer.Option("--no-review", help="Do not run revisor review on the new draft.")
     ] = False,
@@ -82,7 +92,7 @@ def redo(
     def body() -> int:
         from rich.markup import escape
 
-        from revisor.cli.draft import show_draft, show_review
+        from revisor.cli.draft import confirm_on_terminal, show_draft, show_review
         from revisor.drafting import DraftOptions
         from revisor.redo import execute_redo, plan_redo
 
@@ -92,6 +102,11 @@ def redo(
             allow_drop or [],
             settings=project.settings.raw,
             source_roots=[project.root],
+            rename_columns=rename_column or [],
+            rename_tables=rename_table or [],
+            not_renamed=no_rename or [],
+            backfills=backfill or [],
+            confirm=confirm_on_terminal(),
         )
         db = common.database_url(project)
         plan = plan_redo(

@@ -1,4 +1,5 @@
-"""revisor's rewrite of autogenerate's directives: guarded drops, names, enums.
+"""revisor's rewrite of autogenerate's directives: renames, guarded drops, names, NOT NULL
+columns that apply on rows, enums, schemas.
 
 `revise` has the signature of Alembic's `process_revision_directives` plus options; the
 `draft` command and the plain env.py hook (`revisor.alembic`) both call it, after the
@@ -23,8 +24,12 @@ from revisor.drafting.enums import (
     render_managed_types,
 )
 from revisor.drafting.naming import name_constraints
+from revisor.drafting.not_null import fill_not_null_columns, parse_backfills
+from revisor.drafting.renames import Confirm, Renames, apply_renames, parse_name_renames
+from revisor.drafting.schemas import create_schemas
 from revisor.enums.detect import StorageMismatch, parse_renames
 from revisor.errors import ConfigError
+from revisor.naming import convention_of
 
 _DONE = "_revisor_revised"
 
@@ -37,6 +42,8 @@ class DraftOptions:
     allow_drops: frozenset[str] = frozenset()
     source_roots: tuple[Path, ...] = ()  # where to look for model files (drop causes)
     guess_renames: bool = True  # one-to-one same-position replacements are renames
+    renames: Renames = field(default_factory=Renames)  # columns and tables
+    backfills: Mapping[str, str] = field(default_factory=dict)  # "table.column" -> SQL
 
     @classmethod
     def build(
@@ -46,9 +53,16 @@ class DraftOptions:
         settings: Mapping[str, Any] | None = None,
         source_roots: Iterable[Path] = (),
         guess_renames: bool | None = None,
+        *,
+        rename_columns: Iterable[str] = (),
+        rename_tables: Iterable[str] = (),
+        not_renamed: Iterable[str] = (),
+        backfills: Iterable[str] = (),
+        confirm: Confirm | None = None,
     ) -> DraftOptions:
         """Merge CLI flags with `[tool.revisor]` rename-labels / allow-drop (flags win).
-        Raises ConfigError on a malformed TYPE:OLD=NEW."""
+        `confirm` asks the user about a likely rename (None: never ask). Raises
+        ConfigError on a malformed TYPE:OLD=NEW, TABLE.OLD=NEW, OLD=NEW or backfill."""
         settings = settings or {}
         configured = settings.get("rename-labels", [])
         configured_drops = settings.get("allow-drop", [])
@@ -63,7 +77,18 @@ class DraftOptions:
                 f"Bad label rename: {exc}",
                 hint="Write --rename-label billing_cycle:MONTHLY=monthly",
             ) from None
+        try:
+            declared = parse_name_renames(rename_columns, rename_tables, not_renamed)
+            filled = parse_backfills(backfills)
+        except ValueError as exc:
+            raise ConfigError(
+                f"Bad --rename-column, --rename-table or --backfill: {exc}",
+                hint="Write --rename-column TABLE.OLD=NEW, --rename-table OLD=NEW, "
+                '--backfill "TABLE.COLUMN=SQL".',
+            ) from None
         return cls(
+            renames=Renames(declared.columns, declared.tables, confirm, declared.not_renamed),
+            backfills=filled,
             rename_labels=renames,
             allow_drops=frozenset([*map(str, configured_drops), *allow_drops]),
             source_roots=tuple(source_roots),
@@ -110,9 +135,15 @@ def revise(
             script.upgrade_ops_list, script.downgrade_ops_list, strict=True
         ):
             before = len(report.rewrites)
+            report.rewrites.extend(
+                apply_renames(upgrade, options.renames, options.allow_drops, conn)
+            )
             left_out = leave_out_drops(upgrade, options.allow_drops, conn, options.source_roots)
             report.left_out.extend(left_out)
             report.rewrites.extend(name_constraints(upgrade, metadata, conn))
+            report.rewrites.extend(
+                fill_not_null_columns(upgrade, options.backfills, convention_of(metadata))
+            )
             if conn is not None and metadata:
                 plan = plan_enums(
                     upgrade,
@@ -125,6 +156,7 @@ def revise(
                 report.rewrites.extend(plan.changes)
                 report.mismatches.extend(plan.mismatches)
                 report.notes.extend(plan.notes)
+            report.rewrites.extend(create_schemas(upgrade, conn))
             if left_out or len(report.rewrites) > before or report.notes:
                 downgrade.ops[:] = reverse_ops(upgrade.ops, report.notes)
                 manage_types(downgrade)  # create_table of a dropped table: type exists

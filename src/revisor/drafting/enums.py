@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from revisor.drafting.errors import DraftBlocked
 from revisor.drafting.naming import walk
+from revisor.drafting.source import comment
 from revisor.enums.catalog import (
     EnumColumn,
     default_labels,
@@ -156,6 +157,8 @@ def _change_ops(
     change: EnumChange, conn: Connection, schema: str, plan: EnumPlan
 ) -> list[ops.MigrateOperation]:
     out: list[ops.MigrateOperation] = []
+    if change.renames:
+        out.append(comment(_rename_note(change)))
     for old, new in change.renames:
         out.append(RenameEnumValueOp(change.name, change.schema, old, new))
         plan.changes.append(f"enum {change.name}: rename {old!r} -> {new!r} (in place)")
@@ -189,6 +192,14 @@ def _change_ops(
                 "them after), or keep the label.",
             )
         _check_defaults(change, columns)
+        if columns:
+            tables = ", ".join(sorted({c.table for c in columns}))
+            out.append(
+                comment(
+                    f"The type replacement below rewrites {tables} under an ACCESS "
+                    "EXCLUSIVE lock: reads and writes wait until the migration commits."
+                )
+            )
         out.append(RecreateEnumOp(change.name, change.schema, change.renamed, change.new, columns))
         what = [f"drop {x!r}" for x in change.removed] + (["reorder"] if change.reordered else [])
         where = ", ".join(f"{c.table}.{c.column}" for c in columns) or "no columns"
@@ -201,6 +212,24 @@ def _change_ops(
             f"enum {change.name}: add {', '.join(map(repr, change.added))} (autocommit block)"
         )
     return out
+
+
+def _rename_note(change: EnumChange) -> str:
+    """The deploy-order note for in-place label renames: the running release still writes
+    the old labels, which the type no longer has once this commits."""
+    old = ", ".join(repr(o) for o, _ in change.renames)
+    note = (
+        f"Renames {old} in place (no rewrite; rows follow). The release still running "
+        f"during the deploy fails when it writes {old} after this commits: deploy this "
+        "with the code that writes the new labels."
+    )
+    if change.by_position and not change.note:
+        pairs = ", ".join(f"{o!r} -> {n!r}" for o, n in change.by_position)
+        note += (
+            f" {pairs}: taken as a rename because it is one-to-one at the same position; "
+            "if the old label was removed instead, draft again with --no-rename-guess."
+        )
+    return note
 
 
 def _check_defaults(change: EnumChange, columns: Sequence[EnumColumn]) -> None:

@@ -32,3 +32,10 @@ class DatabaseNotAtHead(RevisorError):
             "would repeat the pending migrations.",
             hint=f"Apply them first ({upgrade.quoted}), then draft again.",
         )
+
+
+class DraftNeedsChoice(RevisorError):
+    """A change with more than one reading (a rename or a drop plus an add; how to fill a
+    new NOT NULL column): revisor will not guess, the user picks with a flag."""
+
+    exit_code = ExitCode.USAGE

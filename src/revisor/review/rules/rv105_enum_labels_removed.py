@@ -22,14 +22,19 @@ class EnumLabelsRemoved(Rule):
     `create_table`, `ADD VALUE`, `RENAME VALUE`, `ALTER TYPE ... RENAME TO`) and flags a
     revision that creates the type again without some of its labels, unless the same
     upgrade converts the data (an `UPDATE` naming the old label, or a `USING` clause that
-    computes the new value instead of a plain cast).
+    computes the new value instead of a plain cast) or guards it: a `DO` block, before the
+    type is created again, that tests for rows holding each removed label and raises
+    (what `revisor draft` writes for a removed label).
 
     ## Why is this bad?
     PostgreSQL cannot drop a label, so changing labels means recreate-and-cast
     (`ALTER COLUMN ... TYPE new USING col::text::new`). Every row still holding a removed
     label makes that cast fail ("invalid input value for enum"), and the deploy stops
-    halfway; deleting those rows first loses data. The seed's "My Enum values are
-    mismatching" section.
+    halfway; deleting those rows first loses data. Often the labels were not meant to go
+    at all: autogenerate reads a renamed label as a removal plus an addition. The seed's
+    "My Enum values are mismatching" section. A guard states that the labels are meant to
+    go and must be unused: the migration stops before it changes anything, naming each
+    column and its row count, and nothing is cast or lost.
 
     ## Example
     ```python
@@ -56,10 +61,26 @@ class EnumLabelsRemoved(Rule):
         op.execute("ALTER TYPE cycle RENAME VALUE 'WEEKLY' TO 'weekly'")
         op.execute("ALTER TYPE cycle RENAME VALUE 'MONTHLY' TO 'monthly'")
     ```
+    ```python
+    def upgrade():
+        op.execute(
+            "DO $$ BEGIN"
+            " IF EXISTS (SELECT 1 FROM subscriptions WHERE cycle::text = 'weekly') THEN"
+            " RAISE EXCEPTION 'cycle: rows still hold weekly'; END IF;"
+            " END $$"
+        )
+        op.execute("ALTER TYPE cycle RENAME TO cycle_old")
+        op.execute("CREATE TYPE cycle AS ENUM ('monthly')")
+        op.execute(
+            "ALTER TABLE subscriptions ALTER COLUMN cycle TYPE cycle USING cycle::text::cycle"
+        )
+        op.execute("DROP TYPE cycle_old")
+    ```
 
     ## Fix safety
     No automatic fix: rename labels with `ALTER TYPE ... RENAME VALUE` (PostgreSQL 10+,
-    no rewrite), or convert the data in the `USING` clause (`lower(cycle::text)::cycle`).
+    no rewrite), convert the data in the `USING` clause (`lower(cycle::text)::cycle`), or,
+    when the labels are meant to go, guard the replacement (`revisor draft` writes it).
     """
 
     code = "RV105"
@@ -73,7 +94,7 @@ class EnumLabelsRemoved(Rule):
             if migration.upgrade is None:
                 continue
             actions = migration.upgrade.actions
-            for action in actions:
+            for position, action in enumerate(actions):
                 name = action.name
                 if not name:
                     continue
@@ -83,7 +104,11 @@ class EnumLabelsRemoved(Rule):
                     if before is None or id(migration) not in reviewed:
                         continue
                     removed = [label for label in before if label not in action.labels]
-                    if removed and not _converts(actions, removed):
+                    if (
+                        removed
+                        and not _converts(actions, removed)
+                        and not _guarded(actions[:position], removed)
+                    ):
                         yield self._report(migration, action, removed)
                 elif action.kind == "enum_add_value" and action.new_name:
                     labels.setdefault(name, []).append(action.new_name)
@@ -103,8 +128,9 @@ class EnumLabelsRemoved(Rule):
             node,
             f"Enum {action.name!r} is recreated without {quoted}: rows holding them make "
             "the cast to the new type fail (or are lost if deleted first).",
-            help="Rename labels with ALTER TYPE ... RENAME VALUE, or convert the data (UPDATE "
-            "... or a USING clause that maps old labels to new ones).",
+            help="Rename labels with ALTER TYPE ... RENAME VALUE, convert the data (UPDATE "
+            "... or a USING clause that maps old labels to new ones), or, if they are meant "
+            "to go, guard the replacement: a DO block that raises while rows hold them.",
         )
 
 
@@ -128,5 +154,21 @@ def _converts(actions: list[Action], removed: list[str]) -> bool:
             if using is None:
                 return True  # a USING revisor cannot read: assume it maps the labels
         if using is not None and not is_plain_cast(using):
+            return True
+    return False
+
+
+def _guarded(before: list[Action], removed: list[str]) -> bool:
+    """True when an earlier `DO` block of the upgrade raises while rows hold a removed
+    label: it tests every one of them (as string literals in its queries)."""
+    from revisor.sqltree import guard_constants
+
+    for action in before:
+        if (
+            action.from_sql
+            and action.extra.get("statement") == "DoStmt"
+            and action.sql
+            and set(removed) <= guard_constants(action.sql)
+        ):
             return True
     return False

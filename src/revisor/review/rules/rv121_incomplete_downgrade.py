@@ -20,8 +20,10 @@ class IncompleteDowngrade(Rule):
     ## What it does
     For each table, column, index, named constraint and enum type that `upgrade()`
     creates, checks that `downgrade()` removes it (directly, or by dropping its table or
-    column). `op.drop_table` does not drop the PostgreSQL enum types its columns created:
-    the downgrade must drop them (`sa.Enum(name="x").drop(op.get_bind())`).
+    column). An index or constraint the upgrade itself drops again later (the temporary
+    `CHECK (col IS NOT NULL)` of the SET NOT NULL recipe) needs no downgrade.
+    `op.drop_table` does not drop the PostgreSQL enum types its columns created: the
+    downgrade must drop them (`sa.Enum(name="x").drop(op.get_bind())`).
 
     ## Why is this bad?
     The rollback leaves an object behind, so the re-upgrade fails
@@ -79,7 +81,10 @@ class IncompleteDowngrade(Rule):
         dropped_enums = {a.name for a in undo if a.kind == "drop_enum"}
         renamed_back = {a.new_name for a in undo if a.kind == "rename_table"}
         renamed_away: set[str | None] = set()
-        for action in upgrade.actions:
+        actions = upgrade.actions
+        for position, action in enumerate(actions):
+            if _dropped_later(action, actions[position + 1 :]):
+                continue  # temporary: gone when the upgrade ends
             if action.kind == "rename_enum":
                 renamed_away.add(action.name)
             if action.kind == "create_enum" and action.name in renamed_away:
@@ -109,6 +114,17 @@ class IncompleteDowngrade(Rule):
                 else action.node
             )
             yield self.finding(migration, node, message, help=help_text)
+
+
+def _dropped_later(action: Action, later: list[Action]) -> bool:
+    """A named index or constraint that a later action of the same upgrade drops."""
+    kinds = {"create_index": "drop_index", "add_constraint": "drop_constraint"}
+    drop = kinds.get(action.kind)
+    return (
+        drop is not None
+        and action.name is not None
+        and any(a.kind == drop and a.name == action.name for a in later)
+    )
 
 
 def _left_behind(
