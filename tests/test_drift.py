@@ -264,6 +264,30 @@ def test_planted_drift_is_named(tmp_path: Path, pg_server, side, old, new, code,
     assert line_text in source[finding.line - 1]
 
 
+@pytest.mark.parametrize(("database", "expected"), [("'US'", []), ("'CA'", ["RV607"])])
+def test_a_server_default_equal_to_the_python_default_is_no_drift(
+    tmp_path: Path, pg_server, database: str, expected: list[str]
+):
+    """What draft writes for a NOT NULL column with `default="US"`: the server default
+    stays for the release still running during the deploy."""
+    models = replaced(
+        MODELS,
+        "    code: Mapped[str]",
+        '    country: Mapped[str] = mapped_column(sa.String(2), default="US")\n'
+        "    code: Mapped[str]",
+    )
+    upgrade = replaced(
+        UPGRADE,
+        '    sa.Column("code", sa.String(10), nullable=False),',
+        f'    sa.Column("country", sa.String(2), server_default=sa.text("{database}"), '
+        "nullable=False),\n"
+        '    sa.Column("code", sa.String(10), nullable=False),',
+    )
+    write_plans(tmp_path, models=models, upgrade=upgrade)
+    findings = drift(tmp_path, pg_server.url)
+    assert [f.code for f in findings] == expected, [f.message for f in findings]
+
+
 def test_reference_app_has_no_drift(example_project: Path, pg_server):
     project = Project.load(example_project / "alembic.ini")
     assert check_models(project, pg_server.url) == []

@@ -5,9 +5,9 @@ Autogenerate writes `add_column(..., nullable=False)`, which fails on the first 
 
 - a constant `server_default`: kept as it is; PostgreSQL 11+ stores it in the catalog
   and fills existing rows without rewriting the table;
-- a Python scalar `default` only: added with that value as `server_default`, so existing
-  rows get it, and the server default dropped again in the same revision, so the schema
-  matches the models (new rows get the value from SQLAlchemy, as before);
+- a Python scalar `default` only: added with that value as `server_default`, kept, so
+  existing rows get it and the release still running during the deploy can insert rows
+  (`revisor check` accepts a server default equal to the model's Python default);
 - `--backfill TABLE.COLUMN=SQL`: added nullable, filled in batches, then made NOT NULL
   through the CHECK NOT VALID / VALIDATE / SET NOT NULL recipe (no long exclusive lock);
 - nothing: the draft stops and names those three choices.
@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
-from sqlalchemy.dialects import postgresql
 
+from revisor.column_defaults import python_default_sql
 from revisor.drafting.errors import DraftNeedsChoice
 from revisor.drafting.source import SourceOp, comment
 
@@ -73,7 +73,7 @@ def fill_not_null_columns(
     unfilled = [
         name
         for name, (_, op) in names.items()
-        if name not in backfills and _default_sql(op.column) is None
+        if name not in backfills and python_default_sql(op.column) is None
     ]
     if bare is not None:
         if len(unfilled) != 1:
@@ -94,10 +94,11 @@ def fill_not_null_columns(
             container.ops[at : at + 1] = _backfilled(op, backfills[name], convention)
             changes.append(f"{name}: added nullable, backfilled in batches, then SET NOT NULL")
         else:
-            value = str(_default_sql(op.column))
-            container.ops[at : at + 1] = _with_temporary_default(container, op, value)
+            value = str(python_default_sql(op.column))
+            container.ops[at : at + 1] = _with_server_default(op, value)
             changes.append(
-                f"{name}: existing rows get {value} (a server default dropped again after)"
+                f"{name}: existing rows and the running release's INSERTs get {value} "
+                "(a server default)"
             )
     return changes
 
@@ -117,24 +118,6 @@ def _name(op: ops.AddColumnOp) -> str:
     return f"{table}.{op.column.name}"
 
 
-def _default_sql(column: sa.Column[Any]) -> str | None:
-    """The SQL literal of the column's Python scalar default; None when there is none
-    (or a callable, or a value PostgreSQL cannot be given as a literal)."""
-    default = column.default
-    if default is None or not getattr(default, "is_scalar", False):
-        return None
-    try:
-        literal = sa.literal(default.arg, type_=column.type)  # type: ignore[union-attr]
-        compiled = literal.compile(
-            # "named": a `%` in the value is not doubled as for psycopg's pyformat
-            dialect=postgresql.dialect(paramstyle="named"),
-            compile_kwargs={"literal_binds": True},
-        )
-    except Exception:  # a type without a literal renderer: let the user choose
-        return None
-    return str(compiled)
-
-
 def _missing_message(columns: list[str]) -> str:
     listed = ", ".join(columns)
     return (
@@ -152,11 +135,6 @@ def _missing_hint(column: str) -> str:
     )
 
 
-def _args(container: ops.ModifyTableOps) -> str:
-    schema = f", schema={container.schema!r}" if container.schema else ""
-    return f"{container.table_name!r}{schema}"
-
-
 def _server_default(literal: str) -> str | sa.TextClause:
     """The server_default argument for an SQL literal: a string literal as the plain
     Python string (SQLAlchemy quotes it; sa.text() would read `:word` in it as a bind
@@ -166,21 +144,17 @@ def _server_default(literal: str) -> str | sa.TextClause:
     return sa.text(literal)
 
 
-def _with_temporary_default(
-    container: ops.ModifyTableOps, op: ops.AddColumnOp, value: str
-) -> list[ops.MigrateOperation]:
+def _with_server_default(op: ops.AddColumnOp, value: str) -> list[ops.MigrateOperation]:
     column = op.column._copy()  # the op holds the model's own Column
     column.server_default = sa.DefaultClause(_server_default(value))
-    added = ops.AddColumnOp(op.table_name, column, schema=op.schema)
-    drop_default = f"op.alter_column({_args(container)}, {column.name!r}, server_default=None)"
     return [
         comment(
-            f"Existing rows get {value} from a server default, dropped again below: the "
-            "model sets the value in Python. PostgreSQL 11+ stores a constant default "
-            "without rewriting the table."
+            f"Existing rows get {value} from a server default, kept: the release running "
+            "during the deploy inserts rows without this column. It equals the model's "
+            "Python default, so revisor check accepts it. PostgreSQL 11+ stores a constant "
+            "default without rewriting the table."
         ),
-        added,
-        SourceOp((drop_default,)),  # the downgrade's drop_column removes it all
+        ops.AddColumnOp(op.table_name, column, schema=op.schema),
     ]
 
 

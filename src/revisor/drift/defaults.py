@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import MetaData, Table
+
 from revisor.codes import FindingCode
+from revisor.column_defaults import python_default_sql
 from revisor.drift.columns import column_location, column_name
 from revisor.drift.context import DriftContext, render_sql, translates
 from revisor.findings import Finding, Severity
@@ -19,7 +22,10 @@ SERVER_DEFAULT_DIFFERS = FindingCode(
 
     ## What it does
     Reports a column whose `DEFAULT` at head differs from the model's `server_default`
-    (compared as PostgreSQL stores it: `'5'` on an integer column is `5`).
+    (compared as PostgreSQL stores it: `'5'` on an integer column is `5`). A database
+    default equal to the model's Python scalar `default=` is accepted: the app sends that
+    value anyway, and it is what `revisor draft` keeps for a new NOT NULL column so the
+    release still running during the deploy can insert rows.
 
     ## Why is this bad?
     Rows inserted outside the ORM (SQL, other services, bulk loads) get another value than
@@ -60,6 +66,10 @@ def default_text(default: Any) -> str:
 @translates("modify_default")
 def server_default_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable[Finding]:
     _, schema, table, column, _info, existing, new = diff
+    if (new is None or new is False) and _python_default_in_database(
+        ctx, schema, table, column, existing
+    ):
+        return
     where = column_location(ctx, schema, table, column)
     ours = default_text(new)
     if new is not None and new is not False:
@@ -76,3 +86,22 @@ def server_default_differs(ctx: DriftContext, diff: tuple[Any, ...]) -> Iterable
         table=table,
         column=column,
     )
+
+
+def _python_default_in_database(
+    ctx: DriftContext, schema: str | None, table: str, column: str, existing: Any
+) -> bool:
+    """Whether the database's default is the model's Python scalar default (`default="US"`
+    and `DEFAULT 'US'`): the app sends that value anyway, and the release still running
+    during a deploy needs it to insert rows (draft writes it for a new NOT NULL column)."""
+    if existing is None or existing is False:
+        return False
+    model = ctx.model_table(Table(table, MetaData(), schema=schema))
+    if model is None or column not in model.c:
+        return False
+    literal = python_default_sql(model.c[column])
+    if literal is None:
+        return False
+    where = schema or ctx.default_schema
+    stored = ctx.probe.default_definition(where, table, column, literal)
+    return stored is not None and stored == ctx.probe.column_default(where, table, column)

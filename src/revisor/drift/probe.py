@@ -47,7 +47,9 @@ class Probe:
         The savepoint is rolled back unless `keep`."""
         savepoint = self.connection.begin_nested()
         try:
-            self.connection.exec_driver_sql(statement)
+            # exec_driver_sql passes an empty parameter list, so the driver reads `%` as a
+            # placeholder: a model's `LIKE 'a%'` or default '50%' needs it doubled
+            self.connection.exec_driver_sql(statement.replace("%", "%%"))
             result: Any = True
             if query is not None:
                 result = self.connection.exec_driver_sql(query).scalar()
@@ -89,6 +91,19 @@ class Probe:
                 f"AND a.attname = '{column.replace(chr(39), chr(39) * 2)}'"
             ),
         )
+
+    def column_default(self, schema: str, table: str, column: str) -> str | None:
+        """PostgreSQL's text (`pg_get_expr`) for the column's DEFAULT in the real table,
+        or None. Read from the catalog: Alembic's reflected text is not reliable for
+        strings holding `%` or `:word`."""
+        query = sa.text(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+            "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+            "WHERE d.adrelid = to_regclass(:relation) AND a.attname = :column"
+        )
+        relation = f"{_PREPARER.quote(schema)}.{_PREPARER.quote(table)}"
+        value = self.connection.execute(query, {"relation": relation, "column": column})
+        return value.scalar()  # type: ignore[no-any-return]
 
     def type_definition(self, schema: str, table: str, type_sql: str) -> str | None:
         """PostgreSQL's `format_type` for a column declared `type_sql`, or None."""

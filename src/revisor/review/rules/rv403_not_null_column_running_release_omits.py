@@ -23,7 +23,8 @@ class NotNullColumnRunningReleaseOmits(Rule):
     Flags `op.add_column(table, sa.Column(..., nullable=False))` without a
     `server_default`, and `op.alter_column(..., nullable=False)` of a column the running
     release does not map, on a table the running release maps (see "Expand and contract"
-    in docs/review.md).
+    in docs/review.md); also `op.alter_column(..., server_default=None)` dropping, in the
+    same change, the server default such a column was added with.
 
     ## Why is this bad?
     The old code's INSERTs leave the column out, so each one fails with `null value in
@@ -69,8 +70,11 @@ class NotNullColumnRunningReleaseOmits(Rule):
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
         defaults = _given_server_defaults(migration)
+        added = _added_not_null(migration)
 
         def wanted(action: Action) -> bool:
+            if _drops_default(action):  # the default that filled the old code's INSERTs
+                return (action.table, column_name(action)) in added
             if action.kind == "add_column":
                 spec = action.column
                 return not (
@@ -87,14 +91,24 @@ class NotNullColumnRunningReleaseOmits(Rule):
             table = base.table(action.table, action.schema)
             if table is None or column is None or column in table.columns:
                 continue  # a new table, or a column the old code already knows
+            what = (
+                "loses its server default"
+                if _drops_default(action)
+                else "becomes NOT NULL without a server default"
+            )
             yield self.finding(
                 migration,
                 action.node,
-                f"Column {action.table}.{column} becomes NOT NULL without a server default, "
-                f"and the release that runs during the deploy (commit {base.short}) does not "
-                "know it: its INSERTs leave it out and fail.",
-                help="Give it a server_default, or add it nullable now and set NOT NULL in a "
-                "later release, once every running instance writes it. "
+                f"Column {action.table}.{column} {what}, and the release that runs during "
+                f"the deploy (commit {base.short}) does not know it: its INSERTs leave it out "
+                "and fail.",
+                help=(
+                    "Keep the server default; drop it in a later release, once every running "
+                    "instance writes the column. "
+                    if _drops_default(action)
+                    else "Give it a server_default, or add it nullable now and set NOT NULL "
+                    "in a later release, once every running instance writes it. "
+                )
                 + STOPPED_TRAFFIC.format(code=self.code),
             )
 
@@ -107,6 +121,25 @@ def _given_server_defaults(migration: Migration) -> set[tuple[str | None, str | 
         if _gives_default(action):
             found.add((action.table, column_name(action)))
     return found
+
+
+def _added_not_null(migration: Migration) -> set[tuple[str | None, str | None]]:
+    """(table, column) that the upgrade adds NOT NULL (with a server default or not)."""
+    return {
+        (action.table, column_name(action))
+        for action in (migration.upgrade.actions if migration.upgrade else [])
+        if action.kind == "add_column"
+        and action.column is not None
+        and not (action.column.nullable or action.column.primary_key)
+    }
+
+
+def _drops_default(action: Action) -> bool:
+    """`alter_column(..., server_default=None)`."""
+    if action.kind != "alter_column" or action.from_sql:
+        return False
+    value = kw(action.node, "server_default")
+    return value is not None and getattr(value, "value", True) in (None, False)
 
 
 def _gives_default(action: Action) -> bool:
