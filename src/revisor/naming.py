@@ -59,6 +59,8 @@ class ConstraintShape:
     referred_schema: str | None = None
     referred_columns: tuple[str, ...] = ()
     condition: str | None = None  # CHECK: the SQL expression
+    # What a template's %(constraint_name)s starts from; default: the columns involved.
+    label: str | None = None
 
 
 class ConventionNotApplicable(Exception):
@@ -178,7 +180,7 @@ def _ask_sqlalchemy(shape: ConstraintShape, convention: dict[str, Any]) -> str:
     # SQLAlchemy refuses %(constraint_name)s on an unnamed constraint: start from a name.
     start = None
     if isinstance(template, str) and "%(constraint_name)" in template:
-        start = "_".join(condition_columns or shape.columns) or shape.kind
+        start = shape.label or "_".join(condition_columns or shape.columns) or shape.kind
     item: Any
     if shape.kind == "foreignkey":
         target = ".".join(p for p in (shape.referred_schema, referred[1]) if p)
