@@ -20,10 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from revisor.naming import ConstraintShape, constraint_name
-from revisor.recipes.source import call, indent, py_str, qualified
+from revisor.recipes.constraints import validate
+from revisor.recipes.source import AUTOCOMMIT, call, py_str, qualified
 from revisor.sqltree import quote_ident
-
-AUTOCOMMIT = "with op.get_context().autocommit_block():"
 
 
 def not_null_check_name(
@@ -63,7 +62,6 @@ def set_not_null(
     VALIDATE if a row is NULL: backfill first (`backfill`).
     """
     check = not_null_check_name(table, column, schema=schema, convention=convention)
-    validate = f"ALTER TABLE {qualified(table, schema)} VALIDATE CONSTRAINT {quote_ident(check)}"
     return [
         *call(
             "op.create_check_constraint",
@@ -73,10 +71,7 @@ def set_not_null(
             schema=schema,
             postgresql_not_valid=True,
         ),
-        "# VALIDATE scans the rows under SHARE UPDATE EXCLUSIVE (reads and writes go on),",
-        "# in its own transaction: the ADD CONSTRAINT's lock is released first.",
-        AUTOCOMMIT,
-        *indent(call("op.execute", validate)),
+        *validate(check, table, schema=schema),
         *(alter_column or call("op.alter_column", table, column, nullable=False, schema=schema)),
         *call("op.drop_constraint", check, table, type_="check", schema=schema),
     ]

@@ -55,3 +55,12 @@ def qualified(table: str, schema: str | None = None) -> str:
 def indent(lines: list[str], levels: int = 1) -> list[str]:
     """`lines` indented by `levels` of four spaces (empty lines stay empty)."""
     return [("    " * levels + line) if line else line for line in lines]
+
+
+AUTOCOMMIT = "with op.get_context().autocommit_block():"
+
+
+def in_autocommit(lines: list[str], why: str) -> list[str]:
+    """`lines` inside `with op.get_context().autocommit_block():`, after a comment line
+    saying `why` (a reviewer sees that earlier statements are committed there)."""
+    return [f"# {why}", AUTOCOMMIT, *indent(lines)]

@@ -131,3 +131,84 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     if start_a == end_a and start_b == end_b:
         return start_a == start_b
     return start_a < end_b and start_b < end_a
+
+
+# --- rewriting whole statements (the lock rules' recipes) -------------------------------
+
+
+def statement_of(function: ast.AST | None, call: ast.AST) -> ast.Expr | None:
+    """The expression statement that is exactly `call` (`op.create_index(...)` on a line of
+    its own), or None when the call is part of something larger a fix must not split."""
+    if function is None:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, ast.Expr) and node.value is call:
+            return node
+    return None
+
+
+def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] = ()) -> list[str]:
+    """The source of `node` as lines relative to its first line's indentation, without
+    the argument nodes in `remove` (each with the comma that separates it)."""
+    text = "".join(lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, byte_col: int) -> int:
+        return starts[line - 1] + char_column(lines, line, byte_col)
+
+    begin = offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+    end = offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+    cuts: list[tuple[int, int]] = []
+    for part in remove:
+        cut_begin = offset(part.lineno, part.col_offset)  # type: ignore[attr-defined]
+        cut_end = offset(part.end_lineno, part.end_col_offset)  # type: ignore[attr-defined]
+        before = text[begin:cut_begin].rstrip()
+        if before.endswith(","):
+            cut_begin = begin + len(before) - 1
+        else:  # the first argument: take the comma and space after it instead
+            after = text[cut_end:end]
+            stripped = after.lstrip()
+            if stripped.startswith(","):
+                cut_end += len(after) - len(stripped) + 1
+                cut_end += len(text[cut_end:end]) - len(text[cut_end:end].lstrip())
+        cuts.append((cut_begin, cut_end))
+    source = text[begin:end]
+    for cut_begin, cut_end in sorted(cuts, reverse=True):
+        source = source[: cut_begin - begin] + source[cut_end - begin :]
+    own_indent = len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())  # type: ignore[attr-defined]
+    first, *rest = source.split("\n")
+    rest = [line[own_indent:] if line[:own_indent].isspace() else line.lstrip() for line in rest]
+    # An argument removed from the end of a multi-line call leaves its line empty.
+    return [first, *[line for line in rest if line.strip()]]
+
+
+def with_keyword(call_lines: list[str], keyword: str) -> list[str]:
+    """`call_lines` (a call's source, see `source_lines`) with `keyword` (`name=value`)
+    added as its last argument, in the call's own layout."""
+    *head, last = call_lines
+    if not head or last.strip() != ")":
+        body = last.rstrip()[:-1].rstrip()
+        separator = "" if body.endswith("(") else (" " if body.endswith(",") else ", ")
+        return [*head, f"{body}{separator}{keyword})"]
+    previous = head[-1].rstrip()
+    if previous.endswith("("):  # an empty call split over two lines
+        return [*head[:-1], f"{previous}{keyword})"]
+    argument_indent = previous[: len(previous) - len(previous.lstrip())]
+    if not previous.endswith(","):
+        previous += ","
+    return [*head[:-1], previous, f"{argument_indent}{keyword},", last]
+
+
+def replace_statement(
+    lines: list[str], path: Path, statement: ast.stmt, replacement: Sequence[str]
+) -> Edit:
+    """An Edit replacing `statement` with `replacement` (lines without indentation; each
+    is given the statement's indentation, empty lines stay empty)."""
+    prefix = lines[statement.lineno - 1][
+        : char_column(lines, statement.lineno, statement.col_offset)
+    ]
+    first, *rest = replacement
+    text = "\n".join([first, *[f"{prefix}{line}" if line else "" for line in rest]])
+    return edit_replacing(lines, path, statement, text)
