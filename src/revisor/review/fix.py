@@ -150,10 +150,10 @@ def statement_of(function: ast.AST | None, call: ast.AST) -> ast.Expr | None:
 def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] = ()) -> list[str]:
     """The source of `node` as lines relative to its first line's indentation, without
     the argument nodes in `remove` (each with the comma that separates it)."""
-    text = "".join(lines)
+    text = "\n".join(lines)  # the migration's lines carry no line ends
     starts = [0]
     for line in lines:
-        starts.append(starts[-1] + len(line))
+        starts.append(starts[-1] + len(line) + 1)
 
     def offset(line: int, byte_col: int) -> int:
         return starts[line - 1] + char_column(lines, line, byte_col)
@@ -182,6 +182,34 @@ def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] =
     rest = [line[own_indent:] if line[:own_indent].isspace() else line.lstrip() for line in rest]
     # An argument removed from the end of a multi-line call leaves its line empty.
     return [first, *[line for line in rest if line.strip()]]
+
+
+# A one-line call that grows past this (before indentation) is split an argument a line.
+_CALL_WIDTH = 80
+
+
+def call_with_keyword(lines: list[str], call: ast.Call, keyword: str) -> list[str]:
+    """The source of `call` (see `source_lines`) with `keyword` (`name=value`) added as its
+    last argument: in the call's own layout, or one argument a line when a one-line call
+    would grow too long."""
+    grown = with_keyword(source_lines(lines, call), keyword)
+    if len(grown) > 1 or len(grown[0]) <= _CALL_WIDTH:
+        return grown
+    arguments = [*call.args, *call.keywords]
+    body = [f"    {part}" for node in arguments for part in _argument_lines(lines, node)]
+    return [f"{source_lines(lines, call.func)[0]}(", *body, f"    {keyword},", ")"]
+
+
+def _argument_lines(lines: list[str], node: ast.AST) -> list[str]:
+    """One argument's source lines, the last with its comma (`name=` for a keyword)."""
+    if isinstance(node, ast.keyword):
+        value = source_lines(lines, node.value)
+        prefix = f"{node.arg}=" if node.arg else "**"
+        value[0] = prefix + value[0]
+    else:
+        value = source_lines(lines, node)
+    value[-1] += ","
+    return value
 
 
 def with_keyword(call_lines: list[str], keyword: str) -> list[str]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.recipes.not_null import set_not_null
+from revisor.review.fix import replace_statement, source_lines, statement_of
+from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
 from revisor.sqltree import quote_ident
@@ -41,16 +44,29 @@ class SetNotNull(Rule):
     ## Use instead
     ```python
     def upgrade():
-        op.execute(
-            "ALTER TABLE transactions ADD CONSTRAINT ck_transactions_category_not_null "
-            "CHECK (category IS NOT NULL) NOT VALID"
+        op.create_check_constraint(
+            "ck_transactions_category_not_null",
+            "transactions",
+            "category IS NOT NULL",
+            postgresql_not_valid=True,
         )
-        op.execute("ALTER TABLE transactions VALIDATE CONSTRAINT ck_transactions_category_not_null")
+        with op.get_context().autocommit_block():
+            op.execute(
+                "ALTER TABLE transactions VALIDATE CONSTRAINT ck_transactions_category_not_null"
+            )
         op.alter_column("transactions", "category", nullable=False)
+        op.drop_constraint("ck_transactions_category_not_null", "transactions", type_="check")
     ```
 
     ## Fix safety
-    No automatic fix (the CHECK and its VALIDATE are best split over two deploys).
+    Unsafe (`--fix --unsafe-fixes`): the `op.alter_column(..., nullable=False)` is kept
+    and preceded by `CHECK (column IS NOT NULL) NOT VALID` (named by the models' `ck`
+    convention, `ck_<table>_<column>_not_null` in revisor's) and its VALIDATE in
+    `with op.get_context().autocommit_block():`, and followed by dropping the CHECK.
+    Unsafe because the migration stops being atomic: the block commits what ran before
+    it, and if a row is NULL the VALIDATE fails with the NOT VALID CHECK already
+    committed; backfill the NULLs, then drop the CHECK or deploy again.
+    `ALTER ... SET NOT NULL` in SQL text and batch operations are not rewritten.
     """
 
     code = "RV307"
@@ -80,7 +96,33 @@ class SetNotNull(Rule):
                 help=f"First add CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID and "
                 "VALIDATE it; "
                 "PostgreSQL 12+ then sets NOT NULL without scanning.",
+                fix=_check_first(migration, action, column, ctx),
             )
+
+
+def _check_first(
+    migration: Migration, action: Action, column: str, ctx: ReviewContext
+) -> Fix | None:
+    """The file's alter_column, between a validated NOT NULL CHECK and its drop."""
+    upgrade = migration.upgrade
+    if upgrade is None or action.from_sql or action.batch or not action.table:
+        return None
+    statement = statement_of(upgrade.node, action.node)
+    schema = kw(action.node, "schema")
+    if statement is None or action.in_autocommit or (schema and not text_of(schema)):
+        return None
+    lines = set_not_null(
+        action.table,
+        column,
+        schema=text_of(schema) if schema else None,
+        convention=ctx.naming_convention,
+        alter_column=source_lines(migration.lines, action.node),
+    )
+    return Fix(
+        "prove NOT NULL with a CHECK validated in an autocommit block first",
+        (replace_statement(migration.lines, migration.path, statement, lines),),
+        Applicability.UNSAFE,
+    )
 
 
 def _has_not_null_check(before: list[Action], column: str) -> bool:

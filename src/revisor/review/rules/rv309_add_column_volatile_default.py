@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.recipes.not_null import backfill, set_not_null
+from revisor.recipes.source import Source, call
 from revisor.review.actions import volatile_function
+from revisor.review.fix import replace_statement, source_lines, statement_of
+from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
@@ -44,13 +50,31 @@ class VolatileDefault(Rule):
     ## Use instead
     ```python
     def upgrade():
-        op.add_column("vendors", sa.Column("token", sa.Uuid(), nullable=True))
+        op.add_column("vendors", sa.Column("token", sa.Uuid()))
         op.alter_column("vendors", "token", server_default=sa.text("gen_random_uuid()"))
+        with op.get_context().autocommit_block():
+            while True:
+                batch = op.get_bind().execute(
+                    sa.text(
+                        "UPDATE vendors SET token = gen_random_uuid() WHERE ctid = ANY(ARRAY("
+                        "SELECT ctid FROM vendors WHERE token IS NULL LIMIT 10000))"
+                    )
+                )
+                if batch.rowcount < 10000:
+                    break
     ```
 
     ## Fix safety
-    No automatic fix: add the column without default, set the default for new rows, then
-    backfill existing rows in batches.
+    Unsafe (`--fix --unsafe-fixes`): the `op.add_column(...)` loses its `server_default`
+    (and `nullable=False`); then `op.alter_column(..., server_default=...)` sets the
+    default for new rows (a catalog change), existing rows are filled 10,000 at a time,
+    each batch committed in `with op.get_context().autocommit_block():`, and a
+    `nullable=False` column is made NOT NULL by RV307's CHECK recipe. Unsafe because the
+    migration stops being atomic (the block commits what ran before it; a failure
+    part-way leaves the column added and part-filled) and because the rows are filled
+    after the column appears, not in the same instant: code that reads the column during
+    the backfill sees NULLs. `ADD COLUMN` in SQL text and batch operations are not
+    rewritten.
     """
 
     code = "RV309"
@@ -75,4 +99,46 @@ class VolatileDefault(Rule):
                 "lock.",
                 help="Add it without a default, then ALTER COLUMN ... SET DEFAULT for new rows "
                 "and backfill existing rows in batches.",
+                fix=_add_then_backfill(migration, action, ctx),
             )
+
+
+def _add_then_backfill(migration: Migration, action: Action, ctx: ReviewContext) -> Fix | None:
+    """add_column without the default, SET DEFAULT, backfill in batches, [SET NOT NULL]."""
+    upgrade, column = migration.upgrade, action.column
+    if upgrade is None or action.from_sql or action.batch or not action.table:
+        return None
+    if column is None or column.primary_key or not column.name or not column.server_default:
+        return None
+    default = kw(column.node, "server_default") if isinstance(column.node, ast.Call) else None
+    schema_node = kw(action.node, "schema")
+    schema = text_of(schema_node) if schema_node is not None else None
+    statement = statement_of(upgrade.node, action.node)
+    if default is None or statement is None or action.in_autocommit:
+        return None
+    if schema_node is not None and schema is None:
+        return None
+    assert isinstance(column.node, ast.Call)
+    # Keyword nodes, not their values: the `name=` goes too.
+    drop = {"server_default"} | ({"nullable"} if not column.nullable else set())
+    removed = [k for k in column.node.keywords if k.arg in drop]
+    lines = [
+        *source_lines(migration.lines, action.node, remove=removed),
+        *call(
+            "op.alter_column",
+            action.table,
+            column.name,
+            server_default=Source("\n".join(source_lines(migration.lines, default))),
+            schema=schema,
+        ),
+        *backfill(action.table, column.name, column.server_default, schema=schema),
+    ]
+    if not column.nullable:
+        lines += set_not_null(
+            action.table, column.name, schema=schema, convention=ctx.naming_convention
+        )
+    return Fix(
+        "add it without the default, set the default, backfill in batches",
+        (replace_statement(migration.lines, migration.path, statement, lines),),
+        Applicability.UNSAFE,
+    )

