@@ -19,15 +19,16 @@ VENDORS = (
     "a1",
     None,
     """
+    op.create_table("regions", sa.Column("id", sa.Integer, primary_key=True))
     op.create_table(
         "vendors",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(80)),
         sa.Column("email", sa.String(120)),
-        sa.Column("parent_id", sa.Integer),
+        sa.Column("region_id", sa.Integer),
     )
     """,
-    'op.drop_table("vendors")',
+    'op.drop_table("vendors")\nop.drop_table("regions")',
 )
 
 
@@ -62,9 +63,9 @@ CASES = {
     "foreign-key": Case(
         "RV305",
         "op.create_foreign_key(\n"
-        '    "fk_vendors_parent_id", "vendors", "vendors", ["parent_id"], ["id"]\n)',
-        'op.drop_constraint("fk_vendors_parent_id", "vendors", type_="foreignkey")',
-        "ALTER TABLE vendors VALIDATE CONSTRAINT fk_vendors_parent_id",
+        '    "fk_vendors_region_id", "vendors", "regions", ["region_id"], ["id"]\n)',
+        'op.drop_constraint("fk_vendors_region_id", "vendors", type_="foreignkey")',
+        "ALTER TABLE vendors VALIDATE CONSTRAINT fk_vendors_region_id",
     ),
     "check": Case(
         "RV305",
@@ -86,6 +87,10 @@ CASES = {
         'op.alter_column("vendors", "token", server_default=sa.text("gen_random_uuid()"))',
     ),
 }
+
+
+def server_url(pg_server) -> str:
+    return pg_server.url.url.render_as_string(hide_password=False)
 
 
 def _review(cli: CliRunner, ini: Path, *args: str):
@@ -115,3 +120,19 @@ def test_fix_removes_the_finding_and_writes_the_recipe(cli, tmp_path, case: Case
     compile(fixed, str(target), "exec")
     after = _findings(cli, ini)
     assert [f for f in after if f[0] == case.code or f[1] == "error"] == [], (after, fixed)
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_fixed_history_takes_no_blocking_lock_and_round_trips(cli, tmp_path, pg_server, case):
+    """`revisor test --locks` on the fixed history: upgrade, downgrade and upgrade again
+    on revisor's sample rows pass, and no statement of the fixed revision holds a
+    blocking lock on vendors (created, and seeded, by the revision before)."""
+    ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
+    args = ["test", "-c", str(ini), "--url", server_url(pg_server), "--locks"]
+    before = cli.invoke(app, [*args, "--format", "json"])
+    assert "RT301" in [f["code"] for f in json.loads(before.stdout)["findings"]], before.output
+
+    assert _review(cli, ini, "--fix", "--unsafe-fixes").exit_code in (0, 1)
+    after = cli.invoke(app, [*args, "--format", "json"])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["findings"] == []
