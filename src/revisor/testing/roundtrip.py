@@ -284,7 +284,15 @@ class RoundTrip:
             self.expected_in_place[Phase.REUPGRADE] = snapshot(mc.connection, version_table=vt)
         populated = _columns(self._seed(mc), with_rows=True)
         self.current = (rev, Phase.DOWNGRADE)
+        if self.locks:
+            if self.in_place is None:  # the upgrade's locks end here, as on a deploy
+                alembic_api.commit_and_continue(mc)
+            self.locks.begin_step(
+                mc.connection, rev, str(self.log.path(rev) or ""), direction="downgrade"
+            )
         yield self._step(rev, False)
+        if self.locks:
+            self.log.locks(rev, self.locks.end_step())
         after = None
         if populated is not None and existed is not None and self.seeder is not None:
             after = self.seeder.tables(mc.connection, vt)

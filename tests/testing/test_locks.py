@@ -1,0 +1,210 @@
+"""`revisor test --locks` on real PostgreSQL (15 and 18): a statement is reported only when
+it reads or rewrites an existing table's rows under a lock that blocks its writes; the
+catalog-only steps of the safe recipes are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from revisor.findings import Finding
+from revisor.project import Project
+from revisor.testing.plan import make_plan
+from revisor.testing.roundtrip import RoundTripOptions, round_trip
+from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
+
+FIRST_LINE = 11  # the first line of upgrade()'s body in a mini_history revision file
+
+
+def lock_findings(tmp_path: Path, server, upgrade: str, downgrade: str, **options):
+    case = ("c3", "b2", upgrade, downgrade)
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, case])
+    project = Project.load(ini)
+    result = round_trip(
+        project, make_plan(project), server.url, RoundTripOptions(locks=True, **options)
+    )
+    assert [f for f in result.findings if not f.code.startswith("RT3")] == []
+    return [f for f in result.findings if f.code.startswith("RT3")]
+
+
+def summary(findings: list[Finding], direction: str = "upgrade") -> list[tuple]:
+    return [
+        (f.code, f.revision, f.line, f.extra["table"], f.extra["mode"])
+        for f in findings
+        if f.extra["direction"] == direction
+    ]
+
+
+BLOCKING = {
+    "plain-create-index": (
+        'op.create_index("ix_orders_placed_on", "orders", ["placed_on"])',
+        'op.drop_index("ix_orders_placed_on", table_name="orders")',
+        [("RT301", "orders", "ShareLock")],
+        "CREATE INDEX ix_orders_placed_on ON orders",
+    ),
+    "set-not-null-without-check": (
+        'op.add_column("orders", sa.Column("note", sa.Text, server_default=""))\n'
+        'op.alter_column("orders", "note", nullable=False)',
+        'op.drop_column("orders", "note")',
+        [("RT301", "orders", "AccessExclusiveLock")],
+        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL",
+    ),
+    "backfill-under-the-add-column-lock": (
+        'op.add_column("orders", sa.Column("note", sa.Text))\n'
+        "op.execute(\"UPDATE orders SET note = '' WHERE note IS NULL\")",
+        'op.drop_column("orders", "note")',
+        # the ACCESS EXCLUSIVE of the add_column lasts until commit: the backfill runs under it
+        [("RT301", "orders", "AccessExclusiveLock")],
+        "UPDATE orders SET note",
+    ),
+    "volatile-default": (
+        'op.add_column("orders", sa.Column("token", sa.Text,'
+        ' server_default=sa.text("md5(random()::text)")))',
+        'op.drop_column("orders", "token")',
+        [("RT301", "orders", "AccessExclusiveLock"), ("RT302", "orders", "AccessExclusiveLock")],
+        "ALTER TABLE orders ADD COLUMN token TEXT DEFAULT md5(random()::text)",
+    ),
+    "foreign-key-validated-at-once": (
+        # a second key on orders.account_id: the seeded rows hold valid account ids
+        'op.create_foreign_key("fk_orders_account", "orders", "accounts", ["account_id"], ["id"])',
+        'op.drop_constraint("fk_orders_account", "orders", type_="foreignkey")',
+        # the new key is checked by joining both tables, each under SHARE ROW EXCLUSIVE
+        [
+            ("RT301", "accounts", "ShareRowExclusiveLock"),
+            ("RT301", "orders", "ShareRowExclusiveLock"),
+        ],
+        "ALTER TABLE orders ADD CONSTRAINT fk_orders_account FOREIGN KEY",
+    ),
+    "type-change-that-rewrites": (
+        'op.alter_column("orders", "placed_on", type_=sa.DateTime)',
+        'op.alter_column("orders", "placed_on", type_=sa.Date)',
+        [("RT301", "orders", "AccessExclusiveLock"), ("RT302", "orders", "AccessExclusiveLock")],
+        "ALTER TABLE orders ALTER COLUMN placed_on TYPE TIMESTAMP",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BLOCKING, ids=list(BLOCKING))
+def test_blocking_statement_is_reported_at_its_line(tmp_path, pg_server, case):
+    upgrade, downgrade, expected, statement = BLOCKING[case]
+    findings = lock_findings(tmp_path, pg_server, upgrade, downgrade)
+    line = FIRST_LINE + upgrade.count("\n")  # the last op of the body is the blocking one
+    assert sorted(summary(findings)) == [(code, "c3", line, t, m) for code, t, m in expected]
+    for finding in findings:
+        if finding.extra["direction"] == "upgrade":
+            assert str(finding.extra["statement"]).startswith(statement)
+            assert finding.path is not None and finding.path.name == "c3_rev.py"
+
+
+NOT_BLOCKING = {
+    "nullable-column": (
+        'op.add_column("orders", sa.Column("note", sa.Text))',
+        'op.drop_column("orders", "note")',
+    ),
+    "constant-default": (
+        'op.add_column("orders", sa.Column("status", sa.Text, nullable=False,'
+        ' server_default="new"))',
+        'op.drop_column("orders", "status")',
+    ),
+    "rename-column": (
+        'op.alter_column("orders", "placed_on", new_column_name="ordered_on")',
+        'op.alter_column("orders", "ordered_on", new_column_name="placed_on")',
+    ),
+    "constraints-not-valid": (
+        'op.add_column("orders", sa.Column("buyer_id", sa.Integer))\n'
+        'op.create_foreign_key("fk_orders_buyer_id_accounts", "orders", "accounts",'
+        ' ["buyer_id"], ["id"], postgresql_not_valid=True)\n'
+        'op.create_check_constraint("ck_orders_id_positive", "orders", "id > 0",'
+        " postgresql_not_valid=True)",
+        'op.drop_constraint("ck_orders_id_positive", "orders", type_="check")\n'
+        'op.drop_constraint("fk_orders_buyer_id_accounts", "orders", type_="foreignkey")\n'
+        'op.drop_column("orders", "buyer_id")',
+    ),
+    "validate-in-autocommit-block": (
+        'op.create_check_constraint("ck_orders_id_positive", "orders", "id > 0",'
+        " postgresql_not_valid=True)\n"
+        "with op.get_context().autocommit_block():\n"
+        '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_id_positive")',
+        'op.drop_constraint("ck_orders_id_positive", "orders", type_="check")',
+    ),
+    "set-not-null-after-validated-check": (
+        'op.add_column("orders", sa.Column("note", sa.Text, server_default=""))\n'
+        'op.create_check_constraint("ck_orders_note_not_null", "orders",'
+        ' "note IS NOT NULL", postgresql_not_valid=True)\n'
+        "with op.get_context().autocommit_block():\n"
+        '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_note_not_null")\n'
+        'op.alter_column("orders", "note", nullable=False)\n'
+        'op.drop_constraint("ck_orders_note_not_null", "orders", type_="check")',
+        'op.drop_column("orders", "note")',
+    ),
+    "create-index-concurrently": (
+        "with op.get_context().autocommit_block():\n"
+        '    op.create_index("ix_orders_placed_on", "orders", ["placed_on"],'
+        " postgresql_concurrently=True)",
+        "with op.get_context().autocommit_block():\n"
+        '    op.drop_index("ix_orders_placed_on", table_name="orders",'
+        " postgresql_concurrently=True)",
+    ),
+    "unique-index-then-constraint-using-it": (
+        "with op.get_context().autocommit_block():\n"
+        '    op.create_index("uq_orders_id_placed_on", "orders", ["id", "placed_on"],'
+        " unique=True, postgresql_concurrently=True)\n"
+        'op.execute("ALTER TABLE orders ADD CONSTRAINT uq_orders_id_placed_on'
+        ' UNIQUE USING INDEX uq_orders_id_placed_on")',
+        'op.drop_constraint("uq_orders_id_placed_on", "orders", type_="unique")',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_BLOCKING, ids=list(NOT_BLOCKING))
+def test_catalog_only_and_concurrent_statements_are_not_reported(tmp_path, pg_server, case):
+    upgrade, downgrade = NOT_BLOCKING[case]
+    assert lock_findings(tmp_path, pg_server, upgrade, downgrade) == []
+
+
+def test_tables_the_revision_creates_are_not_reported(tmp_path, pg18):
+    upgrade = (
+        'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),'
+        ' sa.Column("body", sa.Text))\n'
+        'op.create_index("ix_notes_body", "notes", ["body"])\n'
+        'op.alter_column("notes", "body", nullable=False)'
+    )
+    assert lock_findings(tmp_path, pg18, upgrade, 'op.drop_table("notes")') == []
+
+
+def test_empty_tables_are_scanned_too(tmp_path, pg_server):
+    """Without rows the statement still starts a scan: the finding does not depend on the
+    sample data (on production the table has rows)."""
+    upgrade, downgrade, *_ = BLOCKING["plain-create-index"]
+    findings = lock_findings(tmp_path, pg_server, upgrade, downgrade, data=False)
+    assert summary(findings) == [("RT301", "c3", FIRST_LINE, "orders", "ShareLock")]
+
+
+def test_downgrades_are_checked_too(tmp_path, pg_server):
+    """A downgrade that builds a dropped index again, plainly, blocks writes as an upgrade
+    would; the upgrade's DROP INDEX changes the catalog only."""
+    index = (
+        "b3",
+        "b2",
+        "with op.get_context().autocommit_block():\n"
+        '    op.create_index("ix_orders_placed_on", "orders", ["placed_on"],'
+        " postgresql_concurrently=True)",
+        'op.drop_index("ix_orders_placed_on", table_name="orders")',
+    )
+    drop = (
+        "c3",
+        "b3",
+        'op.drop_index("ix_orders_placed_on", table_name="orders")',
+        'op.create_index("ix_orders_placed_on", "orders", ["placed_on"])',
+    )
+    project = Project.load(write_history(tmp_path, [ACCOUNTS, ORDERS, index, drop]))
+    result = round_trip(project, make_plan(project), pg_server.url, RoundTripOptions(locks=True))
+    downgrade_line = FIRST_LINE + 4  # the body, two blank lines, def downgrade, its body
+    assert [
+        (f.code, f.revision, f.line, f.extra["table"], f.extra["direction"])
+        for f in result.findings
+    ] == [("RT301", "c3", downgrade_line, "orders", "downgrade")]
+    assert result.findings[0].message.startswith(
+        "downgrade of c3 scans existing table orders under ShareLock ("
+    )
