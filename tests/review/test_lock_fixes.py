@@ -39,6 +39,8 @@ class Case:
     downgrade: str
     # A line the fixed file must hold (the recipe is there, not only the code gone).
     expect: str
+    # What `test --locks` reports on the history before the fix.
+    before: str = "RT301"
 
 
 CASES = {
@@ -86,6 +88,13 @@ CASES = {
         'op.drop_column("vendors", "token")',
         'op.alter_column("vendors", "token", server_default=sa.text("gen_random_uuid()"))',
     ),
+    "concurrently-in-transaction": Case(
+        "RV302",
+        'op.create_index("ix_vendors_name", "vendors", ["name"], postgresql_concurrently=True)',
+        'op.execute("DROP INDEX CONCURRENTLY ix_vendors_name")',
+        '        op.execute("DROP INDEX CONCURRENTLY ix_vendors_name")',
+        before="RT101",  # PostgreSQL refuses CONCURRENTLY in a transaction: the step fails
+    ),
 }
 
 
@@ -130,7 +139,8 @@ def test_fixed_history_takes_no_blocking_lock_and_round_trips(cli, tmp_path, pg_
     ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
     args = ["test", "-c", str(ini), "--url", server_url(pg_server), "--locks"]
     before = cli.invoke(app, [*args, "--format", "json"])
-    assert "RT301" in [f["code"] for f in json.loads(before.stdout)["findings"]], before.output
+    codes = [f["code"] for f in json.loads(before.stdout)["findings"]]
+    assert case.before in codes, before.output
 
     assert _review(cli, ini, "--fix", "--unsafe-fixes").exit_code in (0, 1)
     after = cli.invoke(app, [*args, "--format", "json"])
