@@ -88,6 +88,19 @@ CASES = {
         'op.drop_column("vendors", "token")',
         'op.alter_column("vendors", "token", server_default=sa.text("gen_random_uuid()"))',
     ),
+    "index-sql": Case(
+        "RV301",
+        'op.execute("CREATE INDEX ix_vendors_lower_name ON vendors (lower(name))")',
+        'op.execute(sa.text("DROP INDEX ix_vendors_lower_name"))',
+        '        op.execute("DROP INDEX CONCURRENTLY ix_vendors_lower_name")',
+    ),
+    "foreign-key-sql": Case(
+        "RV305",
+        'op.execute("ALTER TABLE vendors ADD CONSTRAINT fk_vendors_region_id '
+        'FOREIGN KEY (region_id) REFERENCES regions (id) ON DELETE CASCADE")',
+        'op.execute("ALTER TABLE vendors DROP CONSTRAINT fk_vendors_region_id")',
+        "REFERENCES regions (id) ON DELETE CASCADE NOT VALID",
+    ),
     "concurrently-in-transaction": Case(
         "RV302",
         'op.create_index("ix_vendors_name", "vendors", ["name"], postgresql_concurrently=True)',

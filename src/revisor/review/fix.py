@@ -8,9 +8,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from revisor.findings import Applicability, Edit, Finding, Fix
 from revisor.review.rule import char_column
+
+if TYPE_CHECKING:
+    from revisor.review.actions import Action
 
 
 def edit_replacing(lines: list[str], path: Path, node: ast.AST, replacement: str) -> Edit:
@@ -186,6 +190,18 @@ def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] =
 
 # A one-line call that grows past this (before indentation) is split an argument a line.
 _CALL_WIDTH = 80
+
+
+def sole_sql(function_actions: Sequence[Action], action: Action) -> str | None:
+    """The SQL text of the `op.execute(...)` that made `action` when that call runs only
+    this one statement (a fix may then rewrite the whole call); else None."""
+    from revisor.review.nodes import arg, kw, text_of
+
+    if not action.from_sql:
+        return None
+    if sum(other.node is action.node for other in function_actions) != 1:
+        return None
+    return text_of(arg(action.node, 0, "sqltext") or kw(action.node, "statement"))
 
 
 def call_with_keyword(lines: list[str], call: ast.Call, keyword: str) -> list[str]:

@@ -12,8 +12,15 @@ from revisor.recipes.indexes import (
     DROP_WHY,
     unique_constraint_using_index,
 )
-from revisor.recipes.source import in_autocommit
-from revisor.review.fix import call_with_keyword, replace_statement, source_lines, statement_of
+from revisor.recipes.source import call, in_autocommit
+from revisor.recipes.sql_text import concurrently
+from revisor.review.fix import (
+    call_with_keyword,
+    replace_statement,
+    sole_sql,
+    source_lines,
+    statement_of,
+)
 from revisor.review.nodes import arg, kw
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -85,7 +92,9 @@ class AddIndexNonConcurrently(Rule):
     both). Unsafe because the migration stops being atomic: the autocommit block commits
     what ran before it, and a concurrent build that fails (a duplicate value for a unique
     index, a deadlock) leaves an INVALID index behind that must be dropped before a retry.
-    `CREATE INDEX` in SQL text and batch operations are not rewritten.
+    `CREATE INDEX` / `DROP INDEX` in SQL (`op.execute("...")` running that one statement)
+    is re-printed with CONCURRENTLY by PostgreSQL's parser (pglast), in an autocommit block
+    too. Batch operations and multi-statement SQL are not rewritten.
     """
 
     code = "RV301"
@@ -132,20 +141,15 @@ def _concurrent_index(migration: Migration, action: Action) -> Fix | None:
     """CREATE INDEX CONCURRENTLY in an autocommit block, and DROP INDEX CONCURRENTLY for
     the same index in the downgrade."""
     upgrade = migration.upgrade
-    if not _rewritable(upgrade, action) or kw(action.node, "postgresql_concurrently"):
-        return None
-    assert upgrade is not None
-    edit = _made_concurrent(migration, upgrade, action, CREATE_WHY)
+    edit = _made_concurrent(migration, upgrade, action, CREATE_WHY) if upgrade else None
     if edit is None:
         return None
     edits = [edit]
     downgrade = migration.downgrade
     for drop in downgrade.actions if downgrade else []:
-        if drop.kind != "drop_index" or drop.name != action.name or drop.concurrently:
+        if drop.kind != "drop_index" or drop.name != action.name or not action.name:
             continue
-        if not action.name or not _rewritable(downgrade, drop):
-            continue
-        if kw(drop.node, "postgresql_concurrently") is None:
+        if not drop.concurrently:
             assert downgrade is not None
             undo = _made_concurrent(migration, downgrade, drop, DROP_WHY)
             if undo is not None:
@@ -162,10 +166,20 @@ def _concurrent_index(migration: Migration, action: Action) -> Fix | None:
 def _made_concurrent(
     migration: Migration, function: Function, action: Action, why: str
 ) -> Edit | None:
+    """The statement that creates or drops the index, made CONCURRENTLY: the op's
+    keyword, or the SQL re-printed with CONCURRENTLY when one op.execute runs it alone."""
     statement = statement_of(function.node, action.node)
-    if statement is None:
+    if statement is None or action.batch:
         return None
-    lines = call_with_keyword(migration.lines, action.node, CONCURRENTLY)
+    if action.from_sql:
+        sql = concurrently(sole_sql(function.actions, action) or "")
+        if sql is None:
+            return None
+        lines = call("op.execute", sql)
+    elif kw(action.node, "postgresql_concurrently") is None:
+        lines = call_with_keyword(migration.lines, action.node, CONCURRENTLY)
+    else:
+        return None
     if not action.in_autocommit:
         lines = in_autocommit(lines, why)
     return replace_statement(migration.lines, migration.path, statement, lines)

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Applicability, Finding, Fix, Severity
-from revisor.recipes.constraints import NOT_VALID, validate
-from revisor.review.fix import call_with_keyword, replace_statement, statement_of
+from revisor.recipes.constraints import NOT_VALID, validate, validate_sql
+from revisor.recipes.source import call
+from revisor.recipes.sql_text import not_valid
+from revisor.review.fix import call_with_keyword, replace_statement, sole_sql, statement_of
 from revisor.review.nodes import kw
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -73,8 +75,10 @@ class ConstraintWithoutNotValid(Rule):
     migration stops being atomic: the autocommit block commits the NOT VALID constraint
     (and everything before it), so if a row violates it the VALIDATE fails with the
     constraint already in place, enforced for new rows but not valid; fix the rows, then
-    validate it by hand or drop it. Constraints in SQL text and batch operations are not
-    rewritten; an unnamed one is named by RV101's fix first.
+    validate it by hand or drop it. `ALTER TABLE ... ADD CONSTRAINT` in SQL (an
+    `op.execute("...")` running that one statement) is re-printed with NOT VALID by
+    PostgreSQL's parser (pglast). Batch operations are not rewritten; an unnamed
+    constraint is named by RV101's fix first.
     """
 
     code = "RV305"
@@ -107,19 +111,27 @@ class ConstraintWithoutNotValid(Rule):
 
 
 def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None:
-    """The op with postgresql_not_valid=True, then VALIDATE in an autocommit block."""
+    """The op with postgresql_not_valid=True (or the SQL with NOT VALID), then VALIDATE
+    in an autocommit block."""
     upgrade = migration.upgrade
-    if upgrade is None or action.from_sql or action.batch or not action.table:
-        return None
-    if not action.name_given or not action.name or kw(action.node, "postgresql_not_valid"):
+    if upgrade is None or action.batch or action.in_autocommit or not action.table:
         return None
     statement = statement_of(upgrade.node, action.node)
     if statement is None:
         return None
-    lines = [
-        *call_with_keyword(migration.lines, action.node, NOT_VALID),
-        *validate(action.name, action.table, schema=action.schema),
-    ]
+    if action.from_sql:
+        rewritten = not_valid(sole_sql(upgrade.actions, action) or "")
+        if rewritten is None:
+            return None
+        added, validation = rewritten
+        lines = [*call("op.execute", added), *validate_sql(validation)]
+    elif action.name_given and action.name and kw(action.node, "postgresql_not_valid") is None:
+        lines = [
+            *call_with_keyword(migration.lines, action.node, NOT_VALID),
+            *validate(action.name, action.table, schema=action.schema),
+        ]
+    else:
+        return None
     return Fix(
         "add it NOT VALID, then VALIDATE it in an autocommit block",
         (replace_statement(migration.lines, migration.path, statement, lines),),

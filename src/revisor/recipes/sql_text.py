@@ -1,0 +1,68 @@
+"""The recipes for operations written as SQL in `op.execute("...")`: the statement
+re-printed by pglast (PostgreSQL's parser) with CONCURRENTLY or NOT VALID set, so a
+quoted name or an odd layout cannot defeat a text substitution. The SQL comes back in
+pglast's layout (`USING btree`, the default, is left out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _single(sql: str) -> Any | None:
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        statements = parse_sql(sql)
+    except ParseError:
+        return None
+    return statements[0].stmt if len(statements) == 1 else None
+
+
+def _printed(node: Any) -> str:
+    from pglast.stream import RawStream
+
+    return str(RawStream()(node))
+
+
+def concurrently(sql: str) -> str | None:
+    """`sql`, one `CREATE [UNIQUE] INDEX` or `DROP INDEX`, with CONCURRENTLY; None for any
+    other text (several statements, DROP of other objects, already concurrent)."""
+    from pglast.enums import ObjectType
+
+    stmt = _single(sql)
+    kind = type(stmt).__name__
+    if kind == "DropStmt" and stmt.removeType != ObjectType.OBJECT_INDEX:
+        return None
+    if kind not in ("IndexStmt", "DropStmt") or stmt.concurrent:
+        return None
+    if kind == "DropStmt" and len(stmt.objects) != 1:
+        return None  # DROP INDEX CONCURRENTLY takes one index
+    stmt.concurrent = True
+    return _printed(stmt)
+
+
+def not_valid(sql: str) -> tuple[str, str] | None:
+    """(`sql` with NOT VALID, the `ALTER TABLE ... VALIDATE CONSTRAINT` that follows it)
+    for one `ALTER TABLE ... ADD CONSTRAINT name FOREIGN KEY / CHECK`; else None."""
+    from pglast import ast
+    from pglast.enums import ConstrType
+
+    stmt = _single(sql)
+    if not isinstance(stmt, ast.AlterTableStmt) or len(stmt.cmds) != 1:
+        return None
+    constraint = stmt.cmds[0].def_
+    if not isinstance(constraint, ast.Constraint) or not constraint.conname:
+        return None
+    if constraint.contype not in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_CHECK):
+        return None
+    constraint.skip_validation = True
+    added = _printed(stmt)
+    stmt.cmds = (ast.AlterTableCmd(subtype=_validate_subtype(), name=constraint.conname),)
+    return added, _printed(stmt)
+
+
+def _validate_subtype() -> Any:
+    from pglast.enums import AlterTableType
+
+    return AlterTableType.AT_ValidateConstraint
