@@ -101,6 +101,13 @@ CASES = {
         'op.execute("ALTER TABLE vendors DROP CONSTRAINT fk_vendors_region_id")',
         "REFERENCES regions (id) ON DELETE CASCADE NOT VALID",
     ),
+    "set-not-null-sql": Case(
+        "RV307",
+        'op.execute("ALTER TABLE vendors ALTER COLUMN email SET NOT NULL")',
+        'op.execute("ALTER TABLE vendors ALTER COLUMN email DROP NOT NULL")',
+        '    op.execute("ALTER TABLE vendors ALTER COLUMN email SET NOT NULL")\n'
+        '    op.drop_constraint("ck_vendors_email_not_null", "vendors", type_="check")',
+    ),
     "concurrently-in-transaction": Case(
         "RV302",
         'op.create_index("ix_vendors_name", "vendors", ["name"], postgresql_concurrently=True)',

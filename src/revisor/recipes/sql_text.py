@@ -66,3 +66,18 @@ def _validate_subtype() -> Any:
     from pglast.enums import AlterTableType
 
     return AlterTableType.AT_ValidateConstraint
+
+
+def set_not_null_target(sql: str) -> tuple[str | None, str, str] | None:
+    """(schema, table, column) of one `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL`;
+    None for any other text."""
+    from pglast import ast
+    from pglast.enums import AlterTableType
+
+    stmt = _single(sql)
+    if not isinstance(stmt, ast.AlterTableStmt) or len(stmt.cmds) != 1:
+        return None
+    command = stmt.cmds[0]
+    if command.subtype != AlterTableType.AT_SetNotNull or not command.name:
+        return None
+    return stmt.relation.schemaname, stmt.relation.relname, command.name

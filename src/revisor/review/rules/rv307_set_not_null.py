@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from revisor.findings import Applicability, Finding, Fix, Severity
 from revisor.recipes.not_null import set_not_null
-from revisor.review.fix import replace_statement, source_lines, statement_of
+from revisor.recipes.source import call
+from revisor.recipes.sql_text import set_not_null_target
+from revisor.review.fix import replace_statement, sole_sql, source_lines, statement_of
 from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -66,7 +68,8 @@ class SetNotNull(Rule):
     Unsafe because the migration stops being atomic: the block commits what ran before
     it, and if a row is NULL the VALIDATE fails with the NOT VALID CHECK already
     committed; backfill the NULLs, then drop the CHECK or deploy again.
-    `ALTER ... SET NOT NULL` in SQL text and batch operations are not rewritten.
+    `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` in SQL (an `op.execute("...")`
+    running that one statement) is kept the same way. Batch operations are not rewritten.
     """
 
     code = "RV307"
@@ -103,20 +106,29 @@ class SetNotNull(Rule):
 def _check_first(
     migration: Migration, action: Action, column: str, ctx: ReviewContext
 ) -> Fix | None:
-    """The file's alter_column, between a validated NOT NULL CHECK and its drop."""
+    """The file's alter_column (or its SQL), between a validated NOT NULL CHECK and its
+    drop."""
     upgrade = migration.upgrade
-    if upgrade is None or action.from_sql or action.batch or not action.table:
+    if upgrade is None or action.batch or action.in_autocommit or not action.table:
         return None
     statement = statement_of(upgrade.node, action.node)
-    schema = kw(action.node, "schema")
-    if statement is None or action.in_autocommit or (schema and not text_of(schema)):
+    if statement is None:
         return None
+    if action.from_sql:
+        sql = sole_sql(upgrade.actions, action)
+        target = set_not_null_target(sql or "")
+        if sql is None or target is None:
+            return None
+        schema, table, column = target
+        alter = call("op.execute", sql)
+    else:
+        schema_node = kw(action.node, "schema")
+        schema = text_of(schema_node) if schema_node is not None else None
+        if schema_node is not None and schema is None:
+            return None
+        table, alter = action.table, source_lines(migration.lines, action.node)
     lines = set_not_null(
-        action.table,
-        column,
-        schema=text_of(schema) if schema else None,
-        convention=ctx.naming_convention,
-        alter_column=source_lines(migration.lines, action.node),
+        table, column, schema=schema, convention=ctx.naming_convention, alter_column=alter
     )
     return Fix(
         "prove NOT NULL with a CHECK validated in an autocommit block first",
