@@ -209,11 +209,23 @@ def call_with_keyword(lines: list[str], call: ast.Call, keyword: str) -> list[st
     last argument: in the call's own layout, or one argument a line when a one-line call
     would grow too long."""
     grown = with_keyword(source_lines(lines, call), keyword)
-    if len(grown) > 1 or len(grown[0]) <= _CALL_WIDTH:
+    if (len(grown) > 1 or len(grown[0]) <= _CALL_WIDTH) and not _has_comment(grown):
         return grown
     arguments = [*call.args, *call.keywords]
     body = [f"    {part}" for node in arguments for part in _argument_lines(lines, node)]
     return [f"{source_lines(lines, call.func)[0]}(", *body, f"    {keyword},", ")"]
+
+
+def _has_comment(lines: list[str]) -> bool:
+    """True when a `#` comment sits in the call (a comma added after it would be lost)."""
+    import io
+    import tokenize
+
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline)
+        return any(token.type == tokenize.COMMENT for token in tokens)
+    except (tokenize.TokenError, SyntaxError):
+        return True
 
 
 def _argument_lines(lines: list[str], node: ast.AST) -> list[str]:
@@ -256,3 +268,25 @@ def replace_statement(
     first, *rest = replacement
     text = "\n".join([first, *[f"{prefix}{line}" if line else "" for line in rest]])
     return edit_replacing(lines, path, statement, text)
+
+
+def parses(lines: Sequence[str]) -> bool:
+    """True when `lines` (no indentation) are valid Python: a fix never writes a file that
+    no longer parses."""
+    try:
+        ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    return True
+
+
+def rewrite_fix(
+    message: str, lines: list[str], path: Path, statement: ast.stmt, replacement: list[str]
+) -> Fix | None:
+    """An unsafe Fix replacing `statement` with `replacement` (the lock rules' recipes
+    split the migration's transaction, see each rule's "Fix safety"); None when the
+    replacement would not parse."""
+    if not parses(replacement):
+        return None
+    edit = replace_statement(lines, path, statement, replacement)
+    return Fix(message, (edit,), Applicability.UNSAFE)

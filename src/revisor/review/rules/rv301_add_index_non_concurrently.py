@@ -16,7 +16,9 @@ from revisor.recipes.source import call, in_autocommit
 from revisor.recipes.sql_text import concurrently
 from revisor.review.fix import (
     call_with_keyword,
+    parses,
     replace_statement,
+    rewrite_fix,
     sole_sql,
     source_lines,
     statement_of,
@@ -182,6 +184,8 @@ def _made_concurrent(
         return None
     if not action.in_autocommit:
         lines = in_autocommit(lines, why)
+    if not parses(lines):
+        return None
     return replace_statement(migration.lines, migration.path, statement, lines)
 
 
@@ -199,10 +203,12 @@ def _unique_using_index(migration: Migration, action: Action) -> Fix | None:
         return None
     source = "\n".join(source_lines(migration.lines, columns))
     lines = unique_constraint_using_index(action.name, action.table, source, schema=action.schema)
-    return Fix(
+    return rewrite_fix(
         "build the unique index CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX",
-        (replace_statement(migration.lines, migration.path, statement, lines),),
-        Applicability.UNSAFE,
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
     )
 
 

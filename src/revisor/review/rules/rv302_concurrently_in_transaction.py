@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.findings import Finding, Fix, Severity
 from revisor.recipes.indexes import CREATE_WHY, DROP_WHY
 from revisor.recipes.source import in_autocommit
-from revisor.review.fix import replace_statement, source_lines, statement_of
+from revisor.review.fix import rewrite_fix, source_lines, statement_of
 from revisor.review.rule import Rule
 
 if TYPE_CHECKING:
@@ -86,8 +86,6 @@ def _in_autocommit(migration: Migration, function: Function, action: Action) -> 
         return None
     why = CREATE_WHY if action.kind == "create_index" else DROP_WHY
     lines = in_autocommit(source_lines(migration.lines, action.node), why)
-    return Fix(
-        "run it in an autocommit block",
-        (replace_statement(migration.lines, migration.path, statement, lines),),
-        Applicability.UNSAFE,
+    return rewrite_fix(
+        "run it in an autocommit block", migration.lines, migration.path, statement, lines
     )

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.findings import Finding, Fix, Severity
 from revisor.recipes.constraints import NOT_VALID, validate, validate_sql
 from revisor.recipes.source import call
 from revisor.recipes.sql_text import not_valid
-from revisor.review.fix import call_with_keyword, replace_statement, sole_sql, statement_of
+from revisor.review.fix import (
+    call_with_keyword,
+    rewrite_fix,
+    sole_sql,
+    statement_of,
+)
 from revisor.review.nodes import kw
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -132,10 +137,12 @@ def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None
         ]
     else:
         return None
-    return Fix(
+    return rewrite_fix(
         "add it NOT VALID, then VALIDATE it in an autocommit block",
-        (replace_statement(migration.lines, migration.path, statement, lines),),
-        Applicability.UNSAFE,
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.findings import Finding, Fix, Severity
 from revisor.recipes.not_null import set_not_null
 from revisor.recipes.source import call
 from revisor.recipes.sql_text import set_not_null_target
-from revisor.review.fix import replace_statement, sole_sql, source_lines, statement_of
+from revisor.review.fix import rewrite_fix, sole_sql, source_lines, statement_of
 from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -130,10 +130,12 @@ def _check_first(
     lines = set_not_null(
         table, column, schema=schema, convention=ctx.naming_convention, alter_column=alter
     )
-    return Fix(
+    return rewrite_fix(
         "prove NOT NULL with a CHECK validated in an autocommit block first",
-        (replace_statement(migration.lines, migration.path, statement, lines),),
-        Applicability.UNSAFE,
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
     )
 
 

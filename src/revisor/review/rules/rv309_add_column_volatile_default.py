@@ -6,11 +6,11 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Applicability, Finding, Fix, Severity
+from revisor.findings import Finding, Fix, Severity
 from revisor.recipes.not_null import backfill, set_not_null
 from revisor.recipes.source import Source, call
 from revisor.review.actions import volatile_function
-from revisor.review.fix import replace_statement, source_lines, statement_of
+from revisor.review.fix import rewrite_fix, source_lines, statement_of
 from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -137,8 +137,10 @@ def _add_then_backfill(migration: Migration, action: Action, ctx: ReviewContext)
         lines += set_not_null(
             action.table, column.name, schema=schema, convention=ctx.naming_convention
         )
-    return Fix(
+    return rewrite_fix(
         "add it without the default, set the default, backfill in batches",
-        (replace_statement(migration.lines, migration.path, statement, lines),),
-        Applicability.UNSAFE,
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
     )
