@@ -15,7 +15,7 @@ from revisor.review.fix import (
     statement_of,
 )
 
-SOURCE = '''def upgrade():
+SOURCE = """def upgrade():
     op.create_index("ix_a", "t", ["a"])
     op.create_index(
         "ix_b",
@@ -31,7 +31,7 @@ SOURCE = '''def upgrade():
             type_=sa.Uuid(),
         ),
     )
-'''
+"""
 
 
 def _calls() -> tuple[list[str], list[ast.Call], ast.FunctionDef]:
