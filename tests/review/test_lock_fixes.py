@@ -108,6 +108,13 @@ CASES = {
         '    op.execute("ALTER TABLE vendors ALTER COLUMN email SET NOT NULL")\n'
         '    op.drop_constraint("ck_vendors_email_not_null", "vendors", type_="check")',
     ),
+    "volatile-default-sql": Case(
+        "RV309",
+        'op.execute("ALTER TABLE vendors ADD COLUMN token uuid '
+        'NOT NULL DEFAULT gen_random_uuid()")',
+        'op.execute("ALTER TABLE vendors DROP COLUMN token")',
+        '"ALTER TABLE vendors ALTER COLUMN token SET DEFAULT gen_random_uuid()",\n',
+    ),
     "concurrently-in-transaction": Case(
         "RV302",
         'op.create_index("ix_vendors_name", "vendors", ["name"], postgresql_concurrently=True)',

@@ -5,6 +5,7 @@ pglast's layout (`USING btree`, the default, is left out)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -81,3 +82,54 @@ def set_not_null_target(sql: str) -> tuple[str | None, str, str] | None:
     if command.subtype != AlterTableType.AT_SetNotNull or not command.name:
         return None
     return stmt.relation.schemaname, stmt.relation.relname, command.name
+
+
+@dataclass(frozen=True)
+class AddedColumn:
+    """One `ALTER TABLE ... ADD COLUMN ... DEFAULT expr [NOT NULL]`, taken apart."""
+
+    schema: str | None
+    table: str
+    column: str
+    add_sql: str  # the ADD COLUMN without its DEFAULT and NOT NULL
+    set_default_sql: str  # ALTER COLUMN ... SET DEFAULT expr
+    default_sql: str  # expr
+    not_null: bool
+
+
+def added_column_with_default(sql: str) -> AddedColumn | None:
+    """`sql` taken apart when it is one ADD COLUMN with a DEFAULT and nothing besides
+    NULL / NOT NULL (a key, a reference or a CHECK: None)."""
+    from pglast import ast
+    from pglast.enums import AlterTableType, ConstrType
+
+    stmt = _single(sql)
+    if not isinstance(stmt, ast.AlterTableStmt) or len(stmt.cmds) != 1:
+        return None
+    command = stmt.cmds[0]
+    definition = command.def_
+    if command.subtype != AlterTableType.AT_AddColumn or not isinstance(definition, ast.ColumnDef):
+        return None
+    constraints = list(definition.constraints or ())
+    kinds = [c.contype for c in constraints]
+    allowed = (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_NULL)
+    if kinds.count(ConstrType.CONSTR_DEFAULT) != 1 or any(k not in allowed for k in kinds):
+        return None
+    default = next(c for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT)
+    definition.constraints = None
+    add_sql = _printed(stmt)
+    expression = _printed(default.raw_expr)
+    stmt.cmds = (
+        ast.AlterTableCmd(
+            subtype=AlterTableType.AT_ColumnDefault, name=definition.colname, def_=default.raw_expr
+        ),
+    )
+    return AddedColumn(
+        stmt.relation.schemaname,
+        stmt.relation.relname,
+        definition.colname,
+        add_sql,
+        _printed(stmt),
+        expression,
+        ConstrType.CONSTR_NOTNULL in kinds,
+    )
