@@ -20,8 +20,10 @@ class IncompleteDowngrade(Rule):
     ## What it does
     For each table, column, index, named constraint and enum type that `upgrade()`
     creates, checks that `downgrade()` removes it (directly, or by dropping its table or
-    column). `op.drop_table` does not drop the PostgreSQL enum types its columns created:
-    the downgrade must drop them (`sa.Enum(name="x").drop(op.get_bind())`).
+    column). An index or constraint the upgrade itself drops again later (the temporary
+    `CHECK (col IS NOT NULL)` of the SET NOT NULL recipe) needs no downgrade.
+    `op.drop_table` does not drop the PostgreSQL enum types its columns created: the
+    downgrade must drop them (`sa.Enum(name="x").drop(op.get_bind())`).
 
     ## Why is this bad?
     The rollback leaves an object behind, so the re-upgrade fails
@@ -76,14 +78,6 @@ class IncompleteDowngrade(Rule):
         }
         dropped_indexes = {a.name for a in undo if a.kind == "drop_index"}
         dropped_constraints = {a.name for a in undo if a.kind == "drop_constraint"}
-        # A constraint the upgrade adds and drops again (the CHECK that proves NOT NULL).
-        ups = upgrade.actions
-        dropped_constraints |= {
-            a.name
-            for i, a in enumerate(ups)
-            if a.kind == "add_constraint"
-            and any(b.kind == "drop_constraint" and b.name == a.name for b in ups[i + 1 :])
-        }
         # ADD CONSTRAINT ... USING INDEX makes the index the constraint's: dropped with it.
         dropped_indexes |= {
             a.extra.get("index_name")  # type: ignore[misc]
@@ -93,7 +87,10 @@ class IncompleteDowngrade(Rule):
         dropped_enums = {a.name for a in undo if a.kind == "drop_enum"}
         renamed_back = {a.new_name for a in undo if a.kind == "rename_table"}
         renamed_away: set[str | None] = set()
-        for action in upgrade.actions:
+        actions = upgrade.actions
+        for position, action in enumerate(actions):
+            if _dropped_later(action, actions[position + 1 :]):
+                continue  # temporary: gone when the upgrade ends
             if action.kind == "rename_enum":
                 renamed_away.add(action.name)
             if action.kind == "create_enum" and action.name in renamed_away:
@@ -123,6 +120,17 @@ class IncompleteDowngrade(Rule):
                 else action.node
             )
             yield self.finding(migration, node, message, help=help_text)
+
+
+def _dropped_later(action: Action, later: list[Action]) -> bool:
+    """A named index or constraint that a later action of the same upgrade drops."""
+    kinds = {"create_index": "drop_index", "add_constraint": "drop_constraint"}
+    drop = kinds.get(action.kind)
+    return (
+        drop is not None
+        and action.name is not None
+        and any(a.kind == drop and a.name == action.name for a in later)
+    )
 
 
 def _left_behind(
