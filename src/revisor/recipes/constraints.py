@@ -21,10 +21,4 @@ def validate(name: str, table: str, *, schema: str | None = None) -> list[str]:
     """Source lines (no indentation) that validate constraint `name` of `table` in an
     autocommit block."""
     sql = f"ALTER TABLE {qualified(table, schema)} VALIDATE CONSTRAINT {quote_ident(name)}"
-    return validate_sql(sql)
-
-
-def validate_sql(sql: str) -> list[str]:
-    """Source lines (no indentation) that run `sql`, an `ALTER TABLE ... VALIDATE
-    CONSTRAINT`, in an autocommit block."""
     return in_autocommit(call("op.execute", sql), VALIDATE_WHY)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from revisor.findings import Finding, Fix, Severity
-from revisor.recipes.constraints import NOT_VALID, validate, validate_sql
-from revisor.recipes.source import call
+from revisor.recipes.constraints import NOT_VALID, VALIDATE_WHY, validate
+from revisor.recipes.source import call, in_autocommit
 from revisor.recipes.sql_text import not_valid
 from revisor.review.fix import (
     call_with_keyword,
@@ -129,7 +129,8 @@ def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None
         if rewritten is None:
             return None
         added, validation = rewritten
-        lines = [*call("op.execute", added), *validate_sql(validation)]
+        validating = in_autocommit(call("op.execute", validation), VALIDATE_WHY)
+        lines = [*call("op.execute", added), *validating]
     elif action.name_given and action.name and kw(action.node, "postgresql_not_valid") is None:
         lines = [
             *call_with_keyword(migration.lines, action.node, NOT_VALID),
