@@ -4,10 +4,13 @@ catalog-only steps of the safe recipes are not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from revisor.cli import app
+from revisor.exit_codes import ExitCode
 from revisor.findings import Finding
 from revisor.project import Project
 from revisor.testing.plan import make_plan
@@ -208,3 +211,66 @@ def test_downgrades_are_checked_too(tmp_path, pg_server):
     assert result.findings[0].message.startswith(
         "downgrade of c3 scans existing table orders under ShareLock ("
     )
+
+
+def test_cli_reports_direction_duration_and_rewrite_in_text_and_json(cli, tmp_path, pg18):
+    """`revisor test --locks --rows 3000`: the text names direction, lock and duration; the
+    JSON carries them as details. The type change rewrites orders both ways."""
+    case = ("c3", "b2", *BLOCKING["type-change-that-rewrites"][:2])
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, case])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    base = ["test", "-c", str(ini), "--url", url, "--locks", "--rows", "3000", "--last", "1"]
+    text = cli.invoke(app, base)
+    assert text.exit_code == 0, text.output  # RT3xx are warnings
+    assert (
+        f"c3_rev.py:{FIRST_LINE}: RT302 [warning] upgrade of c3 rewrites existing table orders ("
+        in text.stdout
+    )
+    assert "RT301 [warning] downgrade of c3 rewrites existing table orders under " in text.stdout
+    assert " ms) during: ALTER TABLE orders ALTER COLUMN placed_on TYPE TIMESTAMP" in text.stdout
+
+    payload = json.loads(cli.invoke(app, [*base, "--format", "json"]).stdout)
+    details = [
+        (f["code"], f["details"]["direction"], f["details"]["rewrite"]) for f in payload["findings"]
+    ]
+    assert details == [
+        ("RT301", "upgrade", True),
+        ("RT302", "upgrade", True),
+        ("RT301", "downgrade", True),
+        ("RT302", "downgrade", True),
+    ]
+    seconds = [f["details"]["seconds"] for f in payload["findings"]]
+    assert all(isinstance(s, float) and 0 < s < 60 for s in seconds)
+
+
+def test_cli_rows_fill_the_scratch_tables(cli, tmp_path, pg18):
+    """--rows N really puts N rows in each existing table: a CHECK that holds for at most
+    2500 rows fails the upgrade with --rows 3000 and passes with the default."""
+    case = (
+        "c3",
+        "b2",
+        'op.execute("DO $$ BEGIN IF (SELECT count(*) FROM orders) > 2500 THEN '
+        "RAISE EXCEPTION 'orders has % rows', (SELECT count(*) FROM orders); "
+        'END IF; END $$")',
+        "pass",
+    )
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, case])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    base = ["test", "-c", str(ini), "--url", url, "--last", "1"]
+    default = cli.invoke(app, base)
+    assert default.exit_code == 0, default.output
+    result = cli.invoke(app, [*base, "--rows", "3000"])
+    assert result.exit_code == 1
+    assert "orders has 3000 rows" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "named"), [("--no-data", "--no-data"), ("--in-place", "--in-place")]
+)
+def test_cli_rows_with_no_data_or_in_place_is_a_usage_error(cli, tmp_path, pg18, flag, named):
+    ini = write_history(tmp_path, [ACCOUNTS])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url, "--rows", "10", flag])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"--rows cannot be combined with {named}" in result.output
+    assert "Traceback" not in result.output
