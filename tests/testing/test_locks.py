@@ -4,14 +4,18 @@ catalog-only steps of the safe recipes are not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from revisor.cli import app
+from revisor.exit_codes import ExitCode
 from revisor.findings import Finding
 from revisor.project import Project
 from revisor.testing.plan import make_plan
 from revisor.testing.roundtrip import RoundTripOptions, round_trip
+from tests.support.lock_cases import BLOCKING, NOT_BLOCKING
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
 
 FIRST_LINE = 11  # the first line of upgrade()'s body in a mini_history revision file
@@ -36,55 +40,6 @@ def summary(findings: list[Finding], direction: str = "upgrade") -> list[tuple]:
     ]
 
 
-BLOCKING = {
-    "plain-create-index": (
-        'op.create_index("ix_orders_placed_on", "orders", ["placed_on"])',
-        'op.drop_index("ix_orders_placed_on", table_name="orders")',
-        [("RT301", "orders", "ShareLock")],
-        "CREATE INDEX ix_orders_placed_on ON orders",
-    ),
-    "set-not-null-without-check": (
-        'op.add_column("orders", sa.Column("note", sa.Text, server_default=""))\n'
-        'op.alter_column("orders", "note", nullable=False)',
-        'op.drop_column("orders", "note")',
-        [("RT301", "orders", "AccessExclusiveLock")],
-        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL",
-    ),
-    "backfill-under-the-add-column-lock": (
-        'op.add_column("orders", sa.Column("note", sa.Text))\n'
-        "op.execute(\"UPDATE orders SET note = '' WHERE note IS NULL\")",
-        'op.drop_column("orders", "note")',
-        # the ACCESS EXCLUSIVE of the add_column lasts until commit: the backfill runs under it
-        [("RT301", "orders", "AccessExclusiveLock")],
-        "UPDATE orders SET note",
-    ),
-    "volatile-default": (
-        'op.add_column("orders", sa.Column("token", sa.Text,'
-        ' server_default=sa.text("md5(random()::text)")))',
-        'op.drop_column("orders", "token")',
-        [("RT301", "orders", "AccessExclusiveLock"), ("RT302", "orders", "AccessExclusiveLock")],
-        "ALTER TABLE orders ADD COLUMN token TEXT DEFAULT md5(random()::text)",
-    ),
-    "foreign-key-validated-at-once": (
-        # a second key on orders.account_id: the seeded rows hold valid account ids
-        'op.create_foreign_key("fk_orders_account", "orders", "accounts", ["account_id"], ["id"])',
-        'op.drop_constraint("fk_orders_account", "orders", type_="foreignkey")',
-        # the new key is checked by joining both tables, each under SHARE ROW EXCLUSIVE
-        [
-            ("RT301", "accounts", "ShareRowExclusiveLock"),
-            ("RT301", "orders", "ShareRowExclusiveLock"),
-        ],
-        "ALTER TABLE orders ADD CONSTRAINT fk_orders_account FOREIGN KEY",
-    ),
-    "type-change-that-rewrites": (
-        'op.alter_column("orders", "placed_on", type_=sa.DateTime)',
-        'op.alter_column("orders", "placed_on", type_=sa.Date)',
-        [("RT301", "orders", "AccessExclusiveLock"), ("RT302", "orders", "AccessExclusiveLock")],
-        "ALTER TABLE orders ALTER COLUMN placed_on TYPE TIMESTAMP",
-    ),
-}
-
-
 @pytest.mark.parametrize("case", BLOCKING, ids=list(BLOCKING))
 def test_blocking_statement_is_reported_at_its_line(tmp_path, pg_server, case):
     upgrade, downgrade, expected, statement = BLOCKING[case]
@@ -95,66 +50,6 @@ def test_blocking_statement_is_reported_at_its_line(tmp_path, pg_server, case):
         if finding.extra["direction"] == "upgrade":
             assert str(finding.extra["statement"]).startswith(statement)
             assert finding.path is not None and finding.path.name == "c3_rev.py"
-
-
-NOT_BLOCKING = {
-    "nullable-column": (
-        'op.add_column("orders", sa.Column("note", sa.Text))',
-        'op.drop_column("orders", "note")',
-    ),
-    "constant-default": (
-        'op.add_column("orders", sa.Column("status", sa.Text, nullable=False,'
-        ' server_default="new"))',
-        'op.drop_column("orders", "status")',
-    ),
-    "rename-column": (
-        'op.alter_column("orders", "placed_on", new_column_name="ordered_on")',
-        'op.alter_column("orders", "ordered_on", new_column_name="placed_on")',
-    ),
-    "constraints-not-valid": (
-        'op.add_column("orders", sa.Column("buyer_id", sa.Integer))\n'
-        'op.create_foreign_key("fk_orders_buyer_id_accounts", "orders", "accounts",'
-        ' ["buyer_id"], ["id"], postgresql_not_valid=True)\n'
-        'op.create_check_constraint("ck_orders_id_positive", "orders", "id > 0",'
-        " postgresql_not_valid=True)",
-        'op.drop_constraint("ck_orders_id_positive", "orders", type_="check")\n'
-        'op.drop_constraint("fk_orders_buyer_id_accounts", "orders", type_="foreignkey")\n'
-        'op.drop_column("orders", "buyer_id")',
-    ),
-    "validate-in-autocommit-block": (
-        'op.create_check_constraint("ck_orders_id_positive", "orders", "id > 0",'
-        " postgresql_not_valid=True)\n"
-        "with op.get_context().autocommit_block():\n"
-        '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_id_positive")',
-        'op.drop_constraint("ck_orders_id_positive", "orders", type_="check")',
-    ),
-    "set-not-null-after-validated-check": (
-        'op.add_column("orders", sa.Column("note", sa.Text, server_default=""))\n'
-        'op.create_check_constraint("ck_orders_note_not_null", "orders",'
-        ' "note IS NOT NULL", postgresql_not_valid=True)\n'
-        "with op.get_context().autocommit_block():\n"
-        '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_note_not_null")\n'
-        'op.alter_column("orders", "note", nullable=False)\n'
-        'op.drop_constraint("ck_orders_note_not_null", "orders", type_="check")',
-        'op.drop_column("orders", "note")',
-    ),
-    "create-index-concurrently": (
-        "with op.get_context().autocommit_block():\n"
-        '    op.create_index("ix_orders_placed_on", "orders", ["placed_on"],'
-        " postgresql_concurrently=True)",
-        "with op.get_context().autocommit_block():\n"
-        '    op.drop_index("ix_orders_placed_on", table_name="orders",'
-        " postgresql_concurrently=True)",
-    ),
-    "unique-index-then-constraint-using-it": (
-        "with op.get_context().autocommit_block():\n"
-        '    op.create_index("uq_orders_id_placed_on", "orders", ["id", "placed_on"],'
-        " unique=True, postgresql_concurrently=True)\n"
-        'op.execute("ALTER TABLE orders ADD CONSTRAINT uq_orders_id_placed_on'
-        ' UNIQUE USING INDEX uq_orders_id_placed_on")',
-        'op.drop_constraint("uq_orders_id_placed_on", "orders", type_="unique")',
-    ),
-}
 
 
 @pytest.mark.parametrize("case", NOT_BLOCKING, ids=list(NOT_BLOCKING))
@@ -208,3 +103,66 @@ def test_downgrades_are_checked_too(tmp_path, pg_server):
     assert result.findings[0].message.startswith(
         "downgrade of c3 scans existing table orders under ShareLock ("
     )
+
+
+def test_cli_reports_direction_duration_and_rewrite_in_text_and_json(cli, tmp_path, pg18):
+    """`revisor test --locks --rows 3000`: the text names direction, lock and duration; the
+    JSON carries them as details. The type change rewrites orders both ways."""
+    case = ("c3", "b2", *BLOCKING["type-change-that-rewrites"][:2])
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, case])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    base = ["test", "-c", str(ini), "--url", url, "--locks", "--rows", "3000", "--last", "1"]
+    text = cli.invoke(app, base)
+    assert text.exit_code == 0, text.output  # RT3xx are warnings
+    assert (
+        f"c3_rev.py:{FIRST_LINE}: RT302 [warning] upgrade of c3 rewrites existing table orders ("
+        in text.stdout
+    )
+    assert "RT301 [warning] downgrade of c3 rewrites existing table orders under " in text.stdout
+    assert " ms) during: ALTER TABLE orders ALTER COLUMN placed_on TYPE TIMESTAMP" in text.stdout
+
+    payload = json.loads(cli.invoke(app, [*base, "--format", "json"]).stdout)
+    details = [
+        (f["code"], f["details"]["direction"], f["details"]["rewrite"]) for f in payload["findings"]
+    ]
+    assert details == [
+        ("RT301", "upgrade", True),
+        ("RT302", "upgrade", True),
+        ("RT301", "downgrade", True),
+        ("RT302", "downgrade", True),
+    ]
+    seconds = [f["details"]["seconds"] for f in payload["findings"]]
+    assert all(isinstance(s, float) and 0 < s < 60 for s in seconds)
+
+
+def test_cli_rows_fill_the_scratch_tables(cli, tmp_path, pg18):
+    """--rows N really puts N rows in each existing table: a CHECK that holds for at most
+    2500 rows fails the upgrade with --rows 3000 and passes with the default."""
+    case = (
+        "c3",
+        "b2",
+        'op.execute("DO $$ BEGIN IF (SELECT count(*) FROM orders) > 2500 THEN '
+        "RAISE EXCEPTION 'orders has % rows', (SELECT count(*) FROM orders); "
+        'END IF; END $$")',
+        "pass",
+    )
+    ini = write_history(tmp_path, [ACCOUNTS, ORDERS, case])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    base = ["test", "-c", str(ini), "--url", url, "--last", "1"]
+    default = cli.invoke(app, base)
+    assert default.exit_code == 0, default.output
+    result = cli.invoke(app, [*base, "--rows", "3000"])
+    assert result.exit_code == 1
+    assert "orders has 3000 rows" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "named"), [("--no-data", "--no-data"), ("--in-place", "--in-place")]
+)
+def test_cli_rows_with_no_data_or_in_place_is_a_usage_error(cli, tmp_path, pg18, flag, named):
+    ini = write_history(tmp_path, [ACCOUNTS])
+    url = pg18.url.url.render_as_string(hide_password=False)
+    result = cli.invoke(app, ["test", "-c", str(ini), "--url", url, "--rows", "10", flag])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"--rows cannot be combined with {named}" in result.output
+    assert "Traceback" not in result.output

@@ -26,22 +26,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import event
 
-from revisor.db.driver import driver_connection
 from revisor.snapshot.catalog import _qualified, _scope
 
 # Every mode that conflicts with ROW EXCLUSIVE, the lock INSERT, UPDATE and DELETE take.
 BLOCKING_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
+# pg_locks is a function reading the whole lock table: read once, not per table. The
+# scans are pg_stat_xact_user_tables' seq_scan + idx_scan, without the view's joins.
 _STATE_SQL = f"""
+WITH held AS (
+  SELECT relation, array_agg(mode::text) AS modes FROM pg_locks
+  WHERE pid = pg_backend_pid() AND granted AND relation IS NOT NULL
+    AND mode IN ({", ".join(f"'{m}'" for m in BLOCKING_MODES)})
+  GROUP BY relation
+)
 SELECT {_qualified("c.relname")}, c.relfilenode,
-       coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0),
-       (SELECT array_agg(l.mode::text) FROM pg_locks l
-        WHERE l.relation = c.oid AND l.pid = pg_backend_pid() AND l.granted
-          AND l.mode IN ({", ".join(f"'{m}'" for m in BLOCKING_MODES)}))
+       pg_stat_get_xact_numscans(c.oid) + coalesce((
+         SELECT sum(pg_stat_get_xact_numscans(i.indexrelid))
+         FROM pg_index i WHERE i.indrelid = c.oid), 0),
+       held.modes
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_stat_xact_user_tables s ON s.relid = c.oid
+LEFT JOIN held ON held.relation = c.oid
 WHERE c.relkind IN ('r', 'p') AND {_scope()}
 """.replace("%%", "%")
 
@@ -80,21 +88,27 @@ class LockWatcher:
     _path: str | None = None
     _existing: dict[str, _TableState] = field(default_factory=dict)
     _last: dict[str, _TableState] = field(default_factory=dict)
+    _stale: bool = False  # a transaction ended since `_last` was read
     _held_before: set[tuple[str, str]] = field(default_factory=set)
     _started: float = 0.0
     _events: list[LockEvent] = field(default_factory=list)
 
+    def _listeners(self) -> list[tuple[str, Any]]:
+        return [
+            ("before_cursor_execute", self._before_execute),
+            ("after_cursor_execute", self._after_execute),
+            ("commit", self._ended),
+            ("rollback", self._ended),
+        ]
+
     def attach(self, conn: Any) -> None:
         self._conn = conn
-        event.listen(conn, "before_cursor_execute", self._before_execute)
-        event.listen(conn, "after_cursor_execute", self._after_execute)
+        for name, fn in self._listeners():
+            event.listen(conn, name, fn)
 
     def detach(self) -> None:
         if self._conn is not None:
-            for name, fn in (
-                ("before_cursor_execute", self._before_execute),
-                ("after_cursor_execute", self._after_execute),
-            ):
+            for name, fn in self._listeners():
                 if event.contains(self._conn, name, fn):
                     event.remove(self._conn, name, fn)
         self._conn = None
@@ -104,8 +118,9 @@ class LockWatcher:
     ) -> None:
         """Remember the tables that exist, their files, scan counts and the locks already
         held (by earlier revisions of the same transaction). Read-only."""
-        states = _read(driver_connection(conn).cursor())
-        self._existing = states
+        states = _read(conn.connection.dbapi_connection)
+        self._existing = self._last = states
+        self._stale = False
         self._held_before = {(t, m) for t, s in states.items() for m in s.modes}
         self._events = []
         self._revision = revision
@@ -117,15 +132,23 @@ class LockWatcher:
         self._revision = None
         return self._events
 
+    def _ended(self, conn: Any) -> None:
+        self._stale = True
+
     def _before_execute(self, conn: Any, *args: Any) -> None:
         if self._revision is None:
             return
-        # Read again before each statement: between transactions (an autocommit block) the
-        # backend may or may not have flushed its counts, so the last reading is no base.
-        try:
-            self._last = _read(conn.connection.dbapi_connection.cursor())
-        except Exception:  # an aborted transaction: the statement fails too
-            self._last = {}
+        raw = conn.connection.dbapi_connection
+        # Within a transaction the backend keeps its counts, so the reading after the last
+        # statement is this one's base. After a commit it may have flushed them (to zero)
+        # or not: read again in the new transaction. In autocommit mode no lock outlives
+        # the statement, so its scans do not matter and no base is needed.
+        if self._stale and not getattr(raw, "autocommit", False):
+            try:
+                self._last = _read(raw)
+                self._stale = False
+            except Exception:  # an aborted transaction: the statement fails too
+                self._last = {}
         self._started = time.perf_counter()
 
     def _after_execute(
@@ -134,11 +157,15 @@ class LockWatcher:
         if self._revision is None:
             return
         seconds = time.perf_counter() - self._started
+        raw = conn.connection.dbapi_connection
         try:
-            # a DBAPI cursor of its own: a statement through SQLAlchemy would come back here
-            states = _read(conn.connection.dbapi_connection.cursor())
+            # the DBAPI connection itself: a statement through SQLAlchemy would come back here
+            states = _read(raw)
         except Exception:  # the statement left the transaction unusable; the step will fail
             return
+        last, self._last = self._last, states
+        if getattr(raw, "autocommit", False):
+            self._stale = True
         text = " ".join(statement.split())
         text = text[:200] + ("…" if len(text) > 200 else "")
         for table, state in states.items():
@@ -146,7 +173,7 @@ class LockWatcher:
             if before is None:
                 continue
             rewrote = state.relfilenode != before.relfilenode and state.relfilenode != 0
-            previous = self._last.get(table)
+            previous = last.get(table)
             scanned = state.scans > (previous.scans if previous else 0)
             modes = sorted(
                 (m for m in state.modes if (table, m) not in self._held_before),
@@ -182,13 +209,17 @@ class LockWatcher:
         return None
 
 
-def _read(cursor: Any) -> dict[str, _TableState]:
+def _read(raw: Any) -> dict[str, _TableState]:
     """{table: its file, the scans of this transaction so far, the blocking locks held}"""
-    try:
-        cursor.execute(_STATE_SQL)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    if isinstance(raw, psycopg.Connection):
+        rows = raw.execute(_STATE_SQL, prepare=True).fetchall()  # planned once per connection
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_STATE_SQL)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
     return {
         name: _TableState(int(node), int(scans), frozenset(modes or ()))
         for name, node, scans, modes in rows

@@ -88,6 +88,7 @@ class RoundTripOptions:
     locks: bool = False
     fail_fast: bool = False
     keep: bool = False
+    rows: int | None = None  # sample rows per table; None: the seeder's default
 
 
 class _Mismatch(Exception):
@@ -157,7 +158,11 @@ class RoundTrip:
         self.stopped = False
         self._last_failure: tuple[object, ...] | None = None
         # In place, the database's own rows are the sample: revisor adds none of its own.
-        self.seeder = DataSeeder() if options.data and database is None else None
+        self.seeder = (
+            (DataSeeder(options.rows) if options.rows else DataSeeder())
+            if options.data and database is None
+            else None
+        )
         self.locks = LockWatcher() if options.locks else None
 
     # --- the outer loop: one env.py run per scratch database ---------------------------
