@@ -173,3 +173,59 @@ def test_fixed_history_takes_no_blocking_lock_and_round_trips(cli, tmp_path, pg_
     after = cli.invoke(app, [*args, "--format", "json"])
     assert after.exit_code == 0, after.output
     assert json.loads(after.stdout)["findings"] == []
+
+
+PLANS = (
+    "a1",
+    None,
+    """
+    op.execute("CREATE TYPE cycle AS ENUM ('weekly', 'monthly')")
+    op.create_table(
+        "plans",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("cycle", postgresql.ENUM(name="cycle", create_type=False)),
+    )
+    """,
+    'op.drop_table("plans")\nop.execute("DROP TYPE cycle")',
+)
+DAILY = (
+    "b2",
+    "a1",
+    """
+    op.execute("ALTER TYPE cycle ADD VALUE 'daily'")
+    op.execute("UPDATE plans SET cycle = 'daily' WHERE id % 2 = 0")
+    """,
+    """
+    op.execute("UPDATE plans SET cycle = 'weekly' WHERE cycle = 'daily'")
+    op.execute("ALTER TYPE cycle RENAME TO cycle_old")
+    op.execute("CREATE TYPE cycle AS ENUM ('weekly', 'monthly')")
+    op.execute("ALTER TABLE plans ALTER COLUMN cycle TYPE cycle USING cycle::text::cycle")
+    op.execute("DROP TYPE cycle_old")
+    """,
+)
+
+
+def test_enum_label_added_and_used_in_one_migration_is_fixed(cli, tmp_path, pg_server):
+    """RV303 (error): the file fails on PostgreSQL ("unsafe use of new value"); after
+    `--fix --unsafe-fixes` the label is committed first, `review` is clean and `revisor
+    test` upgrades, downgrades and upgrades again (IF NOT EXISTS keeps a rerun working)."""
+    ini = write_history(tmp_path, [PLANS, DAILY])
+    for name in ("a1_rev.py", "b2_rev.py"):  # the base revision's ENUM needs the dialect
+        path = tmp_path / "migrations" / "versions" / name
+        path.write_text(
+            path.read_text().replace(
+                "import sqlalchemy as sa\n",
+                "import sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n",
+            )
+        )
+    args = ["test", "-c", str(ini), "--url", server_url(pg_server)]
+    assert "RV303" in [code for code, _, _ in _findings(cli, ini)]
+    before = cli.invoke(app, args)
+    assert before.exit_code == 1 and "unsafe use of new value" in before.output, before.output
+
+    assert _review(cli, ini, "--fix", "--unsafe-fixes").exit_code in (0, 1)
+    fixed = (tmp_path / "migrations" / "versions" / "b2_rev.py").read_text()
+    assert "ADD VALUE IF NOT EXISTS 'daily'" in fixed
+    assert [f for f in _findings(cli, ini) if f[0] == "RV303" or f[1] == "error"] == []
+    after = cli.invoke(app, args)
+    assert after.exit_code == 0, after.output

@@ -133,3 +133,15 @@ def added_column_with_default(sql: str) -> AddedColumn | None:
         expression,
         ConstrType.CONSTR_NOTNULL in kinds,
     )
+
+
+def add_value_if_not_exists(sql: str) -> str | None:
+    """`sql`, one `ALTER TYPE ... ADD VALUE`, with IF NOT EXISTS (committed on its own in
+    an autocommit block, it must not fail when a failed deploy runs again); else None."""
+    from pglast import ast
+
+    stmt = _single(sql)
+    if not isinstance(stmt, ast.AlterEnumStmt) or not stmt.newVal or stmt.oldVal:
+        return None
+    stmt.skipIfNewValExists = True
+    return _printed(stmt)
