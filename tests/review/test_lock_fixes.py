@@ -146,7 +146,9 @@ def test_fix_removes_the_finding_and_writes_the_recipe(cli, tmp_path, case: Case
     assert case.code in [code for code, _, _ in _findings(cli, ini)]
 
     # Only with --unsafe-fixes: each of these recipes splits the migration's transaction.
-    assert _review(cli, ini, "--fix").exit_code in (0, 1)
+    safe_only = _review(cli, ini, "--fix")
+    assert safe_only.exit_code in (0, 1)
+    assert "more fix(es) with --fix --unsafe-fixes" in safe_only.stderr
     assert case.code in [code for code, _, _ in _findings(cli, ini)]
 
     result = _review(cli, ini, "--fix", "--unsafe-fixes")
