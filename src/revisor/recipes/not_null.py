@@ -16,6 +16,7 @@ EXCLUSIVE lock the ADD CONSTRAINT took would still be held while it scans.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,31 +87,65 @@ def backfill(
     batch_size: int = 10_000,
 ) -> list[str]:
     """Source lines (no indentation) that set `column` to `value_sql` on every row where it
-    is NULL, `batch_size` rows per UPDATE, each committed on its own (autocommit block): no
-    lock is held long and no transaction stays open for the whole table.
+    is NULL, about `batch_size` rows per UPDATE, each committed on its own (autocommit
+    block): no lock is held long and no transaction stays open for the whole table.
+
+    One walk over the table's pages, a range of pages per UPDATE (`ctid >= '(p,0)' AND
+    ctid < '(q,0)'`: a TID range scan on PostgreSQL 14+, so each batch reads only its
+    pages and the whole backfill reads the table about once, where repeating `WHERE col IS
+    NULL LIMIT n` would rescan the rows already done each time). Then batches of the rows
+    still NULL: those a concurrent UPDATE moved behind the walk (usually none, one scan).
 
     `value_sql` is SQL evaluated per row (`'US'`, `gen_random_uuid()`) and must not be
-    NULL, or the loop would not end. The migration file must import `sqlalchemy as sa`
-    (alembic's template does). Rows are picked by `ctid` (a TID scan), so no index is
-    needed; each batch's subquery scans from the table's start for NULLs.
+    NULL, or the last loop would not end. The migration file must import `sqlalchemy as
+    sa` (alembic's template does); the backfill queries the database, so the migration
+    cannot be rendered offline (`alembic upgrade --sql`).
     """
-    name = qualified(table, schema)
-    target = quote_ident(column)
-    statement = (
-        f"UPDATE {name} SET {target} = {value_sql} WHERE ctid = ANY(ARRAY("
-        f"SELECT ctid FROM {name} WHERE {target} IS NULL LIMIT {batch_size}))"
+    name = _colons_kept(qualified(table, schema))
+    target = _colons_kept(quote_ident(column))
+    value = _colons_kept(value_sql)
+    update = f"UPDATE {name} SET {target} = {value} "
+    in_pages = f"WHERE ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid) AND {target} IS NULL"
+    still_null = (
+        f"WHERE ctid = ANY(ARRAY(SELECT ctid FROM {name} WHERE {target} IS NULL "
+        f"LIMIT {batch_size}))"
     )
-    update, pick = statement.split(" WHERE ", 1)
     return [
-        f"# Backfill {batch_size} rows per transaction: no long lock, no long transaction.",
+        f"# Backfill {table}.{column} about {batch_size} rows per transaction (no long lock,",
+        "# no long transaction): one walk over the table's pages, then the rows a concurrent",
+        "# UPDATE moved behind the walk.",
         AUTOCOMMIT,
-        "    while True:",
-        "        batch = op.get_bind().execute(",
+        "    bind = op.get_bind()",
+        "    pages, rows_per_page = bind.execute(",
+        "        sa.text(",
+        "            \"SELECT pg_relation_size(oid) / current_setting('block_size')::int, \"",
+        '            "coalesce(nullif(reltuples, -1) / nullif(relpages, 0), 100) "',
+        '            "FROM pg_class WHERE oid = CAST(:table AS regclass)"',
+        "        ),",
+        f'        {{"table": {py_str(qualified(table, schema))}}},',
+        "    ).one()",
+        f"    step = max(1, int({batch_size} // max(rows_per_page, 1)))",
+        "    for first in range(0, pages + 1, step):",
+        "        bind.execute(",
         "            sa.text(",
-        f"                {py_str(update + ' ')}",
-        f"                {py_str('WHERE ' + pick)}",
+        f"                {py_str(update)}",
+        f"                {py_str(in_pages)}",
+        "            ),",
+        '            {"low": f"({first},0)", "high": f"({first + step},0)"},',
+        "        )",
+        "    while True:",
+        "        batch = bind.execute(",
+        "            sa.text(",
+        f"                {py_str(update)}",
+        f"                {py_str(still_null)}",
         "            )",
         "        )",
         f"        if batch.rowcount < {batch_size}:",
         "            break",
     ]
+
+
+def _colons_kept(sql: str) -> str:
+    """`sql` for sa.text(), which reads `:name` as a parameter: a lone colon (`' :v'`)
+    escaped as `\\:`; a `::` cast is left alone, as sa.text() leaves it."""
+    return re.sub(r"(?<!:):(?!:)", r"\\:", sql)
