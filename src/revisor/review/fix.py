@@ -184,12 +184,9 @@ def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] =
     own_indent = len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())  # type: ignore[attr-defined]
     first, *rest = source.split("\n")
     rest = [line[own_indent:] if line[:own_indent].isspace() else line.lstrip() for line in rest]
-    # An argument removed from the end of a multi-line call leaves its line empty.
-    return [first, *[line for line in rest if line.strip()]]
-
-
-# A one-line call that grows past this (before indentation) is split an argument a line.
-_CALL_WIDTH = 80
+    if remove:  # an argument removed from a multi-line call leaves its line empty
+        rest = [line for line in rest if line.strip()]
+    return [first, *rest]
 
 
 def sole_sql(function_actions: Sequence[Action], action: Action) -> str | None:
@@ -202,6 +199,10 @@ def sole_sql(function_actions: Sequence[Action], action: Action) -> str | None:
     if sum(other.node is action.node for other in function_actions) != 1:
         return None
     return text_of(arg(action.node, 0, "sqltext") or kw(action.node, "statement"))
+
+
+# A one-line call that grows past this (before indentation) is split an argument a line.
+_CALL_WIDTH = 80
 
 
 def call_with_keyword(lines: list[str], call: ast.Call, keyword: str) -> list[str]:
