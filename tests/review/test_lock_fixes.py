@@ -6,6 +6,7 @@ history still goes up, down and up again."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,14 @@ CASES = {
         'NOT NULL DEFAULT gen_random_uuid()")',
         'op.execute("ALTER TABLE vendors DROP COLUMN token")',
         '"ALTER TABLE vendors ALTER COLUMN token SET DEFAULT gen_random_uuid()",\n',
+    ),
+    "validate-in-same-transaction": Case(
+        "RV310",
+        'op.create_check_constraint(\n    "ck_vendors_name", "vendors", "length(name) > 0", '
+        "postgresql_not_valid=True\n)\n"
+        'op.execute("ALTER TABLE vendors VALIDATE CONSTRAINT ck_vendors_name")',
+        'op.drop_constraint("ck_vendors_name", "vendors", type_="check")',
+        '        op.execute("ALTER TABLE vendors VALIDATE CONSTRAINT ck_vendors_name")',
     ),
     "concurrently-in-transaction": Case(
         "RV302",
@@ -231,3 +240,23 @@ def test_enum_label_added_and_used_in_one_migration_is_fixed(cli, tmp_path, pg_s
     assert [f for f in _findings(cli, ini) if f[0] == "RV303" or f[1] == "error"] == []
     after = cli.invoke(app, args)
     assert after.exit_code == 0, after.output
+
+
+FIXTURE_HISTORIES = Path(__file__).resolve().parents[1] / "fixtures" / "histories"
+
+
+@pytest.mark.parametrize("history", ["linear", "lock_timeout_first", "merge_three_parents"])
+def test_fixture_histories_after_unsafe_fixes_hold_no_blocking_lock(cli, tmp_path, pg18, history):
+    """The repository's fixture histories with lock findings (written before these fixes
+    existed): after `--fix --unsafe-fixes`, review reports none of them and `test --locks`
+    finds no blocking lock and nothing it did not find before."""
+    shutil.copytree(FIXTURE_HISTORIES / history, tmp_path / history)
+    ini = next((tmp_path / history).rglob("alembic.ini"))
+    args = ["test", "-c", str(ini), "--url", server_url(pg18), "--locks", "--format", "json"]
+    before = {f["code"] for f in json.loads(cli.invoke(app, args).stdout)["findings"]}
+    assert before & {"RT301", "RT302"}, before
+
+    assert _review(cli, ini, "--fix", "--unsafe-fixes").exit_code in (0, 1)
+    assert [f for f in _findings(cli, ini) if f[0].startswith("RV3") or f[1] == "error"] == []
+    after = {f["code"] for f in json.loads(cli.invoke(app, args).stdout)["findings"]}
+    assert not after & {"RT301", "RT302"} and after <= before, (before, after)
