@@ -31,7 +31,7 @@ from revisor.db.url import DatabaseUrl, parse_url  # noqa: E402
 from revisor.project import Project  # noqa: E402
 from revisor.testing.plan import make_plan  # noqa: E402
 from revisor.testing.roundtrip import RoundTripOptions, round_trip  # noqa: E402
-from tests.support.lock_cases import BLOCKING, NOT_BLOCKING  # noqa: E402
+from tests.support.lock_cases import BLOCKING, BLOCKING_DOWNGRADE, NOT_BLOCKING  # noqa: E402
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history  # noqa: E402
 
 
@@ -68,6 +68,7 @@ def main() -> int:
         server = embedded_server_url()
     cases = [(name, *BLOCKING[name][:2]) for name in BLOCKING]
     cases += [(name, *NOT_BLOCKING[name]) for name in NOT_BLOCKING]
+    cases += [(name, *BLOCKING_DOWNGRADE[name][:2]) for name in BLOCKING_DOWNGRADE]
     work = Path(tempfile.mkdtemp(prefix="revisor-locks-bench-"))
     table = []
     try:
