@@ -97,6 +97,27 @@ BLOCKING = {
         ],
         "ALTER TABLE accounts ALTER COLUMN email TYPE VARCHAR(60)",
     ),
+    "validate-in-the-same-transaction": (
+        'op.create_check_constraint("ck_orders_id_positive", "orders", "id > 0",'
+        " postgresql_not_valid=True)\n"
+        'op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_id_positive")',
+        'op.drop_constraint("ck_orders_id_positive", "orders", type_="check")',
+        # VALIDATE itself takes SHARE UPDATE EXCLUSIVE; the ADD's ACCESS EXCLUSIVE is held
+        [("RT301", "orders", "AccessExclusiveLock")],
+        "ALTER TABLE orders VALIDATE CONSTRAINT ck_orders_id_positive",
+    ),
+    "reindex": (
+        'op.execute("REINDEX TABLE orders")',
+        "pass",
+        [("RT301", "orders", "ShareLock")],
+        "REINDEX TABLE orders",
+    ),
+    "cluster": (
+        'op.execute("CLUSTER orders USING orders_pkey")',
+        'op.execute("ALTER TABLE orders SET WITHOUT CLUSTER")',
+        [("RT301", "orders", "AccessExclusiveLock"), ("RT302", "orders", "AccessExclusiveLock")],
+        "CLUSTER orders USING orders_pkey",
+    ),
     "type-change-that-rewrites": (
         'op.alter_column("orders", "placed_on", type_=sa.DateTime)',
         'op.alter_column("orders", "placed_on", type_=sa.Date)',
