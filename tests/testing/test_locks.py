@@ -15,7 +15,7 @@ from revisor.findings import Finding
 from revisor.project import Project
 from revisor.testing.plan import make_plan
 from revisor.testing.roundtrip import RoundTripOptions, round_trip
-from tests.support.lock_cases import BLOCKING, NOT_BLOCKING
+from tests.support.lock_cases import BLOCKING, BLOCKING_DOWNGRADE, NOT_BLOCKING
 from tests.support.mini_history import ACCOUNTS, ORDERS, write_history
 
 FIRST_LINE = 11  # the first line of upgrade()'s body in a mini_history revision file
@@ -56,6 +56,17 @@ def test_blocking_statement_is_reported_at_its_line(tmp_path, pg_server, case):
 def test_catalog_only_and_concurrent_statements_are_not_reported(tmp_path, pg_server, case):
     upgrade, downgrade = NOT_BLOCKING[case]
     assert lock_findings(tmp_path, pg_server, upgrade, downgrade) == []
+
+
+@pytest.mark.parametrize("case", BLOCKING_DOWNGRADE, ids=list(BLOCKING_DOWNGRADE))
+def test_catalog_only_upgrade_with_a_blocking_downgrade(tmp_path, pg_server, case):
+    upgrade, downgrade, expected = BLOCKING_DOWNGRADE[case]
+    findings = lock_findings(tmp_path, pg_server, upgrade, downgrade)
+    assert summary(findings) == []
+    line = FIRST_LINE + 3 + upgrade.count("\n") + 1  # def downgrade's first body line
+    assert sorted(summary(findings, "downgrade")) == [
+        (code, "c3", line, t, m) for code, t, m in expected
+    ]
 
 
 def test_tables_the_revision_creates_are_not_reported(tmp_path, pg18):
