@@ -42,6 +42,8 @@ class Case:
     expect: str
     # What `test --locks` reports on the history before the fix.
     before: str = "RT301"
+    # The revision file has no `import sqlalchemy as sa` (the fix must add it).
+    without_sa: bool = False
 
 
 CASES = {
@@ -115,6 +117,7 @@ CASES = {
         'NOT NULL DEFAULT gen_random_uuid()")',
         'op.execute("ALTER TABLE vendors DROP COLUMN token")',
         '"ALTER TABLE vendors ALTER COLUMN token SET DEFAULT gen_random_uuid()",\n',
+        without_sa=True,
     ),
     "validate-in-same-transaction": Case(
         "RV310",
@@ -134,6 +137,14 @@ CASES = {
 }
 
 
+def _history(tmp_path: Path, case: Case) -> Path:
+    ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
+    if case.without_sa:
+        target = tmp_path / "migrations" / "versions" / "b2_rev.py"
+        target.write_text(target.read_text().replace("import sqlalchemy as sa\n", ""))
+    return ini
+
+
 def server_url(pg_server) -> str:
     return pg_server.url.url.render_as_string(hide_password=False)
 
@@ -150,7 +161,7 @@ def _findings(cli: CliRunner, ini: Path) -> list[tuple[str, str, int]]:
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_fix_removes_the_finding_and_writes_the_recipe(cli, tmp_path, case: Case):
-    ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
+    ini = _history(tmp_path, case)
     target = tmp_path / "migrations" / "versions" / "b2_rev.py"
     assert case.code in [code for code, _, _ in _findings(cli, ini)]
 
@@ -174,7 +185,7 @@ def test_fixed_history_takes_no_blocking_lock_and_round_trips(cli, tmp_path, pg_
     """`revisor test --locks` on the fixed history: upgrade, downgrade and upgrade again
     on revisor's sample rows pass, and no statement of the fixed revision holds a
     blocking lock on vendors (created, and seeded, by the revision before)."""
-    ini = write_history(tmp_path, [VENDORS, ("b2", "a1", case.upgrade, case.downgrade)])
+    ini = _history(tmp_path, case)
     args = ["test", "-c", str(ini), "--url", server_url(pg_server), "--locks"]
     before = cli.invoke(app, [*args, "--format", "json"])
     codes = [f["code"] for f in json.loads(before.stdout)["findings"]]

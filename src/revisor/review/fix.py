@@ -282,12 +282,33 @@ def parses(lines: Sequence[str]) -> bool:
 
 
 def rewrite_fix(
-    message: str, lines: list[str], path: Path, statement: ast.stmt, replacement: list[str]
+    message: str,
+    lines: list[str],
+    path: Path,
+    statement: ast.stmt,
+    replacement: list[str],
+    *,
+    module: ast.Module | None = None,
 ) -> Fix | None:
     """An unsafe Fix replacing `statement` with `replacement` (the lock rules' recipes
     split the migration's transaction, see each rule's "Fix safety"); None when the
-    replacement would not parse."""
+    replacement would not parse. Given the `module`, a replacement that uses `sa.` gets
+    `import sqlalchemy as sa` when the file has no `sa`."""
     if not parses(replacement):
         return None
-    edit = replace_statement(lines, path, statement, replacement)
-    return Fix(message, (edit,), Applicability.UNSAFE)
+    edits = [replace_statement(lines, path, statement, replacement)]
+    if module is not None and any("sa." in line for line in replacement):
+        edits += _import_sa(module, lines, path)
+    return Fix(message, tuple(edits), Applicability.UNSAFE)
+
+
+def _import_sa(module: ast.Module, lines: list[str], path: Path) -> list[Edit]:
+    """The Edit adding `import sqlalchemy as sa` after the module's last top-level import,
+    or none when `sa` is already bound there."""
+    imports = [node for node in module.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    for node in imports:
+        if any((alias.asname or alias.name) == "sa" for alias in node.names):
+            return []
+    if not imports:
+        return [Edit(path, 1, 0, 1, 0, "import sqlalchemy as sa\n")]
+    return [edit_after(lines, path, imports[-1], "\nimport sqlalchemy as sa")]

@@ -153,4 +153,5 @@ def _add_then_backfill(migration: Migration, action: Action, ctx: ReviewContext)
         migration.path,
         statement,
         lines,
+        module=migration.tree,
     )
