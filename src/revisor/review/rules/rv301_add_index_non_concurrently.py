@@ -96,7 +96,8 @@ class AddIndexNonConcurrently(Rule):
     index, a deadlock) leaves an INVALID index behind that must be dropped before a retry.
     `CREATE INDEX` / `DROP INDEX` in SQL (`op.execute("...")` running that one statement)
     is re-printed with CONCURRENTLY by PostgreSQL's parser (pglast), in an autocommit block
-    too. Batch operations and multi-statement SQL are not rewritten.
+    too. Batch operations, multi-statement SQL and primary keys (`ADD PRIMARY KEY USING
+    INDEX` still scans to set the columns NOT NULL) are not rewritten.
     """
 
     code = "RV301"
