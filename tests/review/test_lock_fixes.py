@@ -271,3 +271,14 @@ def test_fixture_histories_after_unsafe_fixes_hold_no_blocking_lock(cli, tmp_pat
     assert [f for f in _findings(cli, ini) if f[0].startswith("RV3") or f[1] == "error"] == []
     after = {f["code"] for f in json.loads(cli.invoke(app, args).stdout)["findings"]}
     assert not after & {"RT301", "RT302"} and after <= before, (before, after)
+
+
+def test_fixed_volatile_default_stays_clean_on_many_pages(cli, tmp_path, pg18):
+    """With 3,000 sample rows a table spans dozens of pages: RV309's backfill walks them a
+    range per transaction, and `test --locks --rows 3000` still finds no blocking lock."""
+    ini = _history(tmp_path, CASES["volatile-default"])
+    assert _review(cli, ini, "--fix", "--unsafe-fixes").exit_code in (0, 1)
+    args = ["test", "-c", str(ini), "--url", server_url(pg18), "--locks", "--rows", "3000"]
+    result = cli.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []
