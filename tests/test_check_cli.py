@@ -354,16 +354,6 @@ def test_no_scratch_database_is_left_behind(cli: CliRunner, tmp_path: Path, scra
     assert scratch_databases(scratch_server.url) == before
 
 
-def test_reference_workflow_runs_check_and_test():
-    workflow = (
-        Path(__file__).resolve().parents[1]
-        / "examples/better_call_buffet/.github/workflows/migrations.yml"
-    ).read_text()
-    assert "run: revisor check" in workflow
-    assert "run: revisor test --last 5" in workflow
-    assert "run: alembic check" not in workflow
-
-
 def test_warnings_alone_do_not_fail(cli: CliRunner, tmp_path: Path, scratch_server):
     """Same enum labels in another order: reported as a warning, exit 0."""
     write_plans(

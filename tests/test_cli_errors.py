@@ -421,3 +421,21 @@ def test_json_error_on_an_internal_error(
     assert payload["error"] == (
         "internal error: RuntimeError: boom at postgresql://app:***@db.example.com/app"
     )
+
+
+def test_a_reader_that_goes_away_is_an_interruption_not_an_internal_error() -> None:
+    """`revisor rules | head -1`: the pipe closes before revisor is done writing."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "revisor", "rules"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == ExitCode.INTERRUPTED, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr

@@ -85,10 +85,10 @@ def test_registration_refuses_a_second_code_or_name_and_foreign_prefixes() -> No
         FindingCode("DR199", "schema-drift", Severity.ERROR, doc)
     with pytest.raises(DuplicateCode, match="unnamed-constraint"):
         FindingCode("RV699", "unnamed-constraint", Severity.ERROR, doc)
-    for foreign in ("RV401", "XY101", "RT1001"):
+    for foreign in ("RV501", "XY101", "RT1001"):
         with pytest.raises(DuplicateCode, match="fits no command"):
             FindingCode(foreign, "a-new-name", Severity.ERROR, doc)
-    assert {get_code(c) for c in ("RT199", "DR199", "RV699", "RV401")} == {None}
+    assert {get_code(c) for c in ("RT199", "DR199", "RV699", "RV501")} == {None}
 
 
 def test_docs_rules_folder_is_current() -> None:

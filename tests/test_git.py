@@ -168,3 +168,29 @@ def test_doctor_finds_a_revision_whose_file_name_has_accents(
     assert finding["details"]["path"] == "migrations/versions/c3_añadir_estado.py"
     assert "on branch feature/estado" in finding["message"]
     assert finding["details"]["ancestor"] == "b2"
+
+
+def test_files_in_and_archive_read_a_commit_not_the_work_tree(tmp_path: Path) -> None:
+    """The expand/contract rules read the running release's commit: one listing per folder
+    (names with spaces, accents and glob characters as they are), and its tree as a tar."""
+    import tarfile
+
+    from revisor import git
+
+    folder = tmp_path / "repo" / "v[12] ñ"
+    folder.mkdir(parents=True)
+    (folder / "a b.py").write_text("x = 1\n")
+    (folder.parent / "v1 ñ").mkdir()
+    (folder.parent / "v1 ñ" / "other.py").write_text("")
+    top = folder.parent
+    _git(top, "init", "-q")
+    _git(top, "add", "-A")
+    _git(top, "commit", "-qm", "one")
+    (folder / "uncommitted.py").write_text("")
+    assert git.files_in(top, "HEAD", "v[12] ñ") == {"v[12] ñ/a b.py"}
+    assert git.files_in(top, "HEAD", "missing") == set()
+    (folder / "a b.py").write_text("x = 2\n")  # the work tree changes; the commit does not
+    git.archive(top, "HEAD", tmp_path / "tree.tar")
+    with tarfile.open(tmp_path / "tree.tar") as tar:
+        member = tar.extractfile("v[12] ñ/a b.py")
+        assert member is not None and member.read() == b"x = 1\n"

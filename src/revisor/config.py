@@ -74,6 +74,10 @@ def load_settings(pyproject: Path | None) -> RevisorSettings:
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise ConfigError(f"[tool.revisor] per-file-ignores in {pyproject} must be a table")
+    if not isinstance(table.get("deploy-stops-traffic", False), bool):
+        raise ConfigError(
+            f"[tool.revisor] deploy-stops-traffic in {pyproject} must be true or false"
+        )
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise ConfigError(f"[tool.revisor] severity in {pyproject} must be a table")

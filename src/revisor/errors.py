@@ -6,6 +6,7 @@ shows a traceback.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -323,5 +324,12 @@ class LockNotAcquired(RevisorError):
         super().__init__(
             f"Another migration run holds the revisor lock{held}; gave up after "
             f"{waited_seconds:g}s.",
-            hint="Wait for the other deploy to finish, or wait longer with --wait SECONDS.",
+            hint="Wait for the other deploy to finish, or wait longer, e.g. "
+            f"--wait {_longer_wait(waited_seconds)} (seconds, or a number with a unit: "
+            "90s, 5min, 1h).",
         )
+
+
+def _longer_wait(waited_seconds: float) -> str:
+    """A --wait value deploy accepts, several times what was waited: whole minutes."""
+    return f"{max(5, math.ceil(waited_seconds * 4 / 60))}min"

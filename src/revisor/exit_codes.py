@@ -48,7 +48,9 @@ EXIT_CODES: dict[ExitCode, str] = {
         "A migration raised while revisor applied it for you (demo, deploy, redo, db "
         "upgrade/downgrade/stamp); the "
         "failed revision's transaction was rolled back (deploy also says which revision the "
-        "database is now at, and when work done in an autocommit block stayed)."
+        "database is now at, and when work done in an autocommit block stayed); deploy "
+        "--dry-run --sql when a migration cannot be rendered as SQL offline (nothing is "
+        "applied)."
     ),
     ExitCode.PENDING: (
         "The database is behind head: revisions are pending (check --url; draft and redo, "
@@ -57,8 +59,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ),
     ExitCode.UNKNOWN_REVISION: (
         "The database is stamped with a revision that is not in the migration history "
-        "(check --url, deploy, redo, db current). doctor reports it as the finding DR102 "
-        "and exits 1."
+        "(check --url, deploy, redo, db current, graph --url). doctor reports it as the "
+        "finding DR102 and exits 1."
     ),
     ExitCode.LOCKED: (
         "Another deploy holds the migration lock and it was not released in time, or a "
@@ -70,7 +72,9 @@ EXIT_CODES: dict[ExitCode, str] = {
         "before running any statement there."
     ),
     ExitCode.INTERNAL: "An unexpected error inside revisor (a bug): rerun with --debug, report it.",
-    ExitCode.INTERRUPTED: "Interrupted by the user (Ctrl-C).",
+    ExitCode.INTERRUPTED: (
+        "Interrupted: Ctrl-C, or the reader of the output went away (`revisor review | head`)."
+    ),
 }
 
 
@@ -93,8 +97,8 @@ def render_markdown() -> str:
         "traceback and never a password. `--debug` prints the traceback too, passwords "
         "masked, and exits with the same code.",
         "",
-        "Commands with `--format json` (check, deploy, doctor, review, test) also print every "
-        "error exit, command-line errors included, as one JSON object on stdout:",
+        "Commands with `--format json` (check, deploy, doctor, review, status, test) also "
+        "print every error exit, command-line errors included, as one JSON object on stdout:",
         "",
         "```json",
         '{"status": "error", "exit_code": 2, "error": "the message", "hint": "the hint or null"}',

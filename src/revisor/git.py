@@ -156,7 +156,7 @@ def changed_since(
             )
         return None
     if ref is None:
-        found = _default_base(top)
+        found = default_base(top)
         if found is None:
             return None
         ref, base = found
@@ -184,13 +184,29 @@ def changed_since(
     return ChangedFiles(ref, base, tuple(sorted(p for p in found_paths if p.is_file())))
 
 
-def _default_base(top: Path) -> tuple[str, str] | None:
+def default_base(top: Path) -> tuple[str, str] | None:
     """(branch, merge-base commit) of HEAD with the default branch, or None."""
     for branch in default_branches(top):
         base = text(ask(top, "merge-base", "HEAD", branch))
         if base:
             return branch, base
     return None
+
+
+def archive(folder: Path, commit: str, output: Path) -> None:
+    """Write the tree of `commit` (the whole repository that holds `folder`) as a tar file
+    at `output`. Reads the object store only: the work tree, the index and the list of
+    work trees stay as they are. Raises GitError."""
+    run(folder, "archive", "--format=tar", f"--output={output}", commit)
+
+
+def files_in(top: Path, commit: str, folder: str) -> set[str]:
+    """The paths (from the top level `top`) of the files directly in `folder` in the tree
+    of `commit`; empty when the folder is not there. One git command for a whole folder
+    of migrations."""
+    folder = folder.strip("/")
+    spec = ["--", f":(literal){folder}/"] if folder not in ("", ".") else []
+    return set(paths(ask(top, "ls-tree", "--name-only", "-z", commit, *spec)))
 
 
 # --- running git -------------------------------------------------------------------------

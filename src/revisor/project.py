@@ -44,6 +44,9 @@ from revisor.graph import Node, RevisionGraph, build_graph
 # env.py files read their URL from the config or the environment; while revisor only wants
 # target_metadata (offline mode, nothing connects) it hands them this placeholder.
 PLACEHOLDER_URL = "postgresql+psycopg://revisor@localhost/revisor_offline"
+# What `alembic init` writes as sqlalchemy.url: SQLAlchemy has no dialect "driver", so
+# env.py's offline branch fails on it; reading the options, revisor treats it as unset.
+ALEMBIC_TEMPLATE_URL = "driver://user:pass@localhost/dbname"
 
 
 @dataclass
@@ -328,6 +331,8 @@ class Project:
 
             env_path = Path(self.script.dir) / "env.py"
             url = self.config.get_main_option("sqlalchemy.url") or PLACEHOLDER_URL
+            if url == ALEMBIC_TEMPLATE_URL:
+                url = PLACEHOLDER_URL
             try:
                 session = run_env_py(
                     self, no_steps, url_for_env_py=url, override_env=False, as_sql=True

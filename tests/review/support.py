@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
+from revisor.base_models import BaseModels
+from revisor.base_models.describe import describe
 from revisor.findings import Finding
 from revisor.report.excerpt import render_excerpts
 from revisor.review import review_files
@@ -35,14 +37,22 @@ def models_from_code(code: str | None) -> tuple[MetaData, ...] | None:
     return (namespace["metadata"],)  # type: ignore[return-value]
 
 
+def base_models_of(metadata: tuple[MetaData, ...]) -> BaseModels:
+    """What revisor.base_models would load for a release mapping `metadata` (no git)."""
+    return BaseModels.from_json({"commit": "0" * 40, "tables": describe(metadata)})
+
+
 def run_rule(
-    code: str, paths: Sequence[Path], metadata: tuple[MetaData, ...] | None = None
+    code: str,
+    paths: Sequence[Path],
+    metadata: tuple[MetaData, ...] | None = None,
+    base: BaseModels | None = None,
 ) -> list[Finding]:
     """Findings of rule `code` alone (RV001 runs with every default rule, which it needs)."""
     codes: Iterable[str] = {code}
     if code == "RV001":
         codes = {r.code for r in all_rules() if r.default_enabled}
-    findings = review_files(paths, codes=codes, metadata=metadata)
+    findings = review_files(paths, codes=codes, metadata=metadata, base_models=base)
     return [f for f in findings if f.code == code]
 
 

@@ -1,6 +1,9 @@
 """Every rule's fixture cases: `fires_*` must report the rule, `clean_*` must not, and the
 full rendered output (source excerpt, help, fix diff) must match the snapshot.
 
+A case's models sit beside it as `<case>.models.py`; the models of the release still
+running during the deploy (the RV4xx rules) as `<case>.base.py`, each defining `metadata`.
+
 Rewrite the snapshots on purpose with REVISOR_UPDATE_SNAPSHOTS=1.
 """
 
@@ -12,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from revisor.review.rule import all_rules
-from tests.review.support import load_models, render_with_fixes, run_rule
+from tests.review.support import base_models_of, load_models, render_with_fixes, run_rule
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -28,7 +31,7 @@ def _cases() -> list[tuple[str, str, list[Path], Path | None]]:
             if entry.is_dir():
                 paths = sorted(entry.glob("*.py"))
                 found.append((code, entry.name, paths, None))
-            elif entry.suffix == ".py" and not entry.name.endswith(".models.py"):
+            elif entry.suffix == ".py" and not entry.name.endswith((".models.py", ".base.py")):
                 models = entry.with_name(entry.stem + ".models.py")
                 found.append((code, entry.stem, [entry], models if models.exists() else None))
     return found
@@ -41,7 +44,8 @@ CASES = _cases()
     ("code", "case", "paths", "models"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
 )
 def test_rule_case(code: str, case: str, paths: list[Path], models: Path | None) -> None:
-    findings = run_rule(code, paths, load_models(models))
+    base = load_models(paths[0].with_name(f"{case}.base.py"))
+    findings = run_rule(code, paths, load_models(models), base_models_of(base) if base else None)
     if case.startswith("fires"):
         assert findings, f"{code} did not fire on {case}"
     else:

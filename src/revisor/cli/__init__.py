@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+from revisor.cli.help_format import hide_flag_types, reflow_docstrings
+
+hide_flag_types()
+
 app = typer.Typer(
     name="revisor",
     help="Safe-by-default Alembic migrations on PostgreSQL.",
@@ -53,10 +57,15 @@ from revisor.cli import demo as _demo  # noqa: E402,F401
 from revisor.cli import deploy as _deploy  # noqa: E402,F401
 from revisor.cli import doctor as _doctor  # noqa: E402,F401
 from revisor.cli import draft as _draft  # noqa: E402,F401
+from revisor.cli import graph as _graph  # noqa: E402,F401
+from revisor.cli import init as _init  # noqa: E402,F401
+from revisor.cli import merge as _merge  # noqa: E402,F401
 from revisor.cli import redo as _redo  # noqa: E402,F401
 from revisor.cli import review as _review  # noqa: E402,F401
 from revisor.cli import status as _status  # noqa: E402,F401
 from revisor.cli import test as _test  # noqa: E402,F401
+
+reflow_docstrings(app)
 
 
 def main() -> None:

@@ -26,13 +26,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Option help is rich markup (the app's rich_markup_mode): a literal `[` is written `\\[`,
+# or rich takes `[default: ...]` and `[tool.alembic]` for style tags and drops them.
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
         "-c",
-        help="Alembic config: alembic.ini or pyproject.toml [default: the first alembic.ini "
-        "or pyproject.toml with [tool.alembic] in the current folder or a parent, up to the "
+        help="Alembic config: alembic.ini or pyproject.toml \\[default: the first alembic.ini "
+        "or pyproject.toml with \\[tool.alembic] in the current folder or a parent, up to the "
         "repository root].",
         envvar="REVISOR_CONFIG",
         show_default=False,
@@ -45,7 +48,7 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help="PostgreSQL URL [default: $DATABASE_URL, then sqlalchemy.url, then the "
+        help="PostgreSQL URL \\[default: $DATABASE_URL, then sqlalchemy.url, then the "
         "embedded PostgreSQL].",
         show_default=False,
     ),
@@ -65,8 +68,8 @@ AppOption = Annotated[
     typer.Option(
         "--app",
         metavar="IMPORT",
-        help="Flask-Migrate projects: the Flask app, as `flask --app` takes it [default: "
-        "$FLASK_APP, .flaskenv, [tool.revisor] flask-app, app.py/wsgi.py].",
+        help="Flask-Migrate projects: the Flask app, as `flask --app` takes it \\[default: "
+        "$FLASK_APP, .flaskenv, \\[tool.revisor] flask-app, app.py/wsgi.py].",
         show_default=False,
     ),
 ]
@@ -75,7 +78,7 @@ ScratchUrlOption = Annotated[
     typer.Option(
         "--scratch-url",
         metavar="URL",
-        help="Server for the scratch databases [default: the project's database's server "
+        help="Server for the scratch databases \\[default: the project's database's server "
         "when its role may create databases there, else the embedded PostgreSQL].",
         show_default=False,
     ),
@@ -120,8 +123,23 @@ def install_redaction() -> None:
         sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
 
 
+def reader_gone() -> NoReturn:
+    """The reader of stdout went away (`revisor review | head`): exit as interrupted.
+    Nothing more can be said on stdout, and Python would complain again when flushing it
+    at exit, so it goes to /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+class _StdoutConsole(Console):
+    def on_broken_pipe(self) -> None:  # rich's own exits 1, which means "findings"
+        self.quiet = True
+        reader_gone()
+
+
 def stdout_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return _StdoutConsole(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
@@ -203,6 +221,8 @@ def run(common: Common, body: Callable[[], int | ExitCode | None]) -> None:
         _fail(common, ExitCode.INTERRUPTED, "interrupted", None)
     except (typer.Exit, typer.Abort, SystemExit):
         raise
+    except BrokenPipeError:
+        reader_gone()
     except Exception as exc:
         _show_traceback(common, err, exc)
         message = f"internal error: {type(exc).__name__}: {exc}"

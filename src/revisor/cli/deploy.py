@@ -109,6 +109,14 @@ def deploy(
         bool,
         typer.Option("--dry-run", help="Show the plan and the review; migrate nothing."),
     ] = False,
+    show_sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql",
+            help="With --dry-run: print the SQL of the pending revisions on stdout "
+            "(alembic's offline mode; the plan goes to stderr).",
+        ),
+    ] = False,
     output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     x_arg: XOption = None,
     app_path: AppOption = None,
@@ -118,9 +126,10 @@ def deploy(
 
     Takes revisor's advisory lock (a second deploy waits, then finds nothing to do),
     reviews the pending revisions, applies them one transaction each with a lock_timeout
-    and retries, and says where the database is after a failure. Exit 0 applied or
-    nothing to do, 1 refused by the review, 2 usage, 4 migration failed, 6 database at
-    an unknown revision, 7 lock busy.
+    and retries, and says where the database is after a failure. `--dry-run --sql`
+    prints the pending revisions' SQL instead (alembic's offline mode). Exit 0 applied
+    or nothing to do, 1 refused by the review, 2 usage, 4 migration failed (or cannot
+    be rendered offline), 6 database at an unknown revision, 7 lock busy.
     """
     common = Common(
         config=config,
@@ -146,6 +155,12 @@ def deploy(
 
         if output_format not in ("text", "json"):
             raise ConfigError(f"Unknown --format {output_format!r}.", hint="Use text or json.")
+        if show_sql and not dry_run:
+            raise ConfigError(
+                "--sql only renders SQL, so it needs --dry-run.",
+                hint="Run revisor deploy --dry-run --sql to see the SQL; deploy without "
+                "--sql to apply it.",
+            )
         try:
             options = DeployOptions(
                 to=to,
@@ -158,6 +173,7 @@ def deploy(
                 retry_delay=parse_duration(retry_delay, "--retry-delay", postgres=False),
                 review=not no_review,
                 dry_run=dry_run,
+                sql=show_sql,
             )
             project = common.project()
             target = _target_url(common, project)
@@ -166,6 +182,7 @@ def deploy(
                 target.source,
                 FixCommands.for_project(project, target),
                 json=output_format == "json",
+                sql=show_sql,
             )
             result = run_deploy(project, target, options, on_event=reporter.event)
         except RevisorError as exc:

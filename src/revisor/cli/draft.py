@@ -41,7 +41,8 @@ def draft(
         typer.Option(
             "--rename-label",
             metavar="TYPE:OLD=NEW",
-            help="Rename an enum label in place (repeatable), e.g. billing_cycle:MONTHLY=monthly.",
+            # no word longer than the help column at 80 columns (tests/test_cli_help.py)
+            help="Rename an enum label in place (repeatable), e.g. status:ACTIVE=active.",
         ),
     ] = None,
     no_rename_guess: Annotated[

@@ -59,6 +59,14 @@ def review(
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="Skip these rules (codes or prefixes).")
     ] = None,
+    migrations_only: Annotated[
+        bool,
+        typer.Option(
+            "--migrations-only",
+            help="Skip the PATHS that are not revision files of the history "
+            "(pre-commit passes every changed file).",
+        ),
+    ] = False,
     config: ConfigOption = None,
     name: NameOption = "alembic",
     x_arg: XOption = None,
@@ -98,6 +106,7 @@ def review(
             unsafe_fixes=unsafe_fixes,
             select=select or (),
             ignore=ignore or (),
+            migrations_only=migrations_only,
         )
         err = stderr_console()
         for note in result.notes:
@@ -154,36 +163,26 @@ def rules(
     out = stdout_console()
 
     def body() -> int:
-        from rich.table import Table
-
         from revisor.codes import codes_by_command
         from revisor.codes.docs import write_docs as write
+        from revisor.report.codes_table import column_widths, render_codes
 
         if write_docs is not None:
             pages = write(write_docs)
             out.print(f"wrote {len(pages)} pages to {write_docs}")
             return 0
-        for number, (command, codes) in enumerate(codes_by_command()):
+        sections = list(codes_by_command())
+        widths = column_widths([entry for _, codes in sections for entry in codes])
+        for number, (command, codes) in enumerate(sections):
             if number:
                 out.print()
             out.print(
                 f"[bold]revisor {command}[/]: {escape(command.title)} "
                 f"(fails on {command.fails_on})",
                 highlight=False,
+                soft_wrap=False,  # wrapped at words to the terminal, as the table is
             )
-            table = Table(show_edge=False, box=None, pad_edge=False)
-            for column in ("code", "name", "severity", "default"):
-                table.add_column(column, no_wrap=True)
-            table.add_column("summary", overflow="fold")
-            for entry in codes:
-                table.add_row(
-                    entry.code,
-                    entry.name,
-                    entry.severity.value,
-                    "on" if entry.default_enabled else "opt-in",
-                    escape(entry.summary),
-                )
-            out.print(table)
+            out.out(render_codes(codes, out.width, widths), end="", highlight=False)
         return 0
 
     run(common, body)

@@ -13,6 +13,7 @@ from revisor.cli.common import (
     Common,
     ConfigOption,
     DebugOption,
+    JsonErrorsCommand,
     NameOption,
     UrlOption,
     XOption,
@@ -21,7 +22,7 @@ from revisor.cli.common import (
 )
 
 
-@app.command()
+@app.command(cls=JsonErrorsCommand)
 def status(
     config: ConfigOption = None,
     name: NameOption = "alembic",
@@ -29,20 +30,34 @@ def status(
     offline: Annotated[
         bool, typer.Option("--offline", help="Do not connect to any database.")
     ] = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, or json (docs/status.md).")
+    ] = "text",
     x_arg: XOption = None,
     app_path: AppOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show what revisor found: config, version folders, heads, models, database revision."""
-    common = Common(config=config, name=name, url=url, debug=debug, x_args=x_arg, app=app_path)
+    common = Common(
+        config=config,
+        name=name,
+        url=url,
+        debug=debug,
+        x_args=x_arg,
+        app=app_path,
+        output_format=output_format,
+    )
     out = stdout_console()
 
     def body() -> int:
         from rich.markup import escape
 
         from revisor.db.resolve import embedded_dev_database, resolve_database
+        from revisor.errors import ConfigError
         from revisor.status import project_status
 
+        if output_format not in ("text", "json"):
+            raise ConfigError(f"Unknown --format {output_format!r}.", hint="Use text or json.")
         project = common.project()
         resolved = None if offline else resolve_database(project, common.url)
         db = None
@@ -51,6 +66,9 @@ def status(
             if db.source == "embedded":
                 db = embedded_dev_database(project.name)
         info = project_status(project, db)
+        if output_format == "json":
+            _print_json(info, resolved, project)
+            return 0
         out.print(f"config:     {info.config_path}{_found_where(config, project.root)}")
         out.print(f"scripts:    {info.script_location}")
         for location in info.version_locations:
@@ -66,14 +84,7 @@ def status(
             assert resolved is not None
             out.print(f"database:   {escape(info.database)}")
             out.print(f"from:       {escape(resolved.describe_source())}")
-            notes = [*resolved.notes, *_env_py_differs(project, resolved)]
-            if resolved.source == "embedded":
-                notes.append(
-                    "the embedded server runs with fsync=off: a crash of the machine can "
-                    "lose this dev database (the history rebuilds it: revisor db reset "
-                    "--yes && revisor db upgrade)"
-                )
-            for note in notes:
+            for note in _notes(project, resolved):
                 out.print(f"note:       {escape(note)}")
             if info.pending is None:
                 state = "[red]not in the migration history[/]"
@@ -85,6 +96,32 @@ def status(
         return 0
 
     run(common, body)
+
+
+def _notes(project, resolved) -> list[str]:  # type: ignore[no-untyped-def]
+    """What to know about the database revisor chose: resolution notes, env.py's own
+    choice when it differs, the embedded server's durability."""
+    notes = [*resolved.notes, *_env_py_differs(project, resolved)]
+    if resolved.source == "embedded":
+        notes.append(
+            "the embedded server runs with fsync=off: a crash of the machine can "
+            "lose this dev database (the history rebuilds it: revisor db reset "
+            "--yes && revisor db upgrade)"
+        )
+    return notes
+
+
+def _print_json(info, resolved, project) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import sys
+
+    from revisor.status import status_document
+
+    if resolved is None:
+        document = status_document(info)
+    else:
+        document = status_document(info, source=resolved.source, notes=_notes(project, resolved))
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
 def _env_py_differs(project, resolved) -> list[str]:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """Every finding code any revisor command prints, in one registry.
 
 A code belongs to the command that emits it, and the command is read from its prefix:
-RV0xx-RV3xx `revisor review`, RV6xx `revisor check` (RV60x-RV64x models vs database,
+RV0xx-RV4xx `revisor review`, RV6xx `revisor check` (RV60x-RV64x models vs database,
 RV65x the check run itself), RT `revisor test`, DR `revisor doctor`. A code is
 declared where its findings are made, with its documentation:
 
@@ -94,7 +94,7 @@ class _CommandCodes:
 
 _COMMANDS = {
     Command.REVIEW: _CommandCodes(
-        ("RV0", "RV1", "RV2", "RV3"),
+        ("RV0", "RV1", "RV2", "RV3", "RV4"),
         ("revisor.review.rules",),
         Severity.ERROR,
         "the migration files, read without a database",

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 
@@ -41,6 +41,7 @@ class Holder:
     client: str | None = None
     state: str | None = None
     since: str | None = None  # when its transaction (or, idle, its session) started
+    doing: str | None = None  # said instead of `state` when the state alone misleads
 
     def describe(self) -> str:
         """`pid 4242 (psql, user app, idle in transaction)` — one phrase for messages."""
@@ -49,8 +50,8 @@ class Holder:
             parts.append(f"user {self.user}")
         if self.client:
             parts.append(f"from {self.client}")
-        if self.state:
-            parts.append(self.state)
+        if self.doing or self.state:
+            parts.append(self.doing or self.state or "")
         return f"pid {self.pid} ({', '.join(parts)})"
 
 
@@ -86,8 +87,20 @@ def _holders(conn: psycopg.Connection, sql: str, params: tuple[object, ...]) -> 
 
 
 def advisory_holders(conn: psycopg.Connection, key: int) -> list[Holder]:
-    """Backends (other than `conn`'s) holding revisor's deploy lock `key` in this database."""
-    return _holders(conn, _ADVISORY_HOLDERS_SQL, (NAMESPACE, key))
+    """Backends (other than `conn`'s) holding revisor's deploy lock `key` in this database.
+
+    A revisor deploy holds the lock on a session of its own and migrates on another, so
+    pg_stat_activity shows the lock's session `idle` for the whole deploy: such a holder
+    is described as deploying since its session started (when that deploy began)."""
+    holders = _holders(conn, _ADVISORY_HOLDERS_SQL, (NAMESPACE, key))
+    return [_deploying(h) for h in holders]
+
+
+def _deploying(holder: Holder) -> Holder:
+    if holder.state != "idle" or holder.application_name != APPLICATION_NAME or not holder.since:
+        return holder
+    _, _, time_of_day = holder.since.partition(" ")  # 'YYYY-MM-DD HH:MI:SS TZ'
+    return replace(holder, doing=f"deploying since {time_of_day}")
 
 
 def relation_holders(conn: psycopg.Connection, relation: str) -> list[Holder]:

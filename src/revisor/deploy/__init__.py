@@ -87,8 +87,9 @@ def deploy(
     Raises AmbiguousHead (several heads, no `to`), HistoryError (unknown `to`, broken
     history), LockNotAcquired (another deploy held the lock for `wait` seconds),
     UnknownRevision (the database is stamped with a revision not in the history),
-    DatabaseError, EnvImportError. Side effects: the pending migrations' DDL and version
-    table updates, each committed on its own; nothing with dry_run.
+    DatabaseError, EnvImportError; with dry_run and sql, NoOfflineMode or
+    OfflineRenderFailed. Side effects: the pending migrations' DDL and version table
+    updates, each committed on its own; nothing with dry_run.
     """
     options = options or DeployOptions()
     emit = on_event or (lambda event: None)
@@ -109,6 +110,10 @@ def deploy(
         )
         if options.dry_run:
             _plan(project, url, conn, schema, table, result, options, emit)
+            if options.sql and result.pending:
+                from revisor.deploy.offline_sql import pending_sql
+
+                result.sql = pending_sql(project, url, result.current, result.target)
         else:
             with advisory_lock(
                 conn,

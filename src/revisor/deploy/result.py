@@ -26,6 +26,7 @@ class DeployOptions:
     retry_delay: float = 2.0  # doubled after each retry, at most MAX_RETRY_DELAY
     review: bool = True
     dry_run: bool = False
+    sql: bool = False  # with dry_run: render the pending revisions' SQL offline
 
 
 class Status(StrEnum):
@@ -99,6 +100,7 @@ class DeployResult:
     database_after: tuple[str, ...] | None = ()  # None: could not be read (`unreadable`)
     unreadable: str | None = None
     seconds: float = 0.0
+    sql: str | None = None  # dry run with sql: what the pending revisions would run
 
     @property
     def exit_code(self) -> ExitCode:

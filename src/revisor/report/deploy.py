@@ -51,13 +51,21 @@ class DeployReporter:
     JSON object on stdout at the end, nothing else)."""
 
     def __init__(
-        self, root: Path, source: str, commands: FixCommands, *, json: bool = False
+        self,
+        root: Path,
+        source: str,
+        commands: FixCommands,
+        *,
+        json: bool = False,
+        sql: bool = False,
     ) -> None:
         self.root = root
         self.source = source  # where the database URL came from: --url, DATABASE_URL, ...
         self.commands = commands  # the hints' commands: same project, same database
         self.json = json
-        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        # with --sql stdout holds the SQL alone (for a file or psql), the plan goes to stderr
+        plan_stream = sys.stderr if sql and not json else sys.stdout
+        self.out = Console(file=plan_stream, highlight=False, soft_wrap=True)
         self.err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         self.progress: Progress | None = None
         self.task: Any = None
@@ -166,6 +174,9 @@ class DeployReporter:
         if self.json:
             sys.stdout.write(json.dumps(self.as_json(result), indent=2) + "\n")
             return
+        if result.sql is not None:  # also when the review refuses: the SQL is why
+            sys.stdout.write(result.sql)
+            sys.stdout.flush()
         at = _revisions(result.database_after)
         if result.status is Status.UP_TO_DATE:
             where = self._target(result)
@@ -273,4 +284,5 @@ class DeployReporter:
             else list(result.database_after),
             "database_after_error": result.unreadable,
             "seconds": round(result.seconds, 4),
+            "sql": result.sql,
         }

@@ -111,8 +111,16 @@ def actions_from_call(call: ast.Call, *, batch_table: str | None = None) -> list
         return _batch_op(call, method, batch_table)
     # op.create_table(...) or alembic.op.create_table(...)
     if isinstance(func, ast.Attribute) and last_name(func.value) == "op":
-        return _op(call, method)
+        return _with_schema(_op(call, method), call)
     return []
+
+
+def _with_schema(actions: list[Action], call: ast.Call) -> list[Action]:
+    """`op.drop_column(..., schema="billing")`: the table's schema, for every op."""
+    schema = text_of(kw(call, "schema"))
+    for action in actions:
+        action.schema = action.schema or schema
+    return actions
 
 
 def _op(call: ast.Call, method: str) -> list[Action]:

@@ -18,6 +18,7 @@ from revisor.review.parse import Migration
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
+    from revisor.base_models import BaseModels
     from revisor.project import Project
 
 
@@ -36,6 +37,8 @@ class ReviewContext:
     project: Project | None = None
     metadata_override: tuple[MetaData, ...] | None = None
     whole_history: bool = True  # False with PATHS / --since: graph rules stay quieter
+    since: str | None = None  # review --since REF: the running release's base too
+    base_models_override: BaseModels | None = None  # tests, docs examples: no git
     shared: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _metadata: Any = field(default=_MISSING, repr=False)
@@ -69,6 +72,49 @@ class ReviewContext:
                 f"model checks skipped: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
             )
             return None
+
+    def base_models(self, migration: Migration) -> BaseModels | None:
+        """The models of the release still running while `migration` deploys
+        (revisor.base_models), or None: outside git, already in the base, `deploy-stops-
+        traffic` set, or they failed to load (one note per commit). Loaded on first use:
+        git, and an import in a subprocess cached by commit."""
+        if self.base_models_override is not None:
+            return self.base_models_override
+        if self.project is None or _stops_traffic(self.project):
+            return None
+        from revisor.base_models.commit import release_base
+        from revisor.base_models.load import load_base_models
+        from revisor.errors import RevisorError
+
+        if "release_base" not in self.shared:
+            try:
+                found = release_base(self.project.root, self.since)
+                why = "no git commit to compare the models with"
+            except RevisorError as exc:
+                found, why = None, exc.message
+            self.shared["release_base"] = found
+            if found is None:
+                self.notes.append(f"expand/contract checks (RV4xx) skipped: {why}")
+        base = self.shared["release_base"]
+        if base is None:
+            return None
+        commit = base.commit_for(migration.path)
+        if commit is None:
+            if base.shallow_gap and not self.shared.get("shallow_noted"):
+                self.shared["shallow_noted"] = True
+                self.notes.append(
+                    "expand/contract checks (RV4xx) skipped: this shallow clone lacks the "
+                    "commit before HEAD (fetch-depth: 2 or more)"
+                )
+            return None
+        loaded: dict[str, BaseModels | None] = self.shared.setdefault("base_models", {})
+        if commit not in loaded:
+            try:
+                loaded[commit] = load_base_models(self.project, commit)
+            except RevisorError as exc:
+                loaded[commit] = None
+                self.notes.append(f"expand/contract checks (RV4xx) skipped: {exc.message}")
+        return loaded[commit]
 
     @cached_property
     def naming_convention(self) -> dict[str, Any]:
@@ -237,3 +283,8 @@ class ReviewContext:
                 ):
                     current = action.type_text
         return None
+
+
+def _stops_traffic(project: Project) -> bool:
+    """[tool.revisor] deploy-stops-traffic: no release runs while migrations do."""
+    return project.settings.get("deploy-stops-traffic") is True

@@ -25,6 +25,7 @@ from revisor.review.rule import Rule, all_rules
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
+    from revisor.base_models import BaseModels
     from revisor.git import ChangedFiles
     from revisor.project import Project
 
@@ -105,11 +106,14 @@ def review(
     unsafe_fixes: bool = False,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    migrations_only: bool = False,
 ) -> ReviewResult:
     """Review the project's revision files (or `paths`, or the files changed since `since`).
 
-    With fix=True, safe fixes (and unsafe ones with unsafe_fixes=True) are written to the
-    files, and the result lists what remains. Raises ConfigError for bad settings.
+    With migrations_only=True, the `paths` that are not revision files of the history are
+    skipped (a pre-commit hook passes every changed .py file). With fix=True, safe fixes
+    (and unsafe ones with unsafe_fixes=True) are written to the files, and the result lists
+    what remains. Raises ConfigError for bad settings.
     """
     selection = Selection.from_settings(project.settings, select=select, ignore=ignore)
     history = discover_files(project)
@@ -124,6 +128,9 @@ def review(
             raise ConfigError(f"No such file or folder: {given}")
     if not paths:
         targets = list(history)
+    elif migrations_only:
+        revision_files = set(history)
+        targets = [p for p in targets if p in revision_files]
     if since is not None:
         changed = changed_migrations(project, since)  # with a ref: never None
         wanted = set(changed.paths) if changed else set()
@@ -134,6 +141,7 @@ def review(
     with _gc_paused():
         for _ in range(passes):
             ctx = _context(project, targets, history, whole)
+            ctx.since = since
             findings = run_rules(ctx, selection)
             if not fix:
                 break
@@ -194,8 +202,10 @@ def review_files(
     codes: Iterable[str] | None = None,
     metadata: tuple[MetaData, ...] | None = None,
     project: Project | None = None,
+    base_models: BaseModels | None = None,
 ) -> list[Finding]:
-    """Review standalone files (tests, docs examples): `paths` are the whole history."""
+    """Review standalone files (tests, docs examples): `paths` are the whole history;
+    `base_models` stand for the running release's models (no git involved)."""
     with _gc_paused():
         migrations = [parse_migration(p) for p in paths]
     ctx = ReviewContext(
@@ -203,6 +213,7 @@ def review_files(
         all_migrations=migrations,
         project=project,
         metadata_override=metadata,
+        base_models_override=base_models,
     )
     chosen = (
         frozenset(codes)

@@ -159,3 +159,52 @@ def possibly_free(new: str | None) -> bool:
         return True
     name, _ = _split(new)
     return name in ("varchar", "text", "numeric", "inet", "varbit")
+
+
+_COMPILED = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z_0-9 ]*?)\s*(?:\((?P<mods>[0-9, ]*)\))?"
+    r"(?P<zone>\s+WITH(?:OUT)?\s+TIME\s+ZONE)?$",
+    re.IGNORECASE,
+)
+
+
+def compiled_type_text(sql: str) -> str:
+    """Canonical text for a type as SQLAlchemy compiles it for PostgreSQL (`VARCHAR(255)`
+    → varchar(255), `TIMESTAMP WITH TIME ZONE` → timestamptz); other spellings (arrays,
+    domains) lowered as they are."""
+    match = _COMPILED.match(sql.strip())
+    if not match:
+        return sql.strip().lower()
+    name = _canonical(" ".join(match.group("name").split()))
+    zone = " ".join((match.group("zone") or "").split()).upper()
+    if name in ("timestamp", "time") and zone == "WITH TIME ZONE":
+        name += "tz"
+    mods = [m.strip() for m in (match.group("mods") or "").split(",") if m.strip()]
+    return f"{name}({','.join(mods)})" if mods else name
+
+
+# Changes after which every value of the old type is a value of the new one and reads back
+# as the same Python value (int stays int, str stays str).
+_WIDER = {
+    ("smallint", "integer"),
+    ("smallint", "bigint"),
+    ("integer", "bigint"),
+    ("real", "double precision"),
+    ("json", "jsonb"),
+    ("enum", "varchar"),  # an enum column read as text: SQLAlchemy's Enum takes the string
+    ("enum", "text"),
+}
+
+
+def keeps_values(old: str | None, new: str | None) -> bool | None:
+    """Whether code written for a column of type `old` still writes and reads it the same
+    once it is `new`: the same type, a longer varchar, text, a wider number. None when
+    either type is unknown (an array, a domain, a custom type)."""
+    if not old or not new:
+        return None
+    known = {*_CANONICAL.values(), "enum", "timestamp"}
+    if _split(old)[0] not in known or _split(new)[0] not in known:
+        return None
+    if rewrites_table(old, new) is False:  # binary coercible, the modifier takes every value
+        return True
+    return (_split(old)[0], _split(new)[0]) in _WIDER
