@@ -150,6 +150,18 @@ def _locks(url: DatabaseUrl, statement: str, table: str) -> set[str]:
         ("ALTER TABLE t RENAME COLUMN a TO b", "t", "AccessExclusiveLock"),  # RV308
         ("ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", "t", "AccessExclusiveLock"),  # RV301
         ("ALTER TABLE t ADD COLUMN b int DEFAULT 1", "t", "AccessExclusiveLock"),  # RV304/309
+        # RV310: NOT VALID still takes these, held to the end of the transaction.
+        (
+            "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p (id) NOT VALID",
+            "t",
+            "ShareRowExclusiveLock",
+        ),
+        (
+            "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p (id) NOT VALID",
+            "p",
+            "ShareRowExclusiveLock",
+        ),
+        ("ALTER TABLE t ADD CHECK (a > 0) NOT VALID", "t", "AccessExclusiveLock"),
     ],
 )
 def test_lock_modes_the_docs_name(database_url: DatabaseUrl, statement, table, mode) -> None:

@@ -101,6 +101,27 @@ def test_a_filled_table_is_filled_again_only_when_its_columns_change(database_ur
         assert rows(conn, "SELECT count(*) FROM parents") == [(ROWS_PER_TABLE,)]
 
 
+@pytest.mark.parametrize("temporary", [True, False], ids=["pg_temp", "savepoints"])
+def test_more_rows_fill_each_table_once_with_valid_distinct_values(database_url, temporary):
+    """`--rows 500`: each table revisor fills for the first time gets 500 rows (a table
+    refusing them keeps nothing, as before); a later column change adds the usual few."""
+    seeder = DataSeeder(rows=500)
+    with session(database_url, temporary=temporary) as conn:
+        seeder.seed(conn)
+        assert rows(conn, "SELECT count(*), count(DISTINCT name) FROM parents") == [(500, 500)]
+        assert rows(conn, "SELECT count(DISTINCT mood) FROM parents") == [(2,)]
+        assert rows(
+            conn, "SELECT count(*) FROM children JOIN parents ON parents.id = parent_id"
+        ) == [(500,)]
+        assert rows(conn, "SELECT count(*), count(code) FROM partial") == [(500, 0)]
+        assert rows(conn, "SELECT count(*) FROM picky") == [(0,)]
+        conn.exec_driver_sql("ALTER TABLE children ADD COLUMN size integer")
+        seeder.seed(conn)
+        assert rows(conn, "SELECT count(*), count(size) FROM children") == [
+            (500 + ROWS_PER_TABLE, ROWS_PER_TABLE)
+        ]
+
+
 class CountingReads:
     """Wraps a catalog's table read: which oids it was asked for."""
 

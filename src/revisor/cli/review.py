@@ -118,6 +118,12 @@ def review(
                 if result.fixed
                 else "Nothing to fix."
             )
+            if not unsafe_fixes and result.unsafe_fixable:
+                # As ruff does: say that fixes exist which change behaviour on failure.
+                err.print(
+                    f"{result.unsafe_fixable} more fix(es) with --fix --unsafe-fixes "
+                    "(see each rule's Fix safety)."
+                )
         # Paths relative to the working directory when the project is below it (a CI job
         # at the repository root: GitHub annotations and SARIF need repository paths),
         # else relative to the project.

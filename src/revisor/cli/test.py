@@ -72,8 +72,20 @@ def test_command(
     ] = False,
     locks: Annotated[
         bool,
-        typer.Option("--locks", help="Report statements that lock existing tables against writes."),
+        typer.Option(
+            "--locks",
+            help="Report statements that read or rewrite an existing table while holding a "
+            "lock that blocks its writes, in upgrades and downgrades, with their durations.",
+        ),
     ] = False,
+    rows: Annotated[
+        int | None,
+        typer.Option(
+            "--rows",
+            help="Sample rows per table (default 2): more make --locks durations telling.",
+            min=1,
+        ),
+    ] = None,
     scratch_url: ScratchUrlOption = None,
     scratch: ScratchOption = "auto",
     x_arg: XOption = None,
@@ -102,6 +114,12 @@ def test_command(
 
         if fmt not in FORMATS:
             raise ConfigError(f"Unknown format {fmt!r}.", hint=f"Use {', '.join(FORMATS)}.")
+        if rows is not None and (no_data or in_place):
+            raise ConfigError(
+                f"--rows cannot be combined with {'--no-data' if no_data else '--in-place'}.",
+                hint="--rows sets how many rows revisor inserts into each table of its "
+                "scratch database; --in-place uses the database's own rows, --no-data none.",
+            )
         if last is not None and (from_rev or to_rev):
             raise ConfigError("--last cannot be combined with --from/--to.")
         if in_place and not url:
@@ -133,7 +151,9 @@ def test_command(
         from revisor.testing.roundtrip import RoundTripOptions, round_trip
 
         plan = make_plan(project, last=last, from_rev=from_rev, to_rev=to_rev)
-        options = RoundTripOptions(data=not no_data, locks=locks, fail_fast=exit_first, keep=keep)
+        options = RoundTripOptions(
+            data=not no_data, locks=locks, fail_fast=exit_first, keep=keep, rows=rows
+        )
         total = len(plan.tested)
         err.print(
             f"revisor test: {total} revision(s) on "

@@ -50,6 +50,15 @@ class ReviewResult:
             if f.fix is not None and f.fix.applicability is Applicability.SAFE
         )
 
+    @property
+    def unsafe_fixable(self) -> int:
+        """Findings only `--fix --unsafe-fixes` repairs."""
+        return sum(
+            1
+            for f in self.findings
+            if f.fix is not None and f.fix.edits and f.fix.applicability is Applicability.UNSAFE
+        )
+
 
 def discover_files(project: Project) -> list[Path]:
     """Every revision file in the project's version locations, sorted."""

@@ -8,9 +8,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from revisor.findings import Applicability, Edit, Finding, Fix
 from revisor.review.rule import char_column
+
+if TYPE_CHECKING:
+    from revisor.review.actions import Action
 
 
 def edit_replacing(lines: list[str], path: Path, node: ast.AST, replacement: str) -> Edit:
@@ -131,3 +135,180 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     if start_a == end_a and start_b == end_b:
         return start_a == start_b
     return start_a < end_b and start_b < end_a
+
+
+# --- rewriting whole statements (the lock rules' recipes) -------------------------------
+
+
+def statement_of(function: ast.AST | None, call: ast.AST) -> ast.Expr | None:
+    """The expression statement that is exactly `call` (`op.create_index(...)` on a line of
+    its own), or None when the call is part of something larger a fix must not split."""
+    if function is None:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, ast.Expr) and node.value is call:
+            return node
+    return None
+
+
+def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] = ()) -> list[str]:
+    """The source of `node` as lines relative to its first line's indentation, without
+    the argument nodes in `remove` (each with the comma that separates it)."""
+    text = "\n".join(lines)  # the migration's lines carry no line ends
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(line: int, byte_col: int) -> int:
+        return starts[line - 1] + char_column(lines, line, byte_col)
+
+    begin = offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+    end = offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+    cuts: list[tuple[int, int]] = []
+    for part in remove:
+        cut_begin = offset(part.lineno, part.col_offset)  # type: ignore[attr-defined]
+        cut_end = offset(part.end_lineno, part.end_col_offset)  # type: ignore[attr-defined]
+        before = text[begin:cut_begin].rstrip()
+        if before.endswith(","):
+            cut_begin = begin + len(before) - 1
+        else:  # the first argument: take the comma and space after it instead
+            after = text[cut_end:end]
+            stripped = after.lstrip()
+            if stripped.startswith(","):
+                cut_end += len(after) - len(stripped) + 1
+                cut_end += len(text[cut_end:end]) - len(text[cut_end:end].lstrip())
+        cuts.append((cut_begin, cut_end))
+    source = text[begin:end]
+    for cut_begin, cut_end in sorted(cuts, reverse=True):
+        source = source[: cut_begin - begin] + source[cut_end - begin :]
+    own_indent = len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())  # type: ignore[attr-defined]
+    first, *rest = source.split("\n")
+    rest = [line[own_indent:] if line[:own_indent].isspace() else line.lstrip() for line in rest]
+    if remove:  # an argument removed from a multi-line call leaves its line empty
+        rest = [line for line in rest if line.strip()]
+    return [first, *rest]
+
+
+def sole_sql(function_actions: Sequence[Action], action: Action) -> str | None:
+    """The SQL text of the `op.execute(...)` that made `action` when that call runs only
+    this one statement (a fix may then rewrite the whole call); else None."""
+    from revisor.review.nodes import arg, kw, text_of
+
+    if not action.from_sql:
+        return None
+    if sum(other.node is action.node for other in function_actions) != 1:
+        return None
+    return text_of(arg(action.node, 0, "sqltext") or kw(action.node, "statement"))
+
+
+# A one-line call that grows past this (before indentation) is split an argument a line.
+_CALL_WIDTH = 80
+
+
+def call_with_keyword(lines: list[str], call: ast.Call, keyword: str) -> list[str]:
+    """The source of `call` (see `source_lines`) with `keyword` (`name=value`) added as its
+    last argument: in the call's own layout, or one argument a line when a one-line call
+    would grow too long."""
+    grown = with_keyword(source_lines(lines, call), keyword)
+    if (len(grown) > 1 or len(grown[0]) <= _CALL_WIDTH) and not _has_comment(grown):
+        return grown
+    arguments = [*call.args, *call.keywords]
+    body = [f"    {part}" for node in arguments for part in _argument_lines(lines, node)]
+    return [f"{source_lines(lines, call.func)[0]}(", *body, f"    {keyword},", ")"]
+
+
+def _has_comment(lines: list[str]) -> bool:
+    """True when a `#` comment sits in the call (a comma added after it would be lost)."""
+    import io
+    import tokenize
+
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline)
+        return any(token.type == tokenize.COMMENT for token in tokens)
+    except (tokenize.TokenError, SyntaxError):
+        return True
+
+
+def _argument_lines(lines: list[str], node: ast.AST) -> list[str]:
+    """One argument's source lines, the last with its comma (`name=` for a keyword)."""
+    if isinstance(node, ast.keyword):
+        value = source_lines(lines, node.value)
+        prefix = f"{node.arg}=" if node.arg else "**"
+        value[0] = prefix + value[0]
+    else:
+        value = source_lines(lines, node)
+    value[-1] += ","
+    return value
+
+
+def with_keyword(call_lines: list[str], keyword: str) -> list[str]:
+    """`call_lines` (a call's source, see `source_lines`) with `keyword` (`name=value`)
+    added as its last argument, in the call's own layout."""
+    *head, last = call_lines
+    if not head or last.strip() != ")":
+        body = last.rstrip()[:-1].rstrip()
+        separator = "" if body.endswith("(") else (" " if body.endswith(",") else ", ")
+        return [*head, f"{body}{separator}{keyword})"]
+    previous = head[-1].rstrip()
+    if previous.endswith("("):  # an empty call split over two lines
+        return [*head[:-1], f"{previous}{keyword})"]
+    argument_indent = previous[: len(previous) - len(previous.lstrip())]
+    if not previous.endswith(","):
+        previous += ","
+    return [*head[:-1], previous, f"{argument_indent}{keyword},", last]
+
+
+def replace_statement(
+    lines: list[str], path: Path, statement: ast.stmt, replacement: Sequence[str]
+) -> Edit:
+    """An Edit replacing `statement` with `replacement` (lines without indentation; each
+    is given the statement's indentation, empty lines stay empty)."""
+    prefix = lines[statement.lineno - 1][
+        : char_column(lines, statement.lineno, statement.col_offset)
+    ]
+    first, *rest = replacement
+    text = "\n".join([first, *[f"{prefix}{line}" if line else "" for line in rest]])
+    return edit_replacing(lines, path, statement, text)
+
+
+def parses(lines: Sequence[str]) -> bool:
+    """True when `lines` (no indentation) are valid Python: a fix never writes a file that
+    no longer parses."""
+    try:
+        ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    return True
+
+
+def rewrite_fix(
+    message: str,
+    lines: list[str],
+    path: Path,
+    statement: ast.stmt,
+    replacement: list[str],
+    *,
+    module: ast.Module | None = None,
+) -> Fix | None:
+    """An unsafe Fix replacing `statement` with `replacement` (the lock rules' recipes
+    split the migration's transaction, see each rule's "Fix safety"); None when the
+    replacement would not parse. Given the `module`, a replacement that uses `sa.` gets
+    `import sqlalchemy as sa` when the file has no `sa`."""
+    if not parses(replacement):
+        return None
+    edits = [replace_statement(lines, path, statement, replacement)]
+    if module is not None and any("sa." in line for line in replacement):
+        edits += _import_sa(module, lines, path)
+    return Fix(message, tuple(edits), Applicability.UNSAFE)
+
+
+def _import_sa(module: ast.Module, lines: list[str], path: Path) -> list[Edit]:
+    """The Edit adding `import sqlalchemy as sa` after the module's last top-level import,
+    or none when `sa` is already bound there."""
+    imports = [node for node in module.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    for node in imports:
+        if any((alias.asname or alias.name) == "sa" for alias in node.names):
+            return []
+    if not imports:
+        return [Edit(path, 1, 0, 1, 0, "import sqlalchemy as sa\n")]
+    return [edit_after(lines, path, imports[-1], "\nimport sqlalchemy as sa")]

@@ -242,6 +242,8 @@ def _alter_table_cmd(cmd: Tree, table: str | None, call: ast.Call) -> list[Actio
                 referred_columns=tuple(strings(constraint.get("pk_attrs"))),
                 extra={
                     "using_index": bool(constraint.get("indexname")),
+                    # USING INDEX: the index becomes the constraint's (dropped with it).
+                    "index_name": constraint.get("indexname"),
                     "condition_tree": constraint.get("raw_expr"),
                 },
             )

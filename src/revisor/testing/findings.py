@@ -24,6 +24,7 @@ from revisor.testing.kinds import (
     REUPGRADE_FAILS,
     SAMPLE_DATA_FAILS,
     STRONG_LOCK,
+    TABLE_REWRITE,
     UPGRADE_FAILS,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "SAMPLE_DATA_ERRORS",
     "SAMPLE_DATA_FAILS",
     "STRONG_LOCK",
+    "TABLE_REWRITE",
     "UPGRADE_FAILS",
     "FindingLog",
     "Phase",
@@ -303,21 +305,46 @@ class FindingLog:
             )
 
     def locks(self, rev: str, events: list[Any]) -> None:
-        """RT301, one per strong lock a statement took on an existing table."""
+        """RT301 per statement that blocked an existing table; RT302 when it rewrote it."""
         for event in events:
+            held = "reads and writes" if event.mode == "AccessExclusiveLock" else "writes"
+            did = "rewrites" if event.rewrote else "scans"
+            extra = {
+                "table": event.table,
+                "mode": event.mode,
+                "statement": event.statement,
+                "direction": event.direction,
+                "rewrite": event.rewrote,
+                "seconds": round(event.seconds, 6),
+            }
             self.add(
                 STRONG_LOCK,
                 rev,
-                f"upgrade of {rev[:12]} takes {event.mode} on existing table {event.table} "
-                f"during: {event.statement}",
-                help="While the statement runs, this lock blocks "
-                + ("reads and writes" if event.mode == "AccessExclusiveLock" else "writes")
-                + " on the table; on a busy table use a concurrent or NOT VALID variant, "
-                "or set lock_timeout.",
-                func="upgrade",
+                f"{event.direction} of {rev[:12]} {did} existing table {event.table} under "
+                f"{event.mode} ({_duration(event.seconds)}) during: {event.statement}",
+                help=f"The lock blocks {held} on the table for as long as the table takes "
+                "to read: on a busy table use a concurrent or NOT VALID variant "
+                "(revisor review names the recipe), or set lock_timeout.",
+                func=event.direction,
                 line=event.line,
-                extra={"table": event.table, "mode": event.mode, "statement": event.statement},
+                extra=extra,
             )
+            if event.rewrote:
+                self.add(
+                    TABLE_REWRITE,
+                    rev,
+                    f"{event.direction} of {rev[:12]} rewrites existing table {event.table} "
+                    f"({_duration(event.seconds)}) during: {event.statement}",
+                    help="Every row is copied to a new file under ACCESS EXCLUSIVE: add the "
+                    "new column or type beside the old one, backfill in batches, then switch.",
+                    func=event.direction,
+                    line=event.line,
+                    extra=extra,
+                )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def error_name(error: BaseException) -> str:

@@ -264,30 +264,75 @@ STRONG_LOCK = FindingCode(
     "RT301",
     "lock-on-existing-table",
     Severity.WARNING,
-    f"""`--locks` only: a statement takes ACCESS EXCLUSIVE or SHARE on a table that
-    existed before the revision.
+    f"""`--locks` only: a statement reads or rewrites the rows of an existing table while
+    holding a lock that blocks its writes.
 
     ## What it does
-    With `revisor test --locks`, reads `pg_locks` for the migration's own connection after
-    every statement of each upgrade and reports ACCESS EXCLUSIVE and SHARE locks on tables
-    that existed before the revision, with the statement, the table and the lock mode.
+    With `revisor test --locks`, after every statement of each upgrade and downgrade,
+    reads the locks revisor's own connection holds, the table scans its transaction made
+    (`pg_stat_xact_user_tables`) and each table's `relfilenode`. A statement is reported
+    when, on a table that existed before the step, it scanned or rewrote the rows while a
+    lock that blocks writes was held (taken by it or by an earlier statement of the same
+    transaction), with the direction, the statement, its line, the lock mode and how long
+    it took on the seeded rows (`--rows`). Catalog-only changes under a brief lock (a
+    nullable column, a constant default, `NOT VALID`, `SET NOT NULL` once a valid
+    `CHECK (col IS NOT NULL)` exists, `ADD CONSTRAINT … USING INDEX`, a rename) are not
+    reported; nor are tables the step itself creates.
 
     ## Why is this bad?
-    While the statement runs (and, in a transaction, until it commits) other sessions wait:
-    on a busy table requests queue up and time out.
+    The lock is held for as long as the table takes to read (and, in a transaction, until
+    it commits); other sessions' writes, or with ACCESS EXCLUSIVE their reads too, queue
+    behind it and time out, while the previous release still serves traffic.
 
     ## Lock
     `ACCESS EXCLUSIVE` (most `ALTER TABLE` forms) conflicts with every lock, `SELECT`
-    included; `SHARE` (plain `CREATE INDEX`) conflicts with `ROW EXCLUSIVE`, taken by
-    INSERT, UPDATE and DELETE.
+    included; `SHARE` (plain `CREATE INDEX`), `SHARE ROW EXCLUSIVE` (a new foreign key,
+    on both tables) and `EXCLUSIVE` conflict with `ROW EXCLUSIVE`, taken by INSERT,
+    UPDATE and DELETE.
 
     ## Example
     `op.create_index("ix_orders_placed_on", "orders", ["placed_on"])` on the existing
-    `orders` table takes SHARE: every write to `orders` waits for the build.
+    `orders` table reads every row under SHARE: every write to `orders` waits for the build.
 
     ## Use instead
-    `CREATE INDEX CONCURRENTLY` in an autocommit block, constraints `NOT VALID` then
-    `VALIDATE`, and `lock_timeout` around what must lock (review's RV3 rules say which).
+    `CREATE INDEX CONCURRENTLY` in an autocommit block; constraints `NOT VALID`, then
+    `VALIDATE CONSTRAINT` in its own transaction; `SET NOT NULL` after a validated
+    `CHECK (col IS NOT NULL)`; and `lock_timeout` around what must lock (review's RV3 rules
+    and `revisor review --fix` write these). docs/lock-safety.md lists each case.
+
+    ## Fix safety
+    {_NO_FIX}
+    """,
+)
+TABLE_REWRITE = FindingCode(
+    "RT302",
+    "table-rewrite",
+    Severity.WARNING,
+    f"""`--locks` only: a statement rewrote an existing table (its `relfilenode` changed).
+
+    ## What it does
+    With `revisor test --locks`, compares each existing table's `relfilenode` before and
+    after every statement of each upgrade and downgrade, autocommit blocks included, and
+    reports the statement that gave the table a new file, with its line and how long it
+    took on the seeded rows (`--rows`). Such a statement is also reported as RT301.
+
+    ## Why is this bad?
+    A rewrite copies every row (and rebuilds every index) under ACCESS EXCLUSIVE: no read
+    or write reaches the table until it ends, it needs the table's size again in free disk,
+    and its duration grows with the table.
+
+    ## Lock
+    `ACCESS EXCLUSIVE` for the whole copy: conflicts with every lock, `SELECT` included.
+
+    ## Example
+    `op.alter_column("orders", "total", type_=sa.Numeric(12, 2))` on an integer column,
+    or `op.add_column("orders", sa.Column("token", sa.Text,
+    server_default=sa.text("gen_random_uuid()::text")))`: a volatile default.
+
+    ## Use instead
+    Add a new column beside the old one, backfill it in batches, switch the code, then drop
+    the old one; for a volatile default, add the column without it, backfill, then set the
+    default. A constant default and a varchar widening do not rewrite.
 
     ## Fix safety
     {_NO_FIX}

@@ -1,117 +1,202 @@
-"""Locks really taken: after every statement of an upgrade, read pg_locks for revisor's own
-backend and note the relation locks that block other sessions' writes.
+"""Locks really taken, and what the statement did under them: after every statement of a
+step, read revisor's own backend's strong table locks, the table scans of the current
+transaction and each table's relfilenode.
 
-Reported: ACCESS EXCLUSIVE (blocks reads and writes) and SHARE (blocks writes, e.g. a
-plain CREATE INDEX), on tables that existed before the revision started. SHARE ROW
-EXCLUSIVE, which a new foreign key takes on the referenced table for a moment, is left out:
-every CREATE TABLE with a foreign key would be reported. A table the
-revision creates is invisible to other sessions until commit, so its locks harm nobody.
-Inside an autocommit block locks end with each statement, and CREATE INDEX CONCURRENTLY
-only takes SHARE UPDATE EXCLUSIVE, which lets reads and writes through.
+A statement *blocks* an existing table when, while this backend holds a lock on it that
+stops other sessions' writes (SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE or ACCESS EXCLUSIVE,
+taken by this statement or an earlier one of the same step's transaction), the statement
+reads or rewrites the table's rows: a sequential or index scan counted in
+`pg_stat_xact_user_tables` (counted when the scan starts, so on an empty table too), or a
+new relfilenode (a rewrite). The scan is what makes the lock last as long as the table is
+big; a catalog-only change under ACCESS EXCLUSIVE (a nullable column, a constant default,
+`NOT VALID`, a rename) holds it for a moment and is not reported.
+
+A table the step creates is invisible to other sessions until commit, so its locks harm
+nobody. Inside an autocommit block each statement commits at once and its locks are gone
+when it returns, so only a rewrite is seen there (CREATE INDEX CONCURRENTLY and VALIDATE
+CONSTRAINT take SHARE UPDATE EXCLUSIVE, which lets reads and writes through: they are what
+autocommit blocks are for).
 """
 
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import event
 
-from revisor.db.driver import driver_connection
 from revisor.snapshot.catalog import _qualified, _scope
 
-BLOCKING_MODES = ("AccessExclusiveLock", "ShareLock")
+# Every mode that conflicts with ROW EXCLUSIVE, the lock INSERT, UPDATE and DELETE take.
+BLOCKING_MODES = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
-_HELD_SQL = f"""
-SELECT {_qualified("c.relname")}, l.mode
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE l.pid = pg_backend_pid() AND l.granted AND c.relkind IN ('r', 'p')
-  AND l.mode IN ('AccessExclusiveLock', 'ShareLock')
-"""
-_TABLES_SQL = f"""
-SELECT {_qualified("c.relname")} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+# pg_locks is a function reading the whole lock table: read once, not per table. The
+# scans are pg_stat_xact_user_tables' seq_scan + idx_scan, without the view's joins.
+_STATE_SQL = f"""
+WITH held AS (
+  SELECT relation, array_agg(mode::text) AS modes FROM pg_locks
+  WHERE pid = pg_backend_pid() AND granted AND relation IS NOT NULL
+    AND mode IN ({", ".join(f"'{m}'" for m in BLOCKING_MODES)})
+  GROUP BY relation
+)
+SELECT {_qualified("c.relname")}, c.relfilenode,
+       pg_stat_get_xact_numscans(c.oid) + coalesce((
+         SELECT sum(pg_stat_get_xact_numscans(i.indexrelid))
+         FROM pg_index i WHERE i.indrelid = c.oid), 0),
+       held.modes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN held ON held.relation = c.oid
 WHERE c.relkind IN ('r', 'p') AND {_scope()}
-"""
+""".replace("%%", "%")
+
+
+@dataclass(frozen=True)
+class _TableState:
+    relfilenode: int
+    scans: int
+    modes: frozenset[str]
 
 
 @dataclass(frozen=True)
 class LockEvent:
-    """`statement` took `mode` on the existing `table` while upgrading `revision`."""
+    """`statement` blocked the existing `table` under `mode` while running `revision`'s
+    `direction` ("upgrade" or "downgrade"): it scanned the table (`scanned`) or rewrote it
+    (`rewrote`), in `seconds`."""
 
     revision: str
     table: str
     mode: str
     statement: str
     line: int | None = None  # the line of the revision file that ran the statement
+    direction: str = "upgrade"
+    scanned: bool = False
+    rewrote: bool = False
+    seconds: float = 0.0
 
 
 @dataclass
 class LockWatcher:
-    """Attach to the migration connection; bracket each upgrade step with begin/end."""
+    """Attach to the migration connection; bracket each step with begin/end."""
 
     _conn: Any = None
     _revision: str | None = None
+    _direction: str = "upgrade"
     _path: str | None = None
-    _existing: set[str] = field(default_factory=set)
+    _existing: dict[str, _TableState] = field(default_factory=dict)
+    _last: dict[str, _TableState] = field(default_factory=dict)
+    _stale: bool = False  # a transaction ended since `_last` was read
     _held_before: set[tuple[str, str]] = field(default_factory=set)
+    _started: float = 0.0
     _events: list[LockEvent] = field(default_factory=list)
+
+    def _listeners(self) -> list[tuple[str, Any]]:
+        return [
+            ("before_cursor_execute", self._before_execute),
+            ("after_cursor_execute", self._after_execute),
+            ("commit", self._ended),
+            ("rollback", self._ended),
+        ]
 
     def attach(self, conn: Any) -> None:
         self._conn = conn
-        event.listen(conn, "after_cursor_execute", self._after_execute)
+        for name, fn in self._listeners():
+            event.listen(conn, name, fn)
 
     def detach(self) -> None:
-        if self._conn is not None and event.contains(
-            self._conn, "after_cursor_execute", self._after_execute
-        ):
-            event.remove(self._conn, "after_cursor_execute", self._after_execute)
+        if self._conn is not None:
+            for name, fn in self._listeners():
+                if event.contains(self._conn, name, fn):
+                    event.remove(self._conn, name, fn)
         self._conn = None
 
-    def begin_step(self, conn: Any, revision: str, path: str | None = None) -> None:
-        """Remember which tables exist and which locks are already held (earlier
-        revisions in the same transaction). Read-only."""
-        raw = driver_connection(conn)
-        self._existing = {r[0] for r in raw.execute(_TABLES_SQL.replace("%%", "%")).fetchall()}
-        self._held_before = {(r[0], r[1]) for r in raw.execute(_HELD_SQL).fetchall()}
+    def begin_step(
+        self, conn: Any, revision: str, path: str | None = None, *, direction: str = "upgrade"
+    ) -> None:
+        """Remember the tables that exist, their files, scan counts and the locks already
+        held (by earlier revisions of the same transaction). Read-only."""
+        states = _read(conn.connection.dbapi_connection)
+        self._existing = self._last = states
+        self._stale = False
+        self._held_before = {(t, m) for t, s in states.items() for m in s.modes}
         self._events = []
         self._revision = revision
+        self._direction = direction
         self._path = str(Path(path).resolve()) if path else None
 
     def end_step(self) -> list[LockEvent]:
-        """The strong locks taken by the step, first statement that took each."""
+        """The blocking statements of the step, one event per statement and table."""
         self._revision = None
         return self._events
+
+    def _ended(self, conn: Any) -> None:
+        self._stale = True
+
+    def _before_execute(self, conn: Any, *args: Any) -> None:
+        if self._revision is None:
+            return
+        raw = conn.connection.dbapi_connection
+        # Within a transaction the backend keeps its counts, so the reading after the last
+        # statement is this one's base. After a commit it may have flushed them (to zero)
+        # or not: read again in the new transaction. In autocommit mode no lock outlives
+        # the statement, so its scans do not matter and no base is needed.
+        if self._stale and not getattr(raw, "autocommit", False):
+            try:
+                self._last = _read(raw)
+                self._stale = False
+            except Exception:  # an aborted transaction: the statement fails too
+                self._last = {}
+        self._started = time.perf_counter()
 
     def _after_execute(
         self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: Any
     ) -> None:
         if self._revision is None:
             return
+        seconds = time.perf_counter() - self._started
+        raw = conn.connection.dbapi_connection
         try:
-            # a DBAPI cursor of its own: a statement through SQLAlchemy would come back here
-            held = conn.connection.dbapi_connection.cursor()
-            held.execute(_HELD_SQL)
-            rows = held.fetchall()
-            held.close()
+            # the DBAPI connection itself: a statement through SQLAlchemy would come back here
+            states = _read(raw)
         except Exception:  # the statement left the transaction unusable; the step will fail
             return
-        for table, mode in rows:
-            key = (table, mode)
-            if key in self._held_before or table not in self._existing:
+        last, self._last = self._last, states
+        if getattr(raw, "autocommit", False):
+            self._stale = True
+        text = " ".join(statement.split())
+        text = text[:200] + ("…" if len(text) > 200 else "")
+        for table, state in states.items():
+            before = self._existing.get(table)
+            if before is None:
                 continue
-            self._held_before.add(key)
-            line = self._caller_line()
-            text = " ".join(statement.split())
+            rewrote = state.relfilenode != before.relfilenode and state.relfilenode != 0
+            previous = last.get(table)
+            scanned = state.scans > (previous.scans if previous else 0)
+            modes = sorted(
+                (m for m in state.modes if (table, m) not in self._held_before),
+                key=BLOCKING_MODES.index,
+            )
+            if not (rewrote or (scanned and modes)):
+                continue
+            if rewrote:
+                # Seen once: the next statement compares with the new file.
+                self._existing[table] = _TableState(state.relfilenode, 0, before.modes)
             self._events.append(
                 LockEvent(
                     self._revision,
                     table,
-                    mode,
-                    text[:200] + ("…" if len(text) > 200 else ""),
-                    line,
+                    # A rewrite always holds ACCESS EXCLUSIVE while it runs, even when an
+                    # autocommit block has released it by now.
+                    modes[-1] if modes else "AccessExclusiveLock",
+                    text,
+                    self._caller_line(),
+                    self._direction,
+                    scanned=scanned,
+                    rewrote=rewrote,
+                    seconds=seconds,
                 )
             )
 
@@ -122,3 +207,20 @@ class LockWatcher:
             if frame.filename == self._path or str(Path(frame.filename).resolve()) == self._path:
                 return frame.lineno
         return None
+
+
+def _read(raw: Any) -> dict[str, _TableState]:
+    """{table: its file, the scans of this transaction so far, the blocking locks held}"""
+    if isinstance(raw, psycopg.Connection):
+        rows = raw.execute(_STATE_SQL, prepare=True).fetchall()  # planned once per connection
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_STATE_SQL)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    return {
+        name: _TableState(int(node), int(scans), frozenset(modes or ()))
+        for name, node, scans, modes in rows
+    }

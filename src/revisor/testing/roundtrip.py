@@ -88,6 +88,7 @@ class RoundTripOptions:
     locks: bool = False
     fail_fast: bool = False
     keep: bool = False
+    rows: int | None = None  # sample rows per table; None: the seeder's default
 
 
 class _Mismatch(Exception):
@@ -157,7 +158,11 @@ class RoundTrip:
         self.stopped = False
         self._last_failure: tuple[object, ...] | None = None
         # In place, the database's own rows are the sample: revisor adds none of its own.
-        self.seeder = DataSeeder() if options.data and database is None else None
+        self.seeder = (
+            (DataSeeder(options.rows) if options.rows else DataSeeder())
+            if options.data and database is None
+            else None
+        )
         self.locks = LockWatcher() if options.locks else None
 
     # --- the outer loop: one env.py run per scratch database ---------------------------
@@ -284,7 +289,15 @@ class RoundTrip:
             self.expected_in_place[Phase.REUPGRADE] = snapshot(mc.connection, version_table=vt)
         populated = _columns(self._seed(mc), with_rows=True)
         self.current = (rev, Phase.DOWNGRADE)
+        if self.locks:
+            if self.in_place is None:  # the upgrade's locks end here, as on a deploy
+                alembic_api.commit_and_continue(mc)
+            self.locks.begin_step(
+                mc.connection, rev, str(self.log.path(rev) or ""), direction="downgrade"
+            )
         yield self._step(rev, False)
+        if self.locks:
+            self.log.locks(rev, self.locks.end_step())
         after = None
         if populated is not None and existed is not None and self.seeder is not None:
             after = self.seeder.tables(mc.connection, vt)

@@ -73,7 +73,10 @@ def _literal(value: str) -> str:
 class DataSeeder:
     """Fills tables that are empty or gained columns since revisor last filled them."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: int = ROWS_PER_TABLE) -> None:
+        # More rows than ROWS_PER_TABLE (`revisor test --rows`) are added to each table
+        # revisor fills for the first time, with one INSERT … SELECT over generate_series.
+        self.rows = max(rows, ROWS_PER_TABLE)
         self._seeded: dict[int, tuple[Any, ...]] = {}
         self._filled: set[tuple[Any, ...]] = set()  # signatures of tables revisor filled
         self._counter = 0
@@ -152,21 +155,50 @@ class DataSeeder:
         keys = [k for t in todo.values() for k in foreign_keys(t, by_oid)]
         by_name = {t.name: t for t in tables}
         planned: list[tuple[Table, list[list[str]]]] = []
+        owned: dict[int, list[ForeignKey]] = {}
         for table in _parents_first(list(todo.values()), keys):
             self._seeded[table.oid] = table.signature
             own = [k for k in keys if k.table == table.oid] + _implied_keys(table, by_name)
+            owned[table.oid] = own
             planned.append((table, self._attempts(table, own)))
-        if self._inserter.available(conn):
-            worked = self._insert_at_once(conn, planned)
-        else:
-            worked = [self._insert(conn, attempts) for _, attempts in planned]
+        worked = self._run(conn, planned)
+        more = []
         for (table, _), ok in zip(planned, worked, strict=True):
             if ok:
+                if not table.has_rows and self.rows > ROWS_PER_TABLE:
+                    more.append((table, self._bulk_attempts(table, owned[table.oid])))
                 table.has_rows = True
                 self._filled.add(table.signature)
             else:
                 self.skipped.add(table.name)
+        if more:
+            self._run(conn, more)  # a table refusing them keeps its first rows
         return tables
+
+    def _run(self, conn: Any, planned: list[tuple[Table, list[list[str]]]]) -> list[bool]:
+        if self._inserter.available(conn):
+            return self._insert_at_once(conn, planned)
+        return [self._insert(conn, attempts) for _, attempts in planned]
+
+    def _bulk_attempts(self, table: Table, keys: list[ForeignKey]) -> list[list[str]]:
+        """The statements adding `rows - ROWS_PER_TABLE` rows: all columns, then the
+        required ones only, each row numbered by the series."""
+        count = self.rows - ROWS_PER_TABLE
+        series = f"generate_series({self._counter + 1}, {self._counter + count}) AS s(n)"
+        self._counter += count
+        attempts = []
+        for required_only in (False, True):
+            values = self._row(table, keys, "s.n", required_only=required_only)
+            if values is None:
+                return []
+            columns = ", ".join(_ident(name) for name, _ in values)
+            exprs = ", ".join(v for _, v in values)
+            attempts.append(
+                [f"INSERT INTO {table.sql_name} ({columns}) SELECT {exprs} FROM {series}"]
+                if values
+                else [f"INSERT INTO {table.sql_name} SELECT FROM {series}"]
+            )
+        return attempts
 
     def _attempts(self, table: Table, keys: list[ForeignKey]) -> list[list[str]]:
         """The statements of each attempt to fill the table: all columns, then the
@@ -176,7 +208,7 @@ class DataSeeder:
             rows = []
             for _ in range(ROWS_PER_TABLE):
                 self._counter += 1
-                values = self._row(table, keys, self._counter, required_only=required_only)
+                values = self._row(table, keys, str(self._counter), required_only=required_only)
                 if values is None:
                     return []
                 rows.append(values)
@@ -213,7 +245,7 @@ class DataSeeder:
         return False
 
     def _row(
-        self, table: Table, keys: list[ForeignKey], n: int, *, required_only: bool
+        self, table: Table, keys: list[ForeignKey], n: str, *, required_only: bool
     ) -> list[tuple[str, str]] | None:
         by_column: dict[str, tuple[ForeignKey, int]] = {}
         for key in keys:  # declared keys first: implied ones never override them
@@ -233,7 +265,7 @@ class DataSeeder:
                     (
                         column.name,
                         f"coalesce((SELECT {ref} FROM {key.referenced_sql} ORDER BY {order} "
-                        f"LIMIT 1 OFFSET {n % ROWS_PER_TABLE}), (SELECT {ref} FROM "
+                        f"LIMIT 1 OFFSET ({n}) % {ROWS_PER_TABLE}), (SELECT {ref} FROM "
                         f"{key.referenced_sql} ORDER BY {order} LIMIT 1))",
                     )
                 )
@@ -271,37 +303,42 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _value(column: Column, n: int) -> str | None:
-    """A SQL literal of the column's type for row number n, or None if revisor has none."""
+def _value(column: Column, n: str) -> str | None:
+    """A SQL expression of the column's type for row number n (itself a SQL integer
+    expression: a number, or the series of a bulk insert), or None if revisor has none."""
     cast = f"::{column.type}"
     base, category = column.base, column.category
     if column.labels:
-        return _literal(column.labels[n % len(column.labels)]) + cast
+        labels = ", ".join(_literal(label) for label in column.labels)
+        return f"(ARRAY[{labels}])[({n}) % {len(column.labels)} + 1]{cast}"
     if base == "uuid":
-        return f"md5('{n}')::uuid{cast}"
+        return f"md5(({n})::text)::uuid{cast}"
     if base in ("json", "jsonb"):
         return "'{}'" + cast
     if base == "bytea":
-        return f"'\\x{n % 256:02x}'{cast}"
+        return f"decode(lpad(to_hex(({n}) % 256), 2, '0'), 'hex'){cast}"
     if base == "tsvector":
         return "'revisor'" + cast
     if category == "N":
-        return f"'{n % 30000 + 1}'{cast}"
+        return f"(({n}) % 30000 + 1){cast}"
     if category == "S":
-        text = f"rv{n}"
+        text = f"('rv' || ({n}))"
         if column.length is not None:
-            text = text[-column.length :]
-        return _literal(text) + cast
+            text = f"right({text}, {column.length})"
+        return text + cast
     if category == "B":
         return "true" + cast
     if category == "D":
-        return f"(timestamp '2024-01-01' + interval '{n} minutes'){cast}"
+        return f"(timestamp '2024-01-01' + interval '1 minute' * ({n})){cast}"
     if category == "T":
-        return f"interval '{n} minutes'{cast}"
+        return f"(interval '1 minute' * ({n})){cast}"
     if category == "A":
         return "'{}'" + cast
     if category == "I":
-        return f"'10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}'{cast}"
+        return (
+            f"('10.' || ({n}) / 65536 % 256 || '.' || ({n}) / 256 % 256 || '.' || ({n}) % 256)"
+            f"::inet{cast}"
+        )
     return None
 
 

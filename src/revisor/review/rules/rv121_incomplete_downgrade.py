@@ -78,6 +78,12 @@ class IncompleteDowngrade(Rule):
         }
         dropped_indexes = {a.name for a in undo if a.kind == "drop_index"}
         dropped_constraints = {a.name for a in undo if a.kind == "drop_constraint"}
+        # ADD CONSTRAINT ... USING INDEX makes the index the constraint's: dropped with it.
+        dropped_indexes |= {
+            a.extra.get("index_name")  # type: ignore[misc]
+            for a in upgrade.actions
+            if a.kind == "add_constraint" and a.name in dropped_constraints
+        }
         dropped_enums = {a.name for a in undo if a.kind == "drop_enum"}
         renamed_back = {a.new_name for a in undo if a.kind == "rename_table"}
         renamed_away: set[str | None] = set()

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding, Fix, Severity
+from revisor.recipes.indexes import CREATE_WHY, DROP_WHY
+from revisor.recipes.source import in_autocommit
+from revisor.review.fix import rewrite_fix, source_lines, statement_of
 from revisor.review.rule import Rule
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
-    from revisor.review.parse import Migration
+    from revisor.review.parse import Function, Migration
 
 
 class ConcurrentlyInTransaction(Rule):
@@ -42,8 +46,12 @@ class ConcurrentlyInTransaction(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: statements before the block are committed when the block starts,
-    so where to put it is a decision about the migration's atomicity.
+    Unsafe (`--fix --unsafe-fixes`): the `op.create_index(...)` / `op.drop_index(...)`
+    statement is wrapped in `with op.get_context().autocommit_block():`. Unsafe because
+    the block commits the statements before it, so the migration stops being atomic (where
+    the block goes is a decision about that; the fix puts it where the statement is).
+    An `op.execute(...)` that runs other statements too, and statements inside other
+    blocks, are not rewritten.
     """
 
     code = "RV302"
@@ -66,4 +74,18 @@ class ConcurrentlyInTransaction(Rule):
                         f"{verb} INDEX CONCURRENTLY in {function.name}() runs inside the "
                         "migration's transaction, where PostgreSQL refuses it.",
                         help="Wrap it in `with op.get_context().autocommit_block():`.",
+                        fix=_in_autocommit(migration, function, action),
                     )
+
+
+def _in_autocommit(migration: Migration, function: Function, action: Action) -> Fix | None:
+    statement = statement_of(function.node, action.node)
+    # One op.execute may run several statements: wrap it only when this is its only one.
+    alone = sum(other.node is action.node for other in function.actions) == 1
+    if statement is None or not alone or action.batch:
+        return None
+    why = CREATE_WHY if action.kind == "create_index" else DROP_WHY
+    lines = in_autocommit(source_lines(migration.lines, action.node), why)
+    return rewrite_fix(
+        "run it in an autocommit block", migration.lines, migration.path, statement, lines
+    )

@@ -6,7 +6,10 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding, Fix, Severity
+from revisor.recipes.source import call, in_autocommit
+from revisor.recipes.sql_text import add_value_if_not_exists
+from revisor.review.fix import rewrite_fix, sole_sql, statement_of
 from revisor.review.nodes import literal, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import upgrade_actions
@@ -16,6 +19,8 @@ if TYPE_CHECKING:
     from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
+
+ADD_VALUE_WHY = "The new label must be committed before this migration can use it."
 
 
 class EnumValueUsedInTransaction(Rule):
@@ -51,8 +56,12 @@ class EnumValueUsedInTransaction(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: run the ADD VALUE in an autocommit block (committed first), or use
-    the new value in a later revision.
+    Unsafe (`--fix --unsafe-fixes`): the `op.execute("ALTER TYPE ... ADD VALUE ...")`
+    (running that one statement) goes into `with op.get_context().autocommit_block():`,
+    with `IF NOT EXISTS` so that running the migration again after a later failure does
+    not stop at the label it already committed. Unsafe because the block commits what
+    ran before it and the label stays when a later statement fails. Or use the new value
+    in a later revision.
     """
 
     code = "RV303"
@@ -76,7 +85,23 @@ class EnumValueUsedInTransaction(Rule):
                 "value'.",
                 help="Run the ADD VALUE inside `with op.get_context().autocommit_block():`, or "
                 "use the value in a later revision.",
+                fix=_committed_first(migration, action),
             )
+
+
+def _committed_first(migration: Migration, action: Action) -> Fix | None:
+    """The ADD VALUE, IF NOT EXISTS, in an autocommit block of its own."""
+    upgrade = migration.upgrade
+    statement = statement_of(upgrade.node, action.node) if upgrade else None
+    if upgrade is None or statement is None:
+        return None
+    sql = add_value_if_not_exists(sole_sql(upgrade.actions, action) or "")
+    if sql is None:
+        return None
+    lines = in_autocommit(call("op.execute", sql), ADD_VALUE_WHY)
+    return rewrite_fix(
+        "add the label in an autocommit block", migration.lines, migration.path, statement, lines
+    )
 
 
 def _uses(action: Action, value: str) -> bool:

@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding, Fix, Severity
+from revisor.recipes.constraints import NOT_VALID, VALIDATE_WHY, validate
+from revisor.recipes.source import call, in_autocommit
+from revisor.recipes.sql_text import not_valid
+from revisor.review.fix import (
+    call_with_keyword,
+    rewrite_fix,
+    sole_sql,
+    statement_of,
+)
+from revisor.review.nodes import kw
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
 
 if TYPE_CHECKING:
+    from revisor.review.actions import Action
     from revisor.review.context import ReviewContext
     from revisor.review.parse import Migration
 
@@ -56,12 +67,23 @@ class ConstraintWithoutNotValid(Rule):
             ["id"],
             postgresql_not_valid=True,
         )
-        op.execute("ALTER TABLE transactions VALIDATE CONSTRAINT fk_transactions_vendor_id")
+        with op.get_context().autocommit_block():
+            op.execute(
+                "ALTER TABLE transactions VALIDATE CONSTRAINT fk_transactions_vendor_id"
+            )
     ```
 
     ## Fix safety
-    No automatic fix. Run the VALIDATE in the same revision after the NOT VALID add (short
-    locks, one deploy) or in a later one.
+    Unsafe (`--fix --unsafe-fixes`): a named `op.create_foreign_key(...)` or
+    `op.create_check_constraint(...)` gets `postgresql_not_valid=True`, followed by the
+    VALIDATE inside `with op.get_context().autocommit_block():`. Unsafe because the
+    migration stops being atomic: the autocommit block commits the NOT VALID constraint
+    (and everything before it), so if a row violates it the VALIDATE fails with the
+    constraint already in place, enforced for new rows but not valid; fix the rows, then
+    validate it by hand or drop it. `ALTER TABLE ... ADD CONSTRAINT` in SQL (an
+    `op.execute("...")` running that one statement) is re-printed with NOT VALID by
+    PostgreSQL's parser (pglast). Batch operations are not rewritten; an unnamed
+    constraint is named by RV101's fix first.
     """
 
     code = "RV305"
@@ -89,7 +111,40 @@ class ConstraintWithoutNotValid(Rule):
                 "validated while the table is locked: writes wait for a full scan.",
                 help="Add it with postgresql_not_valid=True (NOT VALID), then "
                 "ALTER TABLE ... VALIDATE CONSTRAINT ... (a weaker lock).",
+                fix=_not_valid_then_validate(migration, action),
             )
+
+
+def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None:
+    """The op with postgresql_not_valid=True (or the SQL with NOT VALID), then VALIDATE
+    in an autocommit block."""
+    upgrade = migration.upgrade
+    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+        return None
+    statement = statement_of(upgrade.node, action.node)
+    if statement is None:
+        return None
+    if action.from_sql:
+        rewritten = not_valid(sole_sql(upgrade.actions, action) or "")
+        if rewritten is None:
+            return None
+        added, validation = rewritten
+        validating = in_autocommit(call("op.execute", validation), VALIDATE_WHY)
+        lines = [*call("op.execute", added), *validating]
+    elif action.name_given and action.name and kw(action.node, "postgresql_not_valid") is None:
+        lines = [
+            *call_with_keyword(migration.lines, action.node, NOT_VALID),
+            *validate(action.name, action.table, schema=action.schema),
+        ]
+    else:
+        return None
+    return rewrite_fix(
+        "add it NOT VALID, then VALIDATE it in an autocommit block",
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
+    )
 
 
 def _new_empty_columns(migration: Migration) -> set[tuple[str | None, str | None]]:

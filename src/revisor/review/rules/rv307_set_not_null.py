@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revisor.findings import Finding, Severity
+from revisor.findings import Finding, Fix, Severity
+from revisor.recipes.not_null import set_not_null
+from revisor.recipes.source import call
+from revisor.recipes.sql_text import set_not_null_target
+from revisor.review.fix import rewrite_fix, sole_sql, source_lines, statement_of
+from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
 from revisor.sqltree import quote_ident
@@ -41,16 +46,30 @@ class SetNotNull(Rule):
     ## Use instead
     ```python
     def upgrade():
-        op.execute(
-            "ALTER TABLE transactions ADD CONSTRAINT ck_transactions_category_not_null "
-            "CHECK (category IS NOT NULL) NOT VALID"
+        op.create_check_constraint(
+            "ck_transactions_category_not_null",
+            "transactions",
+            "category IS NOT NULL",
+            postgresql_not_valid=True,
         )
-        op.execute("ALTER TABLE transactions VALIDATE CONSTRAINT ck_transactions_category_not_null")
+        with op.get_context().autocommit_block():
+            op.execute(
+                "ALTER TABLE transactions VALIDATE CONSTRAINT ck_transactions_category_not_null"
+            )
         op.alter_column("transactions", "category", nullable=False)
+        op.drop_constraint("ck_transactions_category_not_null", "transactions", type_="check")
     ```
 
     ## Fix safety
-    No automatic fix (the CHECK and its VALIDATE are best split over two deploys).
+    Unsafe (`--fix --unsafe-fixes`): the `op.alter_column(..., nullable=False)` is kept
+    and preceded by `CHECK (column IS NOT NULL) NOT VALID` (named by the models' `ck`
+    convention, `ck_<table>_<column>_not_null` in revisor's) and its VALIDATE in
+    `with op.get_context().autocommit_block():`, and followed by dropping the CHECK.
+    Unsafe because the migration stops being atomic: the block commits what ran before
+    it, and if a row is NULL the VALIDATE fails with the NOT VALID CHECK already
+    committed; backfill the NULLs, then drop the CHECK or deploy again.
+    `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` in SQL (an `op.execute("...")`
+    running that one statement) is kept the same way. Batch operations are not rewritten.
     """
 
     code = "RV307"
@@ -80,7 +99,44 @@ class SetNotNull(Rule):
                 help=f"First add CHECK ({quote_ident(column)} IS NOT NULL) NOT VALID and "
                 "VALIDATE it; "
                 "PostgreSQL 12+ then sets NOT NULL without scanning.",
+                fix=_check_first(migration, action, column, ctx),
             )
+
+
+def _check_first(
+    migration: Migration, action: Action, column: str, ctx: ReviewContext
+) -> Fix | None:
+    """The file's alter_column (or its SQL), between a validated NOT NULL CHECK and its
+    drop."""
+    upgrade = migration.upgrade
+    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+        return None
+    statement = statement_of(upgrade.node, action.node)
+    if statement is None:
+        return None
+    if action.from_sql:
+        sql = sole_sql(upgrade.actions, action)
+        target = set_not_null_target(sql or "")
+        if sql is None or target is None:
+            return None
+        schema, table, column = target
+        alter = call("op.execute", sql)
+    else:
+        schema_node = kw(action.node, "schema")
+        schema = text_of(schema_node) if schema_node is not None else None
+        if schema_node is not None and schema is None:
+            return None
+        table, alter = action.table, source_lines(migration.lines, action.node)
+    lines = set_not_null(
+        table, column, schema=schema, convention=ctx.naming_convention, alter_column=alter
+    )
+    return rewrite_fix(
+        "prove NOT NULL with a CHECK validated in an autocommit block first",
+        migration.lines,
+        migration.path,
+        statement,
+        lines,
+    )
 
 
 def _has_not_null_check(before: list[Action], column: str) -> bool:
