@@ -212,7 +212,8 @@ class LockWatcher:
 def _read(raw: Any) -> dict[str, _TableState]:
     """{table: its file, the scans of this transaction so far, the blocking locks held}"""
     if isinstance(raw, psycopg.Connection):
-        rows = raw.execute(_STATE_SQL, prepare=True).fetchall()  # planned once per connection
+        # psycopg prepares it after a few runs, unless env.py turned that off (a pooler)
+        rows = raw.execute(_STATE_SQL).fetchall()
     else:
         cursor = raw.cursor()
         try:
