@@ -177,3 +177,20 @@ def test_cli_rows_with_no_data_or_in_place_is_a_usage_error(cli, tmp_path, pg18,
     assert result.exit_code == ExitCode.USAGE, result.output
     assert f"--rows cannot be combined with {named}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scan_after_the_backend_flushed_its_counts_is_still_seen(tmp_path, pg_server):
+    """At a commit an idle backend flushes its scan counts (once a second has passed since
+    the last flush), so they drop to zero: the CREATE INDEX after the commit must be
+    compared with a reading of its own transaction, not with the higher count before."""
+    upgrade = (
+        "import time\n"
+        'op.execute("SELECT count(*) FROM orders")\n'
+        "time.sleep(1.2)\n"
+        "with op.get_context().autocommit_block():\n"
+        "    pass\n"
+        'op.create_index("ix_orders_placed_on", "orders", ["placed_on"])'
+    )
+    downgrade = 'op.drop_index("ix_orders_placed_on", table_name="orders")'
+    findings = lock_findings(tmp_path, pg_server, upgrade, downgrade)
+    assert summary(findings) == [("RT301", "c3", FIRST_LINE + 5, "orders", "ShareLock")]

@@ -1,12 +1,15 @@
 """Locks really taken, and what the statement did under them: after every statement of a
-step, read revisor's own backend's strong table locks, the table scans of the current
-transaction and each table's relfilenode.
+step, read revisor's own backend's strong table locks, its table scan counts and each
+table's relfilenode. The counts (`pg_stat_get_xact_numscans`, what
+`pg_stat_xact_user_tables` shows) are those the backend has not flushed yet: they only grow
+within a transaction, but an idle backend may flush them to zero after a commit, so the
+first statement after one is compared with a reading taken in its own transaction.
 
 A statement *blocks* an existing table when, while this backend holds a lock on it that
 stops other sessions' writes (SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE or ACCESS EXCLUSIVE,
 taken by this statement or an earlier one of the same step's transaction), the statement
-reads or rewrites the table's rows: a sequential or index scan counted in
-`pg_stat_xact_user_tables` (counted when the scan starts, so on an empty table too), or a
+reads or rewrites the table's rows: a sequential or index scan (counted when the scan
+starts, so on an empty table too), or a
 new relfilenode (a rewrite). The scan is what makes the lock last as long as the table is
 big; a catalog-only change under ACCESS EXCLUSIVE (a nullable column, a constant default,
 `NOT VALID`, a rename) holds it for a moment and is not reported.
@@ -212,7 +215,8 @@ class LockWatcher:
 def _read(raw: Any) -> dict[str, _TableState]:
     """{table: its file, the scans of this transaction so far, the blocking locks held}"""
     if isinstance(raw, psycopg.Connection):
-        rows = raw.execute(_STATE_SQL, prepare=True).fetchall()  # planned once per connection
+        # psycopg prepares it after a few runs, unless env.py turned that off (a pooler)
+        rows = raw.execute(_STATE_SQL).fetchall()
     else:
         cursor = raw.cursor()
         try:
