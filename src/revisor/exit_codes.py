@@ -28,7 +28,8 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.FINDINGS: (
         "The command ran and found problems: findings at the level that fails the command "
         "(review, check, test, doctor: see below); draft and redo when review finds errors "
-        "in the file they wrote, or draft meets a change it cannot write (with "
+        "in the file they wrote (except the expand/contract "
+        "RV4xx, which review and deploy enforce), or draft meets a change it cannot write (with "
         "--exit-code-on-empty, also when there is nothing to draft); deploy when review "
         "finds errors in the pending files (nothing is applied); review --diff when it has "
         "fixes to show; demo when a step does not go as shown."

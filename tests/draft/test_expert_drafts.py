@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -523,3 +524,38 @@ def test_plain_alembic_with_revisors_hook_stops_on_a_likely_rename(scenario: Dra
     ):
         command.revision(project.config, "by alembic", autogenerate=True)
     assert list((scenario.root / "migrations" / "versions").glob("*by_alembic*")) == []
+
+
+def test_in_git_a_rename_the_running_release_uses_drafts_but_the_deploy_gate_refuses(
+    cli: CliRunner, app_with_rows: DraftScenario
+):
+    """Expand/contract: draft writes the rename asked for (exit 0) and says RV402; review
+    and deploy --dry-run refuse it until the team adds the pragma (or splits releases)."""
+    scenario = app_with_rows
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(scenario.root)], check=True)
+    subprocess.run([*git, "-C", str(scenario.root), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(scenario.root), "commit", "-qm", "release"], check=True)
+    _edit(scenario, "description: Mapped[str | None]", "memo: Mapped[str | None]")
+
+    drafted = _run(
+        cli, scenario, "draft", "-m", "change", "--rename-column", "transactions.description=memo"
+    )
+    assert drafted.exit_code == ExitCode.OK, drafted.output
+    assert "RV402" in drafted.output and "RV308" not in drafted.output, drafted.output
+    assert "the file applies as written" in drafted.output
+    [path] = _drafted(scenario)
+    review = ["review", "-c", str(scenario.root / "alembic.ini"), str(path)]
+    refused = cli.invoke(app, review)
+    assert refused.exit_code == ExitCode.FINDINGS and "RV402" in refused.output, refused.output
+    assert _run(cli, scenario, "deploy", "--dry-run").exit_code == ExitCode.FINDINGS
+
+    text = path.read_text()
+    line = "    op.alter_column('transactions', 'description', new_column_name='memo')\n"
+    assert line in text
+    path.write_text(
+        text.replace(line, line.rstrip() + "  # revisor: ignore[RV402] -- traffic stops\n", 1)
+    )
+    reviewed = cli.invoke(app, review)
+    assert reviewed.exit_code == ExitCode.OK, reviewed.output
+    assert _run(cli, scenario, "deploy", "--dry-run").exit_code == ExitCode.OK

@@ -197,9 +197,13 @@ def _review(common: Common, path: Path) -> int:
 
 
 def show_review(reviewed: ReviewResult, root: Path) -> int:
-    """Print a review of a new draft; 1 when it reports something at error level."""
+    """Print a review of a new draft; 1 when it reports something at error level about
+    the file itself. The expand/contract errors (RV4xx) are about when the file can
+    deploy, which a draft cannot settle: they are printed, and review, check and deploy
+    keep refusing until the team decides (two releases, or the ignore pragma)."""
     from revisor.findings import has_errors
     from revisor.report.excerpt import render_excerpts
+    from revisor.review.rules._release import about_deploy_order
 
     out = stdout_console()
     if not reviewed.findings:
@@ -209,7 +213,14 @@ def show_review(reviewed: ReviewResult, root: Path) -> int:
     out.out(render_excerpts(reviewed.findings, root=root), end="", highlight=False)
     for note in reviewed.notes:
         stderr_console().print(f"[dim]review note:[/] {escape(note)}")
-    return ExitCode.FINDINGS if has_errors(reviewed.findings) else ExitCode.OK
+    own = [f for f in reviewed.findings if not about_deploy_order(f.code)]
+    if has_errors(reviewed.findings) and not has_errors(own):
+        stderr_console().print(
+            "[dim]note:[/] the file applies as written; the RV4xx errors above say the "
+            "release running during the deploy breaks, so review and deploy refuse it until "
+            "you split it into two releases or add the ignore pragma the help names."
+        )
+    return ExitCode.FINDINGS if has_errors(own) else ExitCode.OK
 
 
 def show_draft(result: DraftResult) -> None:

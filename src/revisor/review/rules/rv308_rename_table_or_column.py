@@ -19,7 +19,10 @@ class RenameTableOrColumn(Rule):
 
     ## What it does
     Flags `op.rename_table(...)`, `op.alter_column(..., new_column_name=...)` and `ALTER
-    TABLE ... RENAME [COLUMN]` on objects that existed before the upgrade.
+    TABLE ... RENAME [COLUMN]` on objects that existed before the upgrade. When revisor
+    knows the models of the release running during the deploy (git, see RV402), RV402
+    decides instead: an error when that release uses the old name, nothing when it does
+    not.
 
     ## Why is this bad?
     During a deploy the old application version keeps running against the migrated
@@ -54,8 +57,11 @@ class RenameTableOrColumn(Rule):
     triggers = frozenset({"rename_table", "alter_column"})
 
     def check(self, migration: Migration, ctx: ReviewContext) -> Iterator[Finding]:
-        for action in upgrade_actions(migration):
-            if not action.new_name or not on_existing_table(migration, action, ctx):
+        renames = [a for a in upgrade_actions(migration) if a.new_name]
+        if renames and ctx.base_models(migration) is not None:
+            return  # RV402 knows whether the running release uses the old name
+        for action in renames:
+            if not on_existing_table(migration, action, ctx):
                 continue
             if action.kind == "rename_table":
                 what = f"table {action.table!r} to {action.new_name!r}"
