@@ -491,6 +491,11 @@ def test_a_project_below_the_top_of_a_git_work_tree(
     subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "start"], check=True)
     root = stock_project(repo / "backend", database_url_18.sqlalchemy_url)
+    dry = revisor(cli, root, "init")
+    # files above the project's folder: relative to it, never a/ glued to an absolute path
+    assert "--- /dev/null\n+++ b/../.github/workflows/revisor.yml\n" in dry.output, dry.output
+    assert "+++ b/../.pre-commit-config.yaml\n" in dry.output, dry.output
+    assert "b//" not in dry.output
     result = revisor(cli, root, "init", "--write")
     assert result.exit_code == 0, result.output
     assert not (root / ".gitignore").exists()  # the work tree's .gitignore covers it
