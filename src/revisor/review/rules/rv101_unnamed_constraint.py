@@ -61,7 +61,9 @@ class UnnamedConstraint(Rule):
     and the matching `drop_constraint(None, ...)` in the downgrade gets the same name.
     When the downgrade already drops it by the name PostgreSQL gives it
     (`item_owner_id_fkey`, as autogenerate writes after reading a database), the fix
-    uses that name instead, so the downgrade keeps working. If
+    uses that name instead, so the downgrade keeps working. Under a template with
+    %(constraint_name)s (revisor init's `ck`) the name is written in `op.f()`: Alembic
+    would run a plain one through the template again. If
     the revision was already applied somewhere, the constraint there still has
     PostgreSQL's name: rename it there (`ALTER TABLE ... RENAME CONSTRAINT ... TO ...`).
     """
@@ -100,7 +102,7 @@ class UnnamedConstraint(Rule):
                             migration.lines,
                             migration.path,
                             create.name_node,
-                            repr_str(dropped_by_default_name),
+                            _spelling(dropped_by_default_name, create, ctx),
                         ),
                     ),
                 )
@@ -123,13 +125,20 @@ class UnnamedConstraint(Rule):
                 )
                 continue
             edits = [
-                edit_replacing(migration.lines, migration.path, create.name_node, repr_str(name))
+                edit_replacing(
+                    migration.lines, migration.path, create.name_node, _spelling(name, create, ctx)
+                )
             ]
             drop = _matching_drop(create, unnamed_drops)
             if drop is not None:
                 unnamed_drops.remove(drop)
                 edits.append(
-                    edit_replacing(migration.lines, migration.path, drop.name_node, repr_str(name))
+                    edit_replacing(
+                        migration.lines,
+                        migration.path,
+                        drop.name_node,
+                        _spelling(name, create, ctx),
+                    )
                 )
             fix = Fix(
                 f'name it "{name}"' + (" in upgrade and downgrade" if drop else ""), tuple(edits)
@@ -193,6 +202,19 @@ def _name(create: Action, ctx: ReviewContext) -> str:
         condition=create.extra.get("condition"),  # type: ignore[arg-type]
     )
     return constraint_name(shape, ctx.naming_convention)
+
+
+def _spelling(name: str, create: Action, ctx: ReviewContext) -> str:
+    """`name` as the fix writes it: in `op.f()` when the models' template for its kind
+    has %(constraint_name)s (revisor init's `ck`), which Alembic would apply to a plain
+    name a second time (`ck_t_ck_t_amount`); the stored name is then the one printed."""
+    prefix = {"foreignkey": "fk", "unique": "uq", "check": "ck", "primary": "pk"}.get(
+        create.constraint_type or ""
+    )
+    template = ctx.naming_convention.get(prefix) if prefix else None
+    if isinstance(template, str) and "%(constraint_name)s" in template:
+        return f"op.f({repr_str(name)})"
+    return repr_str(name)
 
 
 def repr_str(name: str) -> str:
