@@ -141,6 +141,28 @@ def test_review_errors_refuse_the_deploy(
     assert heads(database_url_18) == (ORDER[1],)
 
 
+def test_review_errors_without_a_fix_name_no_fix_command(
+    cli: CliRunner, reviewed_example: Path, database_url_18: DatabaseUrl
+):
+    """An incomplete downgrade (RV121) has no automatic fix: the hint must not send the
+    user to `review --fix`, which would change nothing."""
+    (reviewed_example / "migrations" / "versions" / "aa11bb22cc33_note.py").write_text(
+        f'"""note"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        f'revision = "aa11bb22cc33"\ndown_revision = "{HEAD}"\n\n\n'
+        "def upgrade():\n"
+        '    op.add_column("vendors", sa.Column("note", sa.Text(), nullable=True))\n'
+        '    op.create_index("ix_vendors_note", "vendors", ["note"])\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_index("ix_vendors_note", table_name="vendors")\n'
+    )
+    code, out, both = invoke(cli, reviewed_example, database_url_18)
+    assert code == ExitCode.FINDINGS, both
+    assert "RV121 error" in out, both
+    assert "review --fix" not in both
+    assert "fix them as each one's help says, or deploy anyway with --no-review." in both
+    assert heads(database_url_18) == ()
+
+
 def _hold_deploy_lock(url: DatabaseUrl) -> psycopg.Connection:
     conn = psycopg.connect(**url.libpq_kwargs(), autocommit=True)
     conn.execute("SET application_name = 'deploy on replica 1'")

@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -495,6 +496,11 @@ def test_a_project_below_the_top_of_a_git_work_tree(
     subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "start"], check=True)
     root = stock_project(repo / "backend", database_url_18.sqlalchemy_url)
+    dry = revisor(cli, root, "init")
+    # files above the project's folder: relative to it, never a/ glued to an absolute path
+    assert "--- /dev/null\n+++ b/../.github/workflows/revisor.yml\n" in dry.output, dry.output
+    assert "+++ b/../.pre-commit-config.yaml\n" in dry.output, dry.output
+    assert "b//" not in dry.output
     result = revisor(cli, root, "init", "--write")
     assert result.exit_code == 0, result.output
     assert not (root / ".gitignore").exists()  # the work tree's .gitignore covers it
@@ -632,3 +638,48 @@ def test_a_models_module_without_a_sqlalchemy_import(
     after = files_of(root)
     assert "Nothing to change." in revisor(cli, root, "init", "--write").output
     assert files_of(root) == after
+
+
+def test_no_metadata_setting_when_its_module_does_not_bring_the_models(
+    cli: CliRunner, tmp_path: Path
+):
+    """fastapi-boilerplate's shape: Base lives in app/db.py, one model per module under
+    app/models/, and env.py imports them all with pkgutil. `app.db:Base.metadata` alone
+    has no table, nor has any one model module all of them, so [tool.revisor] must not
+    name one: review reads env.py instead."""
+    root = stock_project(tmp_path / "proj", None)
+    app_dir = root / "app"
+    (app_dir / "models.py").unlink()
+    (app_dir / "db.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+    )
+    (app_dir / "models").mkdir()
+    (app_dir / "models" / "__init__.py").write_text("")
+    (app_dir / "models" / "vendor.py").write_text(
+        MODELS.replace(
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+            "class Base(DeclarativeBase):\n    pass\n",
+            "from sqlalchemy.orm import Mapped, mapped_column\n\nfrom app.db import Base\n",
+        )
+    )
+    (app_dir / "models" / "region.py").write_text(
+        "import sqlalchemy as sa\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n"
+        "from app.db import Base\n\n\nclass Region(Base):\n"
+        '    __tablename__ = "regions"\n    id: Mapped[int] = mapped_column(primary_key=True)\n'
+    )
+    env_py = root / "migrations" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "from app.models import Base\n",
+            "import importlib\nimport pkgutil\n\nimport app.models\nfrom app.db import Base\n\n"
+            "for _, name, _ in pkgutil.walk_packages(app.models.__path__, 'app.models.'):\n"
+            "    importlib.import_module(name)\n",
+        )
+    )
+    result = revisor(cli, root, "init", "--write")
+    assert result.exit_code == 0, result.output
+    assert "no [tool.revisor] metadata written: importing app.db alone" in result.output
+    settings = (root / "pyproject.toml").read_text()
+    assert "[tool.revisor]" in settings and "\nmetadata = " not in settings, settings
+    status = revisor(cli, root, "status", "--format", "json")
+    assert json.loads(status.stdout)["models"]["tables"] == ["regions", "vendors"], status.output

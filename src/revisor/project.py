@@ -13,7 +13,7 @@ import traceback
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import import_module
 from pathlib import Path
@@ -158,6 +158,17 @@ class Project:
                 path = app_import_path(cwd, app, project.settings)
                 project.flask_app = load_flask_project(cwd, import_path=path).app
         return project
+
+    def reloaded(self) -> Project:
+        """The same project with its history read again (a command wrote a revision),
+        keeping the models and env.py options already imported. Loading the project anew
+        would import the app's models a second time in this process, which fails where
+        their MetaData outlives the import (SQLModel's one `SQLModel.metadata`: "Table
+        'user' is already defined")."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            script = ScriptDirectory.from_config(self.config)
+        return replace(self, script=script)
 
     @classmethod
     def _assemble(cls, config: Config, config_file: Path, root: Path) -> Project:

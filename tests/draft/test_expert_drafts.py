@@ -158,6 +158,18 @@ def test_not_null_column_without_a_default_is_refused_with_the_choices(
     assert scenario.sql("SELECT DISTINCT country FROM vendors") == [("x",)]
 
 
+def test_the_backfill_example_fits_the_column_type(cli: CliRunner, app_with_rows: DraftScenario):
+    """microblog's `score: Mapped[int]`: 'x' is no integer, so the example must not be it."""
+    scenario = app_with_rows
+    _edit(scenario, NAME_LINE, NAME_LINE + "    score: Mapped[int] = mapped_column()\n")
+    result = _run(cli, scenario, "draft", "-m", "change")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    [example] = re.findall(r"\(e\.g\. (--backfill [^)]*)\)", result.output.replace("\n", " "))
+    assert example == '--backfill "vendors.score=0"'
+    _draft_deploys(cli, scenario, *shlex.split(example))
+    assert scenario.sql("SELECT DISTINCT score FROM vendors") == [(0,)]
+
+
 def test_renamed_column_stops_a_non_interactive_draft_and_the_flag_keeps_the_data(
     cli: CliRunner, app_with_rows: DraftScenario
 ):

@@ -74,6 +74,33 @@ def test_set_not_null_fails_at_validate_when_a_row_is_null(tmp_path, database_ur
     assert (nullable, checks) == ("YES", ["ck_Vendors_Country_not_null"])
 
 
+def test_set_not_null_under_the_projects_ck_convention(tmp_path, database_url):
+    """env.py's target_metadata with revisor init's `ck` template (%(constraint_name)s):
+    Alembic runs a plain name given to op.create_check_constraint through it, which
+    would turn ck_Vendors_Country_not_null into ck_Vendors_ck_Vendors_... and leave the
+    VALIDATE naming a constraint that does not exist. op.f() keeps the name final."""
+    convention = {"ck": "ck_%(table_name)s_%(constraint_name)s"}
+    body = [
+        *backfill("Vendors", "Country", "'US'", schema="app", batch_size=4),
+        *set_not_null("Vendors", "Country", schema="app", convention=convention),
+    ]
+    ini = write_history(
+        tmp_path, [("a1", None, SEED, "pass"), ("b2", "a1", "\n".join(body), "pass")]
+    )
+    env_py = tmp_path / "migrations" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "target_metadata = None\n",
+            "import sqlalchemy as sa\n"
+            f"target_metadata = sa.MetaData(naming_convention={convention!r})\n",
+        )
+    )
+    config = Config(str(ini))
+    config.set_main_option("sqlalchemy.url", database_url.sqlalchemy_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+    assert _column(database_url) == ("NO", [("FR", 8), ("US", 17)], [])
+
+
 def test_check_name_follows_the_projects_convention():
     assert not_null_check_name("vendors", "country") == "ck_vendors_country_not_null"
     convention = {"ck": "chk_%(table_name)s_%(constraint_name)s"}

@@ -365,3 +365,27 @@ def test_types_as_the_running_release_compiles_them(model_type: str, new: str, k
     sa.Table("t", metadata, sa.Column("c", eval(model_type, {"sa": sa})))
     (table,) = describe((metadata,))
     assert keeps_values(table["columns"][0]["type"], new) is keeps
+
+
+def test_settings_read_from_an_untracked_dotenv_reach_the_running_release(
+    cli: CliRunner, repository: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fastapi-boilerplate's shape: the models import settings that fail without the
+    git-ignored .env of the folder the commands run in. The commit's tree lacks it."""
+    (repository / ".gitignore").write_text(".env\n")
+    (repository / ".env").write_text("APP_SECRET=not-in-git\n")
+    reads_settings = (
+        "from pathlib import Path as _Path\n"
+        "if 'APP_SECRET=' not in (_Path('.env').read_text() if _Path('.env').is_file() else ''):\n"
+        "    raise KeyError(\"Config 'APP_SECRET' is missing, and has no default.\")\n"
+    )
+    models = repository / MODELS
+    models.write_text(reads_settings + models.read_text())
+    _commit(repository, "release 2: settings from .env")
+    assert ".env" not in _git(repository, "ls-files").split()
+    monkeypatch.chdir(repository)
+    _edit_models(repository, DESCRIPTION, "")
+    _migration(repository, DROP, ADD_BACK)
+    code, found, stderr = _review(cli, repository)
+    assert "APP_SECRET" not in stderr, stderr
+    assert (code, found) == (1, [("RV401", 10)])

@@ -109,7 +109,7 @@ CASES = {
         'op.execute("ALTER TABLE vendors ALTER COLUMN email SET NOT NULL")',
         'op.execute("ALTER TABLE vendors ALTER COLUMN email DROP NOT NULL")',
         '    op.execute("ALTER TABLE vendors ALTER COLUMN email SET NOT NULL")\n'
-        '    op.drop_constraint("ck_vendors_email_not_null", "vendors", type_="check")',
+        '    op.drop_constraint(op.f("ck_vendors_email_not_null"), "vendors", type_="check")',
     ),
     "volatile-default-sql": Case(
         "RV309",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -51,6 +52,7 @@ def load_base_models(project: Project, commit: str) -> BaseModels:
     with tempfile.TemporaryDirectory(prefix="revisor-base-") as folder:
         tree = Path(folder) / "tree"
         _extract(top, commit, Path(folder) / "tree.tar", tree)
+        _copy_untracked_dotenv(project.root, top, tree)
         found = _describe(request, tree, Path(folder) / "models.json")
     if "error" in found:
         from revisor.db.redaction import redact
@@ -102,6 +104,24 @@ def _extract(top: Path, commit: str, archive: Path, tree: Path) -> None:
     except (OSError, tarfile.TarError) as exc:
         raise BaseModelsUnavailable(f"cannot unpack {commit[:12]}: {exc}") from None
     archive.unlink()
+
+
+def _copy_untracked_dotenv(root: Path, top: Path, tree: Path) -> None:
+    """Copy the work tree's `.env` files (the project's folder and each one above it up
+    to the repository's top) into the extracted commit where it has none. Settings
+    modules read them relative to the folder commands run in, and git ignores them (they
+    hold secrets): without them the release's models fail to import ("SECRET_KEY is
+    missing"). The copy lives in the temporary folder, removed when the import is done."""
+    for folder in (root, *root.parents):
+        source = folder / ".env"
+        relative = git.relative(folder, top)
+        if relative is None:
+            break
+        target = tree / relative / ".env"
+        if source.is_file() and not target.exists() and target.parent.is_dir():
+            shutil.copyfile(source, target)
+        if folder == top:
+            break
 
 
 def _inside(member: tarfile.TarInfo, folder: str) -> tarfile.TarInfo | None:

@@ -28,6 +28,7 @@ from revisor.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from revisor.draft import DraftResult
+    from revisor.project import Project
     from revisor.review.engine import ReviewResult
 
 
@@ -170,7 +171,7 @@ def draft(
             return ExitCode.FINDINGS if exit_code_on_empty else ExitCode.OK
         if no_review or result.path is None:
             return ExitCode.OK
-        return _review(common, result.path)
+        return _review(project, result.path)
 
     run(common, body)
 
@@ -187,12 +188,12 @@ def confirm_on_terminal() -> Callable[[str], bool] | None:
     return confirm
 
 
-def _review(common: Common, path: Path) -> int:
-    """Run `revisor review` on the new file (the project reloaded: the history grew).
+def _review(drafted: Project, path: Path) -> int:
+    """Run `revisor review` on the new file (the history read again: it grew).
     Exit 1 when it reports something at error level."""
     from revisor.review import review
 
-    project = common.project()
+    project = drafted.reloaded()
     return show_review(review(project, [path]), project.root)
 
 

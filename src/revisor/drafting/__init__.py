@@ -16,6 +16,7 @@ from typing import Any
 from alembic.operations import ops
 from sqlalchemy import MetaData
 
+from revisor.drafting.database_names import keep_database_names
 from revisor.drafting.drops import LeftOutDrop, leave_out_drops
 from revisor.drafting.enums import (
     cast_enum_alters,
@@ -140,6 +141,7 @@ def revise(
             )
             left_out = leave_out_drops(upgrade, options.allow_drops, conn, options.source_roots)
             report.left_out.extend(left_out)
+            report.rewrites.extend(keep_database_names(upgrade))
             report.rewrites.extend(name_constraints(upgrade, metadata, conn))
             report.rewrites.extend(
                 fill_not_null_columns(upgrade, options.backfills, convention_of(metadata))

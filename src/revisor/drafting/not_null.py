@@ -87,7 +87,10 @@ def fill_not_null_columns(
         backfills = {**backfills, unfilled[0]: bare}
         unfilled = []
     if unfilled:
-        raise DraftNeedsChoice(_missing_message(unfilled), hint=_missing_hint(unfilled[0]))
+        first = names[unfilled[0]][1].column
+        raise DraftNeedsChoice(
+            _missing_message(unfilled), hint=_missing_hint(unfilled[0], _example_value(first))
+        )
     for name, (container, op) in names.items():
         at = container.ops.index(op)
         if name in backfills:
@@ -126,13 +129,36 @@ def _missing_message(columns: list[str]) -> str:
     )
 
 
-def _missing_hint(column: str) -> str:
+def _missing_hint(column: str, example: str) -> str:
     table, _, name = column.rpartition(".")
     return (
         f"Choose one: give the model a default (default=... or server_default=...), fill the "
-        f'rows with --backfill "{column}=SQL" (e.g. --backfill "{column}=\'x\'"), or make '
+        f'rows with --backfill "{column}=SQL" (e.g. --backfill "{column}={example}"), or make '
         f"{name} nullable (Mapped[... | None] or nullable=True) on {table}."
     )
+
+
+def _example_value(column: sa.Column[Any]) -> str:
+    """An SQL value the column's type takes, for the hint's example (it must work as
+    printed): 0, false, now(), CURRENT_DATE, gen_random_uuid(), an enum's first label,
+    else the string 'x'."""
+    if isinstance(column.type, sa.Enum) and column.type.enums:
+        return "'" + column.type.enums[0].replace("'", "''") + "'"
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return "'x'"
+    if python_type is bool:
+        return "false"
+    if python_type in (int, float) or python_type.__name__ == "Decimal":
+        return "0"
+    if python_type.__name__ == "datetime":
+        return "now()"
+    if python_type.__name__ == "date":
+        return "CURRENT_DATE"
+    if python_type.__name__ == "UUID":
+        return "gen_random_uuid()"  # PostgreSQL 13+
+    return "'x'"
 
 
 def _server_default(literal: str) -> str | sa.TextClause:

@@ -22,9 +22,10 @@ from revisor.errors import MetadataNotFound
 from revisor.init.ci import CI_CHOICES, ci_job, pre_commit, repository_root
 from revisor.init.envpy import add_hook
 from revisor.init.errors import InitError
-from revisor.init.models import definers, metadata_spec, place_convention
+from revisor.init.models import definers, metadata_specs, place_convention
 from revisor.init.plan import FileChange, InitPlan, read, write
 from revisor.init.settings import ignore_revisor_folder, tool_table
+from revisor.init.spec import complete_spec
 from revisor.naming import has_convention
 from revisor.project import Project
 
@@ -82,7 +83,15 @@ def _naming_convention(project: Project, plan: InitPlan, exclude: set[Path]) -> 
     _server_named_constraints(project, plan)
     if len(metadata) != 1:
         return None
-    return metadata_spec(definers(metadata[0], plan.root, exclude))
+    specs = metadata_specs(definers(metadata[0], plan.root, exclude))
+    spec = complete_spec(specs, metadata[0].tables, project.root)
+    if specs and spec is None:
+        plan.notes.append(
+            f"no [tool.revisor] metadata written: importing {specs[0].partition(':')[0]} "
+            "alone does not bring every table (env.py imports the models itself), so "
+            "revisor keeps reading the models through env.py."
+        )
+    return spec
 
 
 def _server_named_constraints(project: Project, plan: InitPlan) -> None:

@@ -98,14 +98,15 @@ def definers(metadata: MetaData, root: Path, exclude: set[Path]) -> list[Definer
     return sorted(found, key=lambda d: (d.rank, str(d.path), d.attribute))
 
 
-def metadata_spec(found: list[Definer]) -> str | None:
-    """`[tool.revisor] metadata` for the first definer ("app.models:Base.metadata")."""
+def metadata_specs(found: list[Definer]) -> list[str]:
+    """`[tool.revisor] metadata` for each definer, in their order ("app.models:Base.metadata")."""
+    specs = []
     for definer in found:
         if definer.module in ("__main__", "") or definer.module.startswith("_"):
             continue
         suffix = "" if definer.rank == 0 else ".metadata"
-        return f"{definer.module}:{definer.attribute}{suffix}"
-    return None
+        specs.append(f"{definer.module}:{definer.attribute}{suffix}")
+    return specs
 
 
 def _candidates(metadata: MetaData, root: Path, exclude: set[Path]) -> Iterator[Definer]:

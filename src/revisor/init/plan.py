@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +18,10 @@ class FileChange:
     reason: str
 
     def diff(self, root: Path) -> str:
-        """The change as a unified diff, paths relative to `root` (git's a/ b/ style)."""
-        try:
-            name = self.path.relative_to(root).as_posix()
-        except ValueError:
-            name = self.path.as_posix()
+        """The change as a unified diff, paths relative to `root` (git's a/ b/ style); a
+        file above `root` (the CI workflow of a project in backend/) is `../.github/...`,
+        so `patch -p1` run in `root` finds every file."""
+        name = Path(os.path.relpath(self.path, root)).as_posix()
         return "".join(
             difflib.unified_diff(
                 (self.before or "").splitlines(keepends=True),

@@ -22,7 +22,7 @@ from typing import Any
 
 from revisor.naming import ConstraintShape, constraint_name
 from revisor.recipes.constraints import validate
-from revisor.recipes.source import AUTOCOMMIT, call, py_str, qualified
+from revisor.recipes.source import AUTOCOMMIT, Source, call, py_str, qualified
 from revisor.sqltree import quote_ident
 
 
@@ -63,10 +63,14 @@ def set_not_null(
     VALIDATE if a row is NULL: backfill first (`backfill`).
     """
     check = not_null_check_name(table, column, schema=schema, convention=convention)
+    # op.f(): the name is final. Alembic runs a plain name through target_metadata's
+    # naming convention, and a `ck` template with %(constraint_name)s (revisor init's)
+    # would make it ck_<table>_ck_<table>_..., which the VALIDATE's SQL does not name.
+    final = Source(f"op.f({py_str(check)})")
     return [
         *call(
             "op.create_check_constraint",
-            check,
+            final,
             table,
             f"{quote_ident(column)} IS NOT NULL",
             schema=schema,
@@ -74,7 +78,7 @@ def set_not_null(
         ),
         *validate(check, table, schema=schema),
         *(alter_column or call("op.alter_column", table, column, nullable=False, schema=schema)),
-        *call("op.drop_constraint", check, table, type_="check", schema=schema),
+        *call("op.drop_constraint", final, table, type_="check", schema=schema),
     ]
 
 

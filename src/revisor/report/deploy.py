@@ -190,10 +190,13 @@ class DeployReporter:
                 "[bold red]error:[/] the review found errors in the pending revisions: "
                 "nothing was migrated."
             )
-            fix = self.commands.revisor("review", "--fix", database=False)
-            self.err.print(
-                f"[dim]hint:[/] fix them ({escape(fix.quoted)}), or deploy anyway with --no-review."
-            )
+            errors = [f for f in result.findings if f.severity is Severity.ERROR]
+            if any(f.fix is not None for f in errors):
+                fix = self.commands.revisor("review", "--fix", database=False)
+                how = f"fix them ({escape(fix.quoted)})"
+            else:  # `review --fix` would change nothing: say where the way out is
+                how = "fix them as each one's help says"
+            self.err.print(f"[dim]hint:[/] {how}, or deploy anyway with --no-review.")
         elif result.status is Status.APPLIED:
             self.out.print(
                 f"[green]done[/]      database at {at}: {len(result.applied)} revision(s) "

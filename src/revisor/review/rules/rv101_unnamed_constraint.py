@@ -58,7 +58,12 @@ class UnnamedConstraint(Rule):
     Safe: the name is the one SQLAlchemy gives the constraint under the models'
     `naming_convention` (the seed's style, `fk_<table>_<columns>`, `uq_<table>_<columns>`,
     `ck_<table>_<columns it checks>`, for kinds it leaves out), as `draft` names it,
-    and the matching `drop_constraint(None, ...)` in the downgrade gets the same name. If
+    and the matching `drop_constraint(None, ...)` in the downgrade gets the same name.
+    When the downgrade already drops it by the name PostgreSQL gives it
+    (`item_owner_id_fkey`, as autogenerate writes after reading a database), the fix
+    uses that name instead, so the downgrade keeps working. Under a template with
+    %(constraint_name)s (revisor init's `ck`) the name is written in `op.f()`: Alembic
+    would run a plain one through the template again. If
     the revision was already applied somewhere, the constraint there still has
     PostgreSQL's name: rename it there (`ALTER TABLE ... RENAME CONSTRAINT ... TO ...`).
     """
@@ -84,6 +89,31 @@ class UnnamedConstraint(Rule):
                 f"Unnamed {what}: PostgreSQL will name it itself, so no downgrade can "
                 "drop it by name."
             )
+            dropped_by_default_name = _dropped_by_default_name(create, drops)
+            if dropped_by_default_name is not None:
+                # The downgrade drops it by the name PostgreSQL gives it (autogenerate
+                # read that name back from a database): naming it so keeps the downgrade
+                # working, and databases where it already ran have that name.
+                fix = Fix(
+                    f'name it "{dropped_by_default_name}", the name the downgrade drops '
+                    "(PostgreSQL's own name for it)",
+                    (
+                        edit_replacing(
+                            migration.lines,
+                            migration.path,
+                            create.name_node,
+                            _spelling(dropped_by_default_name, create, ctx),
+                        ),
+                    ),
+                )
+                yield self.finding(
+                    migration,
+                    create.node,
+                    message,
+                    help=f'Name it "{dropped_by_default_name}", the name the downgrade drops.',
+                    fix=fix,
+                )
+                continue
             try:
                 name = _name(create, ctx)
             except ConventionNotApplicable as exc:
@@ -95,13 +125,20 @@ class UnnamedConstraint(Rule):
                 )
                 continue
             edits = [
-                edit_replacing(migration.lines, migration.path, create.name_node, repr_str(name))
+                edit_replacing(
+                    migration.lines, migration.path, create.name_node, _spelling(name, create, ctx)
+                )
             ]
             drop = _matching_drop(create, unnamed_drops)
             if drop is not None:
                 unnamed_drops.remove(drop)
                 edits.append(
-                    edit_replacing(migration.lines, migration.path, drop.name_node, repr_str(name))
+                    edit_replacing(
+                        migration.lines,
+                        migration.path,
+                        drop.name_node,
+                        _spelling(name, create, ctx),
+                    )
                 )
             fix = Fix(
                 f'name it "{name}"' + (" in upgrade and downgrade" if drop else ""), tuple(edits)
@@ -167,6 +204,19 @@ def _name(create: Action, ctx: ReviewContext) -> str:
     return constraint_name(shape, ctx.naming_convention)
 
 
+def _spelling(name: str, create: Action, ctx: ReviewContext) -> str:
+    """`name` as the fix writes it: in `op.f()` when the models' template for its kind
+    has %(constraint_name)s (revisor init's `ck`), which Alembic would apply to a plain
+    name a second time (`ck_t_ck_t_amount`); the stored name is then the one printed."""
+    prefix = {"foreignkey": "fk", "unique": "uq", "check": "ck", "primary": "pk"}.get(
+        create.constraint_type or ""
+    )
+    template = ctx.naming_convention.get(prefix) if prefix else None
+    if isinstance(template, str) and "%(constraint_name)s" in template:
+        return f"op.f({repr_str(name)})"
+    return repr_str(name)
+
+
 def repr_str(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -196,6 +246,42 @@ def _matching_drop(create: Action, drops: list[Action]) -> Action | None:
 _PG_SUFFIX = {"foreignkey": "fkey", "unique": "key", "check": "check", "primary": "pkey"}
 
 
+def _postgres_default_name(
+    kind: str | None, table: str | None, columns: tuple[str, ...]
+) -> str | None:
+    """The name PostgreSQL gives an unnamed constraint: `<table>_pkey`, and
+    `<table>_<columns joined by _>_fkey` / `_key` (a CHECK takes its first column only).
+    None when the kind or columns are unknown, or the name would pass PostgreSQL's
+    63-byte limit (it truncates then, and review does not guess how)."""
+    if not table or kind not in _PG_SUFFIX:
+        return None
+    if kind == "primary":
+        name = f"{table}_pkey"
+    elif not columns:
+        return None
+    else:
+        used = columns[:1] if kind == "check" else columns
+        name = f"{table}_{'_'.join(used)}_{_PG_SUFFIX[kind]}"
+    return name if len(name.encode()) <= 63 else None
+
+
+def _dropped_by_default_name(create: Action, drops: list[Action]) -> str | None:
+    """PostgreSQL's name for the unnamed constraint `create`, when a downgrade
+    `drop_constraint` on its table drops a constraint of that name."""
+    default = _postgres_default_name(create.constraint_type, create.table, create.column_names)
+    if default is None or create.name_node is None:
+        return None
+    for drop in drops:
+        if (
+            drop.name_given
+            and drop.name == default
+            and drop.table == create.table
+            and drop.constraint_type in (None, create.constraint_type)
+        ):
+            return default
+    return None
+
+
 def _known_name(
     drop: Action, migration: Migration, ctx: ReviewContext
 ) -> tuple[str, Applicability] | None:
@@ -219,8 +305,9 @@ def _known_name(
                     continue
                 if name:
                     return name, Applicability.SAFE
-                if columns and kind in _PG_SUFFIX:
-                    return f"{drop.table}_{columns[0]}_{_PG_SUFFIX[kind]}", Applicability.UNSAFE
+                default = _postgres_default_name(kind, drop.table, columns)
+                if default is not None:
+                    return default, Applicability.UNSAFE
     return None
 
 

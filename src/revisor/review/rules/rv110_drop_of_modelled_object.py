@@ -20,7 +20,8 @@ class DropOfModelledObject(Rule):
     ## What it does
     Flags `op.drop_table`, `op.drop_column` and `op.drop_index` (and the same in SQL) in
     `upgrade()` when the models' MetaData still has that table, column or index and no
-    later revision creates it again.
+    later revision creates it again (a column renamed to the dropped column's name, as
+    when an integer id is swapped for a UUID one, counts as creating it again).
 
     ## Why is this bad?
     Nobody asked for it: autogenerate emits such drops when it compared against the wrong
@@ -131,6 +132,9 @@ def _recreates(candidate: Action, action: Action) -> bool:
             return False
         if candidate.kind == "create_table":
             return True
+        if candidate.kind == "alter_column" and candidate.new_name is not None:
+            # the column-swap recipe: a new column renamed to the dropped one's name
+            return action.column is not None and candidate.new_name == action.column.name
         return (
             candidate.kind == "add_column"
             and candidate.column is not None

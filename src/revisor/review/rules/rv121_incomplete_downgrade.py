@@ -20,7 +20,8 @@ class IncompleteDowngrade(Rule):
     ## What it does
     For each table, column, index, named constraint and enum type that `upgrade()`
     creates, checks that `downgrade()` removes it (directly, or by dropping its table or
-    column). An index or constraint the upgrade itself drops again later (the temporary
+    column). A column the upgrade renames after adding it must be dropped by its new name
+    (or its old one). An index or constraint the upgrade itself drops again later (the temporary
     `CHECK (col IS NOT NULL)` of the SET NOT NULL recipe) needs no downgrade.
     `op.drop_table` does not drop the PostgreSQL enum types its columns created: the
     downgrade must drop them (`sa.Enum(name="x").drop(op.get_bind())`).
@@ -102,6 +103,10 @@ class IncompleteDowngrade(Rule):
                 and ctx.enum_exists_before(migration, action.name)
             ):
                 continue  # create_table reused an existing type (checkfirst)
+            if action.kind == "add_column" and _renamed_and_dropped(
+                action, actions[position + 1 :], dropped_columns
+            ):
+                continue
             left = _left_behind(
                 action,
                 created_tables,
@@ -131,6 +136,27 @@ def _dropped_later(action: Action, later: list[Action]) -> bool:
         and action.name is not None
         and any(a.kind == drop and a.name == action.name for a in later)
     )
+
+
+def _renamed_and_dropped(
+    action: Action, later: list[Action], dropped_columns: set[tuple[str | None, str | None]]
+) -> bool:
+    """An added column that later actions rename, and the downgrade drops by a later name."""
+    if action.column is None or action.column.name is None:
+        return False
+    name = action.column.name
+    for other in later:
+        if (
+            other.kind == "alter_column"
+            and other.table == action.table
+            and other.new_name
+            and other.column is not None
+            and other.column.name == name
+        ):
+            name = other.new_name
+            if (action.table, name) in dropped_columns:
+                return True
+    return False
 
 
 def _left_behind(

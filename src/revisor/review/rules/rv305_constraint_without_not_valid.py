@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import ast
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from revisor.findings import Finding, Fix, Severity
+from revisor.naming import ConstraintShape, ConventionNotApplicable, constraint_name
 from revisor.recipes.constraints import NOT_VALID, VALIDATE_WHY, validate
 from revisor.recipes.source import call, in_autocommit
 from revisor.recipes.sql_text import not_valid
@@ -76,7 +78,10 @@ class ConstraintWithoutNotValid(Rule):
     ## Fix safety
     Unsafe (`--fix --unsafe-fixes`): a named `op.create_foreign_key(...)` or
     `op.create_check_constraint(...)` gets `postgresql_not_valid=True`, followed by the
-    VALIDATE inside `with op.get_context().autocommit_block():`. Unsafe because the
+    VALIDATE inside `with op.get_context().autocommit_block():`, which names the
+    constraint as PostgreSQL stores it (Alembic runs a plain name through the models'
+    `ck`/`fk` template when it has %(constraint_name)s: `positive` → `ck_<table>_positive`;
+    `op.f("...")` names stay). Unsafe because the
     migration stops being atomic: the autocommit block commits the NOT VALID constraint
     (and everything before it), so if a row violates it the VALIDATE fails with the
     constraint already in place, enforced for new rows but not valid; fix the rows, then
@@ -111,11 +116,13 @@ class ConstraintWithoutNotValid(Rule):
                 "validated while the table is locked: writes wait for a full scan.",
                 help="Add it with postgresql_not_valid=True (NOT VALID), then "
                 "ALTER TABLE ... VALIDATE CONSTRAINT ... (a weaker lock).",
-                fix=_not_valid_then_validate(migration, action),
+                fix=_not_valid_then_validate(migration, action, ctx.naming_convention),
             )
 
 
-def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None:
+def _not_valid_then_validate(
+    migration: Migration, action: Action, convention: Mapping[str, Any]
+) -> Fix | None:
     """The op with postgresql_not_valid=True (or the SQL with NOT VALID), then VALIDATE
     in an autocommit block."""
     upgrade = migration.upgrade
@@ -132,9 +139,12 @@ def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None
         validating = in_autocommit(call("op.execute", validation), VALIDATE_WHY)
         lines = [*call("op.execute", added), *validating]
     elif action.name_given and action.name and kw(action.node, "postgresql_not_valid") is None:
+        stored = _stored_name(action, convention)
+        if stored is None:
+            return None
         lines = [
             *call_with_keyword(migration.lines, action.node, NOT_VALID),
-            *validate(action.name, action.table, schema=action.schema),
+            *validate(stored, action.table, schema=action.schema),
         ]
     else:
         return None
@@ -145,6 +155,47 @@ def _not_valid_then_validate(migration: Migration, action: Action) -> Fix | None
         statement,
         lines,
     )
+
+
+def _stored_name(action: Action, convention: Mapping[str, Any]) -> str | None:
+    """The name PostgreSQL stores for the constraint the op call names, which the VALIDATE
+    must spell: Alembic runs a plain name (not `op.f(...)`) through target_metadata's
+    naming convention, and a template with %(constraint_name)s (revisor init's `ck`)
+    renames it, `positive` → `ck_<table>_positive`. None when that cannot be worked out."""
+    name = action.name
+    prefix = {"check": "ck", "foreignkey": "fk"}.get(action.constraint_type or "")
+    template = convention.get(prefix) if prefix else None
+    if (
+        not name
+        or not isinstance(template, str)
+        or "%(constraint_name)s" not in template
+        or _final(action.name_node)
+    ):
+        return name
+    shape = ConstraintShape(
+        action.constraint_type or "check",
+        action.table or "",
+        action.column_names,
+        schema=action.schema,
+        referred_table=action.referred_table,
+        referred_schema=action.referred_schema,
+        referred_columns=action.referred_columns,
+        condition=action.extra.get("condition"),  # type: ignore[arg-type]
+        label=name,
+    )
+    try:
+        return constraint_name(shape, convention)
+    except ConventionNotApplicable:
+        return None
+
+
+def _final(node: ast.expr | None) -> bool:
+    """`op.f("name")` / `conv("name")`: a name naming conventions leave as it is."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return called in ("f", "conv")
 
 
 def _new_empty_columns(migration: Migration) -> set[tuple[str | None, str | None]]:

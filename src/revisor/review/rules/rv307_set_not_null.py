@@ -47,7 +47,7 @@ class SetNotNull(Rule):
     ```python
     def upgrade():
         op.create_check_constraint(
-            "ck_transactions_category_not_null",
+            op.f("ck_transactions_category_not_null"),
             "transactions",
             "category IS NOT NULL",
             postgresql_not_valid=True,
@@ -57,13 +57,14 @@ class SetNotNull(Rule):
                 "ALTER TABLE transactions VALIDATE CONSTRAINT ck_transactions_category_not_null"
             )
         op.alter_column("transactions", "category", nullable=False)
-        op.drop_constraint("ck_transactions_category_not_null", "transactions", type_="check")
+        op.drop_constraint(op.f("ck_transactions_category_not_null"), "transactions", type_="check")
     ```
 
     ## Fix safety
     Unsafe (`--fix --unsafe-fixes`): the `op.alter_column(..., nullable=False)` is kept
     and preceded by `CHECK (column IS NOT NULL) NOT VALID` (named by the models' `ck`
-    convention, `ck_<table>_<column>_not_null` in revisor's) and its VALIDATE in
+    convention, `ck_<table>_<column>_not_null` in revisor's; in `op.f()`, so Alembic does
+    not run it through that convention a second time) and its VALIDATE in
     `with op.get_context().autocommit_block():`, and followed by dropping the CHECK.
     Unsafe because the migration stops being atomic: the block commits what ran before
     it, and if a row is NULL the VALIDATE fails with the NOT VALID CHECK already
