@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from revisor import migrate
@@ -305,3 +306,18 @@ def test_two_heads_are_refused_before_the_dev_database_is_touched(
         assert list((project / "migrations" / "versions").glob("*values*")) == []
     finally:
         drop_database(embedded_server_url(), dev.database)
+
+
+def test_a_review_note_is_said_even_when_the_draft_has_no_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A note such as "model checks skipped" is why a clean review may be clean."""
+    from revisor.cli.draft import show_review
+    from revisor.exit_codes import ExitCode
+    from revisor.review.engine import ReviewResult
+
+    reviewed = ReviewResult(findings=[], files=[], notes=["model checks skipped: no Base"])
+    assert show_review(reviewed, tmp_path) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert "review: no findings" in captured.out
+    assert "review note: model checks skipped: no Base" in captured.err

@@ -207,13 +207,13 @@ def show_review(reviewed: ReviewResult, root: Path) -> int:
     from revisor.review.rules._release import about_deploy_order
 
     out = stdout_console()
+    for note in reviewed.notes:  # e.g. model checks skipped: said even without findings
+        stderr_console().print(f"[dim]review note:[/] {escape(note)}")
     if not reviewed.findings:
         out.print("review: no findings")
         return ExitCode.OK
     out.print("review:")
     out.out(render_excerpts(reviewed.findings, root=root), end="", highlight=False)
-    for note in reviewed.notes:
-        stderr_console().print(f"[dim]review note:[/] {escape(note)}")
     own = [f for f in reviewed.findings if not about_deploy_order(f.code)]
     if has_errors(reviewed.findings) and not has_errors(own):
         stderr_console().print(
