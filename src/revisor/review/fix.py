@@ -15,6 +15,7 @@ from revisor.review.rule import char_column
 
 if TYPE_CHECKING:
     from revisor.review.actions import Action
+    from revisor.review.parse import Function, Migration
 
 
 def edit_replacing(lines: list[str], path: Path, node: ast.AST, replacement: str) -> Edit:
@@ -149,6 +150,17 @@ def statement_of(function: ast.AST | None, call: ast.AST) -> ast.Expr | None:
         if isinstance(node, ast.Expr) and node.value is call:
             return node
     return None
+
+
+def recipe_target(migration: Migration, action: Action) -> tuple[Function, ast.Expr] | None:
+    """The upgrade and the statement of `action` that a lock rule's fix may replace with
+    its recipe: an op on a named table, on a line of its own, neither in a batch block
+    nor already in an autocommit block; None otherwise."""
+    upgrade = migration.upgrade
+    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+        return None
+    statement = statement_of(upgrade.node, action.node)
+    return None if statement is None else (upgrade, statement)
 
 
 def source_lines(lines: list[str], node: ast.AST, *, remove: Sequence[ast.AST] = ()) -> list[str]:

@@ -13,9 +13,9 @@ from revisor.recipes.source import call, in_autocommit
 from revisor.recipes.sql_text import not_valid
 from revisor.review.fix import (
     call_with_keyword,
+    recipe_target,
     rewrite_fix,
     sole_sql,
-    statement_of,
 )
 from revisor.review.nodes import kw
 from revisor.review.rule import Rule
@@ -125,12 +125,10 @@ def _not_valid_then_validate(
 ) -> Fix | None:
     """The op with postgresql_not_valid=True (or the SQL with NOT VALID), then VALIDATE
     in an autocommit block."""
-    upgrade = migration.upgrade
-    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+    target = recipe_target(migration, action)
+    if target is None:
         return None
-    statement = statement_of(upgrade.node, action.node)
-    if statement is None:
-        return None
+    upgrade, statement = target
     if action.from_sql:
         rewritten = not_valid(sole_sql(upgrade.actions, action) or "")
         if rewritten is None:

@@ -9,7 +9,7 @@ from revisor.findings import Finding, Fix, Severity
 from revisor.recipes.not_null import set_not_null
 from revisor.recipes.source import call
 from revisor.recipes.sql_text import set_not_null_target
-from revisor.review.fix import rewrite_fix, sole_sql, source_lines, statement_of
+from revisor.review.fix import recipe_target, rewrite_fix, sole_sql, source_lines
 from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -109,12 +109,10 @@ def _check_first(
 ) -> Fix | None:
     """The file's alter_column (or its SQL), between a validated NOT NULL CHECK and its
     drop."""
-    upgrade = migration.upgrade
-    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+    target = recipe_target(migration, action)
+    if target is None:
         return None
-    statement = statement_of(upgrade.node, action.node)
-    if statement is None:
-        return None
+    upgrade, statement = target
     if action.from_sql:
         sql = sole_sql(upgrade.actions, action)
         target = set_not_null_target(sql or "")

@@ -11,7 +11,7 @@ from revisor.recipes.not_null import backfill, set_not_null
 from revisor.recipes.source import Source, call
 from revisor.recipes.sql_text import added_column_with_default
 from revisor.review.actions import volatile_function
-from revisor.review.fix import rewrite_fix, sole_sql, source_lines, statement_of
+from revisor.review.fix import recipe_target, rewrite_fix, sole_sql, source_lines
 from revisor.review.nodes import kw, text_of
 from revisor.review.rule import Rule
 from revisor.review.rules._lock import on_existing_table, upgrade_actions
@@ -107,12 +107,10 @@ class VolatileDefault(Rule):
 
 def _add_then_backfill(migration: Migration, action: Action, ctx: ReviewContext) -> Fix | None:
     """add_column without the default, SET DEFAULT, backfill in batches, [SET NOT NULL]."""
-    upgrade, column = migration.upgrade, action.column
-    if upgrade is None or action.batch or action.in_autocommit or not action.table:
+    target, column = recipe_target(migration, action), action.column
+    if target is None or column is None or column.primary_key or not column.name:
         return None
-    statement = statement_of(upgrade.node, action.node)
-    if statement is None or column is None or column.primary_key or not column.name:
-        return None
+    upgrade, statement = target
     if action.from_sql:
         added = added_column_with_default(sole_sql(upgrade.actions, action) or "")
         if added is None:
