@@ -7,6 +7,7 @@ without knowing what the lines do.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,17 +50,10 @@ def comment(text: str, *, downgrade: str = "") -> SourceOp:
 
 
 def _wrapped(text: str, width: int = 84) -> tuple[str, ...]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(f"# {line}")
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(f"# {line}")
-    return tuple(lines)
+    return tuple(
+        f"# {line}"
+        for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    )
 
 
 @renderers.dispatch_for(SourceOp)
